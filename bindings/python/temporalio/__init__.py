@@ -1,0 +1,1 @@
+"""Temporal workflow SDK (import-compatible with the official ``temporalio`` package)."""

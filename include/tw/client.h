@@ -1,0 +1,336 @@
+/*
+ * tw/client.h - a connection to a Temporal frontend and the WorkflowService
+ * calls a client makes.
+ *
+ * Every call is asynchronous: it validates its arguments (TW_EINVAL with a
+ * message naming the bad one, nothing sent), copies what it needs, and
+ * returns 0; the outcome arrives later as one tw_event in the given tw_cq
+ * with the given tag. Non-long-poll calls are retried with exponential
+ * backoff and jitter on UNAVAILABLE, RESOURCE_EXHAUSTED and other transient
+ * codes. A tw_client may be used from any thread.
+ *
+ * Options structs start with `size`; call the matching *_options_init
+ * first, then set fields. Strings are UTF-8 and copied during the call.
+ * Durations are milliseconds, 0 meaning "unset / server default".
+ * Timestamps are nanoseconds since the Unix epoch, 0 meaning "unset".
+ */
+#ifndef TW_CLIENT_H
+#define TW_CLIENT_H
+
+#include "common.h"
+#include "cq.h"
+#include "failure.h"
+#include "payload.h"
+#include "runtime.h"
+
+TW_BEGIN_DECLS
+
+typedef struct tw_client tw_client;
+typedef struct tw_execution tw_execution;
+typedef struct tw_history tw_history;
+
+typedef struct tw_client_options {
+    size_t size;
+    const char *target;          /* "host:port", required */
+    const char *namespace_name;  /* default "default" */
+    const char *identity;        /* default "<pid>@<hostname>" */
+    const char *api_key;         /* sent as "authorization: Bearer <key>"; NULL: none */
+    int tls;                     /* non-zero: TLS (implied by any tls_* field below) */
+    const char *tls_root_ca_pem; /* NULL: system roots */
+    const char *tls_client_cert_pem;
+    const char *tls_client_key_pem;
+    const char *tls_server_name; /* override of the name checked against the certificate */
+    const char *const *metadata; /* extra headers: NULL-terminated key, value, key, value, ... */
+    int64_t rpc_timeout_ms;      /* deadline of each non-long-poll RPC try; default 10000 */
+    int64_t connect_timeout_ms;  /* total time connect may retry an unreachable server; default 10000 */
+} tw_client_options;
+
+TW_API void tw_client_options_init(tw_client_options *options);
+
+/*
+ * Creates a client. No I/O happens here: call tw_client_connect to check
+ * the server and namespace. TW_EINVAL for a missing target, a lone TLS
+ * client cert without key (or the reverse), or a bad metadata key.
+ */
+TW_API int tw_client_new(tw_runtime *rt, const tw_client_options *options, tw_client **out);
+
+/*
+ * Frees the client. Calls in flight are cancelled (their events complete
+ * with TW_ECANCELLED). NULL is a no-op.
+ */
+TW_API void tw_client_free(tw_client *client);
+
+/* Namespace and identity in use (borrowed, live as long as the client). */
+TW_API const char *tw_client_namespace(const tw_client *client);
+TW_API const char *tw_client_identity(const tw_client *client);
+
+/* Replaces the API key sent on later calls (NULL removes it). */
+TW_API int tw_client_set_api_key(tw_client *client, const char *api_key);
+
+/*
+ * Checks that the server answers (GetSystemInfo) and that the namespace
+ * exists (DescribeNamespace). Completes with TW_EVENT_CONNECT: status 0,
+ * TW_EUNAVAILABLE (unreachable, TLS failure; message says which), or
+ * TW_ENOTFOUND (namespace missing).
+ */
+TW_API int tw_client_connect(tw_client *client, tw_cq *cq, uint64_t tag);
+
+/* temporal.api.enums.v1.WorkflowIdReusePolicy values. */
+typedef enum tw_id_reuse_policy {
+    TW_ID_REUSE_UNSPECIFIED = 0,
+    TW_ID_REUSE_ALLOW_DUPLICATE = 1,
+    TW_ID_REUSE_ALLOW_DUPLICATE_FAILED_ONLY = 2,
+    TW_ID_REUSE_REJECT_DUPLICATE = 3,
+    TW_ID_REUSE_TERMINATE_IF_RUNNING = 4
+} tw_id_reuse_policy;
+
+/* temporal.api.enums.v1.WorkflowIdConflictPolicy values. */
+typedef enum tw_id_conflict_policy {
+    TW_ID_CONFLICT_UNSPECIFIED = 0,
+    TW_ID_CONFLICT_FAIL = 1,
+    TW_ID_CONFLICT_USE_EXISTING = 2,
+    TW_ID_CONFLICT_TERMINATE_EXISTING = 3
+} tw_id_conflict_policy;
+
+typedef struct tw_retry_policy {
+    size_t size;
+    int64_t initial_interval_ms;   /* 0: server default (1 s) */
+    double backoff_coefficient;    /* 0: server default (2.0); else >= 1 */
+    int64_t maximum_interval_ms;   /* 0: server default (100 x initial) */
+    int32_t maximum_attempts;      /* 0: unlimited */
+    const char *const *non_retryable_error_types; /* NULL-terminated, or NULL */
+} tw_retry_policy;
+
+TW_API void tw_retry_policy_init(tw_retry_policy *policy);
+
+typedef struct tw_start_workflow_options {
+    size_t size;
+    const char *workflow_id;        /* required */
+    const char *workflow_type;      /* required */
+    const char *task_queue;         /* required */
+    const tw_payloads *args;
+    int64_t execution_timeout_ms;
+    int64_t run_timeout_ms;
+    int64_t task_timeout_ms;
+    int id_reuse_policy;            /* tw_id_reuse_policy */
+    int id_conflict_policy;         /* tw_id_conflict_policy */
+    const tw_retry_policy *retry_policy; /* NULL: no retries */
+    const char *cron_schedule;
+    const tw_payloads *memo;               /* named entries */
+    const tw_payloads *search_attributes;  /* named entries */
+    const tw_payloads *headers;            /* named entries */
+    int64_t start_delay_ms;
+    const char *request_id;         /* idempotency key; default: a fresh UUID */
+    const char *signal_name;        /* tw_client_signal_with_start only: required there */
+    const tw_payloads *signal_args; /* tw_client_signal_with_start only */
+} tw_start_workflow_options;
+
+TW_API void tw_start_workflow_options_init(tw_start_workflow_options *options);
+
+/*
+ * Starts a workflow. TW_EVENT_START_WORKFLOW; on success tw_event_run_id()
+ * is the new run. TW_EALREADY_STARTED when the id is taken (the running
+ * run id in tw_error_run_id).
+ */
+TW_API int tw_client_start_workflow(tw_client *client, const tw_start_workflow_options *options,
+                                    tw_cq *cq, uint64_t tag);
+
+/* Signals the workflow, starting it first if it is not running. TW_EVENT_SIGNAL_WITH_START. */
+TW_API int tw_client_signal_with_start(tw_client *client, const tw_start_workflow_options *options,
+                                       tw_cq *cq, uint64_t tag);
+
+typedef struct tw_signal_options {
+    size_t size;
+    const char *workflow_id;   /* required */
+    const char *run_id;        /* NULL: latest run */
+    const char *signal_name;   /* required */
+    const tw_payloads *args;
+    const tw_payloads *headers;
+    const char *request_id;    /* default: a fresh UUID */
+} tw_signal_options;
+
+TW_API void tw_signal_options_init(tw_signal_options *options);
+TW_API int tw_client_signal_workflow(tw_client *client, const tw_signal_options *options,
+                                     tw_cq *cq, uint64_t tag);
+
+/* temporal.api.enums.v1.QueryRejectCondition values. */
+typedef enum tw_query_reject_condition {
+    TW_QUERY_REJECT_UNSPECIFIED = 0,
+    TW_QUERY_REJECT_NONE = 1,
+    TW_QUERY_REJECT_NOT_OPEN = 2,
+    TW_QUERY_REJECT_NOT_COMPLETED_CLEANLY = 3
+} tw_query_reject_condition;
+
+typedef struct tw_query_options {
+    size_t size;
+    const char *workflow_id;   /* required */
+    const char *run_id;
+    const char *query_type;    /* required */
+    const tw_payloads *args;
+    const tw_payloads *headers;
+    int reject_condition;      /* tw_query_reject_condition */
+} tw_query_options;
+
+TW_API void tw_query_options_init(tw_query_options *options);
+
+/*
+ * Queries the workflow. TW_EVENT_QUERY_WORKFLOW: tw_event_payloads() is the
+ * answer; TW_EQUERY_REJECTED with tw_event_workflow_status() the status
+ * that matched; TW_EQUERY_FAILED with the handler's message.
+ */
+TW_API int tw_client_query_workflow(tw_client *client, const tw_query_options *options,
+                                    tw_cq *cq, uint64_t tag);
+
+typedef struct tw_close_options {
+    size_t size;
+    const char *workflow_id;             /* required */
+    const char *run_id;
+    const char *first_execution_run_id;  /* only act if the chain started with this run */
+    const char *reason;
+    const tw_payloads *details;          /* terminate only */
+    const char *request_id;              /* cancel only; default: a fresh UUID */
+} tw_close_options;
+
+TW_API void tw_close_options_init(tw_close_options *options);
+
+/* Requests cancellation. TW_EVENT_CANCEL_WORKFLOW. */
+TW_API int tw_client_cancel_workflow(tw_client *client, const tw_close_options *options,
+                                     tw_cq *cq, uint64_t tag);
+
+/* Terminates. TW_EVENT_TERMINATE_WORKFLOW. */
+TW_API int tw_client_terminate_workflow(tw_client *client, const tw_close_options *options,
+                                        tw_cq *cq, uint64_t tag);
+
+/* Describes a run. TW_EVENT_DESCRIBE_WORKFLOW: tw_event_execution(ev, 0). */
+TW_API int tw_client_describe_workflow(tw_client *client, const char *workflow_id, const char *run_id,
+                                       tw_cq *cq, uint64_t tag);
+
+typedef struct tw_result_options {
+    size_t size;
+    const char *workflow_id;   /* required */
+    const char *run_id;        /* NULL: latest run */
+    int follow_runs;           /* follow continue-as-new, retries and cron runs; default 1 */
+} tw_result_options;
+
+TW_API void tw_result_options_init(tw_result_options *options);
+
+/* How a run closed. */
+typedef enum tw_workflow_outcome {
+    TW_OUTCOME_COMPLETED = 1,
+    TW_OUTCOME_FAILED = 2,
+    TW_OUTCOME_CANCELED = 3,
+    TW_OUTCOME_TERMINATED = 4,
+    TW_OUTCOME_TIMED_OUT = 5,
+    TW_OUTCOME_CONTINUED_AS_NEW = 6
+} tw_workflow_outcome;
+
+/*
+ * Waits (long-polling history) until the run closes. TW_EVENT_WORKFLOW_RESULT
+ * with status 0 and tw_event_outcome(): COMPLETED (tw_event_payloads is the
+ * result), FAILED / TIMED_OUT (tw_event_failure), CANCELED
+ * (tw_event_payloads: details), TERMINATED (tw_event_failure: reason,
+ * tw_event_payloads: details), CONTINUED_AS_NEW when not following runs
+ * (tw_event_run_id: the new run). tw_event_run_id is otherwise the run that
+ * closed.
+ */
+TW_API int tw_client_workflow_result(tw_client *client, const tw_result_options *options,
+                                     tw_cq *cq, uint64_t tag);
+
+typedef struct tw_history_options {
+    size_t size;
+    const char *workflow_id;        /* required */
+    const char *run_id;
+    const uint8_t *next_page_token; /* from tw_event_next_page_token; NULL for the first page */
+    size_t next_page_token_len;
+    int32_t maximum_page_size;      /* 0: server default */
+    int wait_new_event;             /* long-poll until there is a new event */
+    int close_event_only;           /* only the closing event */
+    int skip_archival;
+} tw_history_options;
+
+TW_API void tw_history_options_init(tw_history_options *options);
+
+/* Fetches one page of history. TW_EVENT_FETCH_HISTORY: tw_event_history, tw_event_next_page_token. */
+TW_API int tw_client_fetch_history(tw_client *client, const tw_history_options *options,
+                                   tw_cq *cq, uint64_t tag);
+
+typedef struct tw_list_options {
+    size_t size;
+    const char *query;              /* visibility query; NULL or "": all */
+    const uint8_t *next_page_token;
+    size_t next_page_token_len;
+    int32_t page_size;              /* 0: server default */
+} tw_list_options;
+
+TW_API void tw_list_options_init(tw_list_options *options);
+
+/* Lists one page of executions. TW_EVENT_LIST_WORKFLOWS: tw_event_execution_count / _execution. */
+TW_API int tw_client_list_workflows(tw_client *client, const tw_list_options *options,
+                                    tw_cq *cq, uint64_t tag);
+
+/* Counts executions matching query. TW_EVENT_COUNT_WORKFLOWS: tw_event_count. */
+TW_API int tw_client_count_workflows(tw_client *client, const char *query, tw_cq *cq, uint64_t tag);
+
+/* ---- results carried by events (borrowed; live as long as the event) ---- */
+
+/* Run id (start, signal-with-start, result); "" when the event has none. */
+TW_API const char *tw_event_run_id(const tw_event *ev);
+/* Payloads (query answer, workflow result or details) or NULL. */
+TW_API const tw_payloads *tw_event_payloads(const tw_event *ev);
+/* Failure of a failed or timed-out workflow, or the reason of a termination, or NULL. */
+TW_API const tw_failure *tw_event_failure(const tw_event *ev);
+/* tw_workflow_outcome of a TW_EVENT_WORKFLOW_RESULT, else 0. */
+TW_API int tw_event_outcome(const tw_event *ev);
+/* temporal.api.enums.v1.WorkflowExecutionStatus of a rejected query, else 0. */
+TW_API int tw_event_workflow_status(const tw_event *ev);
+/* Count of a TW_EVENT_COUNT_WORKFLOWS. */
+TW_API int64_t tw_event_count(const tw_event *ev);
+/* Executions of a describe (1) or list (n) event. */
+TW_API size_t tw_event_execution_count(const tw_event *ev);
+TW_API const tw_execution *tw_event_execution(const tw_event *ev, size_t index);
+/* History page of a TW_EVENT_FETCH_HISTORY, or NULL. */
+TW_API const tw_history *tw_event_history(const tw_event *ev);
+/* Next page token of a list or history page; *len 0 when this was the last page. */
+TW_API int tw_event_next_page_token(const tw_event *ev, const uint8_t **token, size_t *len);
+
+/* ---- executions (describe, list) ---- */
+
+/* temporal.api.enums.v1.WorkflowExecutionStatus values. */
+typedef enum tw_workflow_status {
+    TW_WORKFLOW_STATUS_UNSPECIFIED = 0,
+    TW_WORKFLOW_STATUS_RUNNING = 1,
+    TW_WORKFLOW_STATUS_COMPLETED = 2,
+    TW_WORKFLOW_STATUS_FAILED = 3,
+    TW_WORKFLOW_STATUS_CANCELED = 4,
+    TW_WORKFLOW_STATUS_TERMINATED = 5,
+    TW_WORKFLOW_STATUS_CONTINUED_AS_NEW = 6,
+    TW_WORKFLOW_STATUS_TIMED_OUT = 7
+} tw_workflow_status;
+
+TW_API const char *tw_execution_workflow_id(const tw_execution *ex);
+TW_API const char *tw_execution_run_id(const tw_execution *ex);
+TW_API const char *tw_execution_workflow_type(const tw_execution *ex);
+TW_API const char *tw_execution_task_queue(const tw_execution *ex);
+TW_API int tw_execution_status(const tw_execution *ex);
+TW_API int64_t tw_execution_start_time(const tw_execution *ex);
+TW_API int64_t tw_execution_execution_time(const tw_execution *ex);
+TW_API int64_t tw_execution_close_time(const tw_execution *ex);
+TW_API int64_t tw_execution_history_length(const tw_execution *ex);
+TW_API const char *tw_execution_parent_workflow_id(const tw_execution *ex);
+TW_API const char *tw_execution_parent_run_id(const tw_execution *ex);
+/* Memo and search attributes as named payloads (possibly empty, never NULL). */
+TW_API const tw_payloads *tw_execution_memo(const tw_execution *ex);
+TW_API const tw_payloads *tw_execution_search_attributes(const tw_execution *ex);
+/* The whole WorkflowExecutionInfo as proto3 JSON; owned by the caller, free with tw_free. */
+TW_API int tw_execution_to_json(const tw_execution *ex, char **json);
+
+/* ---- history pages ---- */
+
+TW_API size_t tw_history_event_count(const tw_history *h);
+/* The page as a proto3-JSON History object ({"events": [...]}), the format
+ * `temporal workflow show --output json` prints. Owned by the caller: tw_free. */
+TW_API int tw_history_to_json(const tw_history *h, char **json);
+
+TW_END_DECLS
+
+#endif

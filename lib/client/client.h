@@ -1,0 +1,64 @@
+/* lib/client - WorkflowService calls behind tw_client. Private to the library. */
+#ifndef TW_LIB_CLIENT_H
+#define TW_LIB_CLIENT_H
+
+#include "common/common.h"
+#include "rpc/runtime.h"
+
+struct tw_client {
+    tw_runtime *rt;
+    tw_rpc_channel *ch;
+    char *namespace_name;
+    char *identity;
+    int64_t rpc_timeout_ms;
+    int64_t connect_timeout_ms;
+};
+
+/*
+ * One asynchronous client operation: the event it will deliver, the queue
+ * it goes to, and whatever a multi-step operation (connect, result) needs
+ * to issue its next call. Lives until the event is pushed.
+ */
+typedef struct client_op client_op;
+typedef void (*client_step_fn)(client_op *op, tw_rpc_reply *reply);
+
+struct client_op {
+    tw_rpc_channel *ch;
+    tw_cq *cq;
+    tw_event *ev;
+    client_step_fn step;
+    char *namespace_name;
+    char *workflow_id;
+    char *run_id;
+    int64_t timeout_ms;
+    int64_t budget_ms;
+    bool follow_runs;
+    uint8_t *token;
+    size_t token_len;
+};
+
+/* Makes an op for client that will complete into cq; NULL on ENOMEM (error set). */
+client_op *client_op_new(tw_client *client, int kind, tw_cq *cq, uint64_t tag, client_step_fn step);
+/* Starts a call for op; on failure the op is NOT consumed and the error is set. */
+int client_op_call(client_op *op, const char *method, const ProtobufCMessage *req,
+                   const ProtobufCMessageDescriptor *resp, int retry);
+/*
+ * First call of an op: registers it with its queue and starts the call. On
+ * failure the op is freed and the error set; on success it completes later.
+ */
+int client_op_start(client_op *op, const char *method, const ProtobufCMessage *req,
+                    const ProtobufCMessageDescriptor *resp, int retry);
+/* Delivers op's event (failed with err when err is not NULL) and frees op. */
+void client_op_finish(client_op *op, const tw_error *err);
+/* Frees an op whose call never started. */
+void client_op_abort(client_op *op);
+
+/* Result builders (results.c). */
+tw_execution *tw_execution_from_pb(const Temporal__Api__Workflow__V1__WorkflowExecutionInfo *info);
+tw_history *tw_history_take(Temporal__Api__History__V1__History *pb);
+
+/* Shared argument checks: TW_EINVAL naming fn and field. */
+int check_required(const char *fn, const char *field, const char *value);
+int check_utf8(const char *fn, const char *field, const char *value);
+
+#endif

@@ -1,0 +1,83 @@
+/*
+ * lib/rpc - gRPC transport: one completion thread per tw_runtime, channels
+ * with TLS / API key / namespace metadata, unary calls with deadlines and
+ * retries. Private to the library.
+ */
+#ifndef TW_LIB_RPC_H
+#define TW_LIB_RPC_H
+
+#include <protobuf-c/protobuf-c.h>
+#include <stdbool.h>
+
+#include "common/common.h"
+#include "common/log.h"
+
+typedef struct tw_rpc_loop tw_rpc_loop;
+typedef struct tw_rpc_channel tw_rpc_channel;
+
+/* Starts the completion thread. */
+int tw_rpc_loop_start(const tw_logger *log, tw_rpc_loop **out);
+/* Cancels every live call (their callbacks run with TW_ECANCELLED), joins the thread, frees. */
+void tw_rpc_loop_stop(tw_rpc_loop *loop);
+
+typedef struct tw_rpc_channel_config {
+    const char *target;
+    bool tls;
+    const char *tls_root_ca_pem;
+    const char *tls_client_cert_pem;
+    const char *tls_client_key_pem;
+    const char *tls_server_name;
+    const char *namespace_name;
+    const char *api_key;
+    const char *const *metadata; /* NULL-terminated key/value pairs */
+} tw_rpc_channel_config;
+
+/* Creates a channel; validates the config (TW_EINVAL naming the bad field). */
+int tw_rpc_channel_new(tw_rpc_loop *loop, const tw_rpc_channel_config *config, tw_rpc_channel **out);
+/* Cancels the channel's live calls and drops the caller's reference. */
+void tw_rpc_channel_close(tw_rpc_channel *ch);
+int tw_rpc_channel_set_api_key(tw_rpc_channel *ch, const char *api_key);
+
+typedef enum tw_rpc_retry {
+    TW_RPC_NO_RETRY = 0,
+    TW_RPC_RETRY = 1,      /* transient codes, backoff 100 ms x1.7 up to 5 s, within a budget */
+    TW_RPC_LONG_POLL = 2   /* deadline and transient codes, forever, 200 ms x2 up to 10 s */
+} tw_rpc_retry;
+
+/* Outcome of a call, handed to the callback which owns its contents. */
+typedef struct tw_rpc_reply {
+    tw_error *error;             /* NULL on success */
+    ProtobufCMessage *response;  /* NULL on failure; free with protobuf_c_message_free_unpacked */
+} tw_rpc_reply;
+
+/* Runs on the completion thread; may start further calls. */
+typedef void (*tw_rpc_done_fn)(tw_rpc_reply *reply, void *arg);
+
+typedef struct tw_rpc_request {
+    const char *method;                          /* WorkflowService method, e.g. "StartWorkflowExecution" */
+    const ProtobufCMessage *message;             /* packed during tw_rpc_start */
+    const ProtobufCMessageDescriptor *response_type;
+    int retry;                                   /* tw_rpc_retry */
+    int64_t timeout_ms;                          /* deadline of each try */
+    int64_t budget_ms;                           /* TW_RPC_RETRY: total time for retries (0: 10 s) */
+    tw_rpc_done_fn done;
+    void *arg;
+} tw_rpc_request;
+
+/*
+ * Starts a call. On 0 the callback runs exactly once, later, on the
+ * completion thread. On error (TW_ECLOSED, TW_ENOMEM) it never runs.
+ */
+int tw_rpc_start(tw_rpc_channel *ch, const tw_rpc_request *req);
+
+/* Frees the contents of a reply. */
+void tw_rpc_reply_clear(tw_rpc_reply *reply);
+
+/* Maps a gRPC status and its google.rpc.Status details to a TW_E* error. Exposed for tests. */
+tw_error *tw_rpc_error_from_status(int grpc_status, const char *message, const uint8_t *details,
+                                   size_t details_len);
+
+/* Backoff before retry number `attempt` (1-based) of a call, before jitter. Exposed for tests. */
+int64_t tw_rpc_backoff_ms(int retry, int grpc_status, int attempt);
+
+#endif
