@@ -1336,7 +1336,7 @@ class DefaultFailureConverter(FailureConverter):
             self._fill_failure(error, payload_converter, failure)
         finally:
             _converting.reset(token)
-        if self._encode_common_attributes and failure.encoded_attributes is None:
+        if self._encode_common_attributes:
             failure.encoded_attributes = payload_converter.to_payloads(
                 [{"message": failure.message, "stack_trace": failure.stack_trace}]
             )[0]
