@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import importlib
 import json
+import os
 import pickle
 import subprocess
 import sys
@@ -568,6 +570,15 @@ class TestTypedDecoding:
         with pytest.raises(TypeError):
             value_to_type(UserId, "5")
 
+    def test_scalar_subclass_and_existing_instances(self) -> None:
+        class Tag(str):
+            pass
+
+        tag = value_to_type(Tag, "v1")
+        assert type(tag) is Tag and tag == "v1"
+        addr = Address("s")
+        assert value_to_type(Address, addr) is addr
+
     def test_bytes_inside_json(self) -> None:
         assert roundtrip([b"ab"], list[bytes]) == [b"ab"]
         # Other SDKs send bytes in JSON as base64 strings.
@@ -631,7 +642,8 @@ class TestProtobuf:
 
     def test_json_and_binary_proto_roundtrip(self) -> None:
         pytest.importorskip("google.protobuf")
-        from google.protobuf import duration_pb2, struct_pb2
+        duration_pb2: Any = importlib.import_module("google.protobuf.duration_pb2")
+        struct_pb2: Any = importlib.import_module("google.protobuf.struct_pb2")
 
         msg = struct_pb2.Struct()
         msg.update({"b": 1, "a": "x"})
@@ -1092,8 +1104,6 @@ def test_modules_do_not_need_the_c_extension() -> None:
         "import temporalio.api.common.v1, temporalio.api.failure.v1\n"
         "print('ok')\n"
     )
-    import os
-
     import temporalio
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(temporalio.__file__)))

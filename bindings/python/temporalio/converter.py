@@ -789,6 +789,8 @@ def value_to_type(
         return _convert_mapping(hint, target, args, value, custom_converters)
 
     if dataclasses.is_dataclass(target):
+        if isinstance(value, target):
+            return value
         return _convert_dataclass(target, args, value, custom_converters)
 
     if issubclass(target, tuple) and not hasattr(target, "_fields"):
@@ -805,6 +807,14 @@ def value_to_type(
 
     if isinstance(value, target):
         return value
+    # Plain subclasses of JSON scalar types, e.g. ``class Tag(str)``.
+    for base in (str, int, float):
+        if (
+            issubclass(target, base)
+            and isinstance(value, base)
+            and not isinstance(value, bool)
+        ):
+            return target(value)
     raise TypeError(
         f"Cannot convert {_describe_value(value)} to {_describe_hint(hint)}: the "
         "type is not supported by the JSON converter (make it a dataclass, give "

@@ -1,0 +1,36 @@
+"""Generates the cffi extension source (API mode, out of line) from the public headers.
+
+The cdef is the headers themselves with comments, preprocessor lines and
+the TW_API / TW_BEGIN_DECLS / TW_END_DECLS markers removed, so it cannot
+drift from the C declarations.
+
+usage: gen_ffi.py INCLUDE_TW_DIR OUT_C
+"""
+import re
+import sys
+from pathlib import Path
+
+import cffi
+
+# Dependency order: each header only uses types declared before it.
+HEADERS = ["common.h", "errors.h", "payload.h", "failure.h", "cq.h", "runtime.h", "client.h"]
+MARKERS = re.compile(r"\b(TW_API|TW_BEGIN_DECLS|TW_END_DECLS)\b")
+
+
+def cdef_of(text: str) -> str:
+    text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+    text = re.sub(r"//[^\n]*", "", text)
+    lines = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
+    return MARKERS.sub("", "\n".join(lines))
+
+
+def main() -> None:
+    include_dir, out = Path(sys.argv[1]), sys.argv[2]
+    ffi = cffi.FFI()
+    ffi.cdef("\n".join(cdef_of((include_dir / h).read_text()) for h in HEADERS))
+    ffi.set_source("temporalio._tw", "#include <tw/tw.h>")
+    ffi.emit_c_code(out)
+
+
+if __name__ == "__main__":
+    main()
