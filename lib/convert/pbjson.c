@@ -62,6 +62,9 @@
 /* Longest number text we parse: far beyond any honest double. */
 #define NUMBER_TEXT_MAX 64
 
+/* Half an ulp above FLT_MAX: doubles from here on round to float infinity. */
+#define FLOAT_OVERFLOW_THRESHOLD 0x1.ffffffp127
+
 #define NANOS_PER_SECOND 1000000000
 #define SECONDS_PER_DAY 86400
 /* google.protobuf.Timestamp spans 0001-01-01T00:00:00Z..9999-12-31T23:59:59Z. */
@@ -1457,8 +1460,15 @@ static int decode_floating(struct decoder *d, const cJSON *json, bool is_float, 
     } else {
         return fail(d, "expected %s as a number or string, got %s", type, json_type_name(json));
     }
-    if (st == ST_OK && is_float && isfinite(*out) && fabs(*out) > FLT_MAX)
-        st = ST_RANGE;
+    if (st == ST_OK && is_float && isfinite(*out) && fabs(*out) > FLT_MAX) {
+        /* Shortest float text ("3.4028235e+38") reads as a double just above
+         * FLT_MAX that still rounds to it; only what would round to infinity
+         * is out of range. */
+        if (fabs(*out) >= FLOAT_OVERFLOW_THRESHOLD)
+            st = ST_RANGE;
+        else
+            *out = copysign(FLT_MAX, *out);
+    }
     return st == ST_OK ? 0 : fail_number(d, st, json, type);
 }
 

@@ -1,9 +1,45 @@
-"""Make the in-tree ``temporalio`` package importable for the Python tests."""
+"""Fixtures for the Python tests.
+
+The tests run against the installed package (``pip install ./bindings/python``
+into the repo's venv: the extension module only exists there) and a real
+Temporal dev server: the one named by ``TW_TEST_ADDRESS``, or one started
+for the session by ``scripts/devserver.py``.
+"""
+
+from __future__ import annotations
 
 import os
 import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
-_BINDINGS = os.path.join(os.path.dirname(__file__), "..", "..", "bindings", "python")
-_BINDINGS = os.path.abspath(_BINDINGS)
-if _BINDINGS not in sys.path:
-    sys.path.insert(0, _BINDINGS)
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "scripts"))
+
+from devserver import DevServer  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def server_address() -> Iterator[str]:
+    address = os.environ.get("TW_TEST_ADDRESS")
+    if address:
+        yield address
+        return
+    with DevServer() as started:
+        yield started
+
+
+@pytest.fixture
+async def client(server_address: str) -> AsyncIterator["temporalio.client.Client"]:  # type: ignore[name-defined]  # noqa: F821
+    from temporalio.client import Client
+
+    yield await Client.connect(server_address)
+
+
+@pytest.fixture
+def workflow_id(request: pytest.FixtureRequest) -> str:
+    """A workflow id unique to this test run."""
+    return f"{request.node.name}-{uuid.uuid4().hex[:12]}"
