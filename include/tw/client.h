@@ -208,7 +208,7 @@ TW_API int tw_client_describe_workflow(tw_client *client, const char *workflow_i
 typedef struct tw_result_options {
     size_t size;
     const char *workflow_id;   /* required */
-    const char *run_id;        /* NULL: latest run */
+    const char *run_id;        /* NULL: the latest run when the call is made */
     int follow_runs;           /* follow continue-as-new, retries and cron runs; default 1 */
 } tw_result_options;
 

@@ -34,7 +34,10 @@ typedef enum tw_event_kind {
     TW_EVENT_WORKFLOW_RESULT = 9,
     TW_EVENT_FETCH_HISTORY = 10,
     TW_EVENT_LIST_WORKFLOWS = 11,
-    TW_EVENT_COUNT_WORKFLOWS = 12
+    TW_EVENT_COUNT_WORKFLOWS = 12,
+    TW_EVENT_ACTIVATION = 13,
+    TW_EVENT_ACTIVATION_DONE = 14,
+    TW_EVENT_WORKER_SHUTDOWN = 15
 } tw_event_kind;
 
 /* Creates a queue. Returns 0, TW_ENOMEM, or TW_EINTERNAL if no eventfd could be made. */

@@ -275,6 +275,54 @@ static void poll_close_event(client_op *op, bool first_call, int *rc_out)
     *rc_out = send_history(op, &b, r, first_call);
 }
 
+/*
+ * No run id given: pin the latest run first (DescribeWorkflowExecution), so
+ * the poll waits on one run and the event can name the run that closed.
+ */
+static void result_run_pinned(client_op *op, tw_rpc_reply *reply)
+{
+    if (reply->error) {
+        client_op_finish(op, reply->error);
+        return;
+    }
+    const Temporal__Api__Workflowservice__V1__DescribeWorkflowExecutionResponse *resp = (void *)reply->response;
+    const Temporal__Api__Workflow__V1__WorkflowExecutionInfo *info = resp->workflow_execution_info;
+    const char *run_id = info && info->execution ? info->execution->run_id : NULL;
+    if (!tw_str_empty(run_id) && !(op->run_id = tw_strdup(run_id))) {
+        client_op_finish(op, &oom);
+        return;
+    }
+    op->step = done_close_event;
+    int rc;
+    poll_close_event(op, false, &rc);
+    if (rc)
+        client_op_finish(op, tw_error_last());
+}
+
+static int pin_latest_run(client_op *op, const char *ns)
+{
+    pb_build b = {false};
+    Temporal__Api__Workflowservice__V1__DescribeWorkflowExecutionRequest *r =
+        pb_new(&b, &temporal__api__workflowservice__v1__describe_workflow_execution_request__descriptor);
+    if (r) {
+        r->namespace_ = pb_str(&b, ns);
+        r->execution = pb_execution(&b, op->workflow_id, NULL);
+    }
+    int rc;
+    if (!r || b.oom) {
+        client_op_abort(op);
+        rc = tw_set_error(TW_ENOMEM, "tw_client_workflow_result: out of memory");
+    } else {
+        op->step = result_run_pinned;
+        rc = client_op_start(op, "DescribeWorkflowExecution", &r->base,
+                             &temporal__api__workflowservice__v1__describe_workflow_execution_response__descriptor,
+                             TW_RPC_RETRY);
+    }
+    if (r)
+        protobuf_c_message_free_unpacked(&r->base, NULL);
+    return rc;
+}
+
 void tw_result_options_init(tw_result_options *o)
 {
     if (o)
@@ -300,11 +348,14 @@ int tw_client_workflow_result(tw_client *client, const tw_result_options *option
         return TW_ENOMEM;
     op->follow_runs = o.follow_runs != 0;
     op->workflow_id = tw_strdup(o.workflow_id);
-    op->run_id = tw_strdup(o.run_id);
-    if (!op->workflow_id || (o.run_id && !op->run_id)) {
+    bool has_run_id = !tw_str_empty(o.run_id);
+    op->run_id = has_run_id ? tw_strdup(o.run_id) : NULL;
+    if (!op->workflow_id || (has_run_id && !op->run_id)) {
         client_op_abort(op);
         return tw_set_error(TW_ENOMEM, "%s: out of memory", fn);
     }
+    if (!has_run_id)
+        return pin_latest_run(op, client->namespace_name);
     poll_close_event(op, true, &rc);
     return rc;
 }

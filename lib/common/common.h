@@ -70,6 +70,7 @@ struct tw_event {
     tw_history *history;
     uint8_t *token;
     size_t token_len;
+    struct tw_activation *activation; /* TW_EVENT_ACTIVATION, owned until taken */
 };
 
 /* A new event of kind with tag, status 0. NULL when out of memory. */

@@ -257,7 +257,8 @@ int tw_payloads_metadata_get(const tw_payloads *list, size_t index, const char *
             return 0;
         }
     }
-    return TW_ENOTFOUND;
+    return tw_set_error(TW_ENOTFOUND, "tw_payloads_metadata_get: payload %zu has no metadata key \"%s\"", index,
+                        key);
 }
 
 /* ---- protobuf conversion ---- */

@@ -26,14 +26,18 @@
  *    option: a repeated message field whose type is nested in the same message,
  *    is named "...Entry" and has exactly key = 1 and value = 2.
  *  - Struct, Value and ListValue get no special form: they encode as messages.
- *  - Lenient input: 32-bit integers, floats and enum numbers may be quoted;
- *    unknown enum names decode as 0 (so a future event type cannot break an
- *    import); RFC 3339 accepts lowercase 't'/'z'; base64 may mix the standard
- *    and URL-safe alphabets and omit padding; duplicate map keys are kept (the
- *    last wins when the message is used).
+ *  - Lenient input: enum numbers may be quoted; unknown enum names decode as 0
+ *    (so a future event type cannot break an import); RFC 3339 accepts
+ *    lowercase 't'/'z'; base64 may mix the standard and URL-safe alphabets and
+ *    omit padding; duplicate map keys are kept (the last wins when the message
+ *    is used). A field given twice (e.g. as "eventId" and "event_id") or two
+ *    members of one oneof are errors, as in Go's protojson.
  *  - Output never fails: invalid UTF-8 in strings becomes U+FFFD, and a
  *    Timestamp or Duration outside its JSON range (or with bad nanos) is
  *    written as a plain {"seconds", "nanos"} object.
+ *  - A double that cJSON would print inexactly (it prints 15 digits and
+ *    accepts them within an epsilon), and -0, become cJSON raw nodes holding
+ *    the exact shortest text; the decoder accepts such raw nodes.
  *  - cJSON keeps numbers as doubles, so a 64-bit integer given as a JSON number
  *    beyond 2^53 loses precision. Writers of proto3 JSON quote them, and quoted
  *    integers are parsed exactly.
@@ -598,6 +602,13 @@ static bool is_json_number_text(const char *s)
     return *s == '\0';
 }
 
+/* The decimal point printf and strtod use, which the host process may have changed. */
+static char locale_decimal_point(void)
+{
+    const struct lconv *lc = localeconv();
+    return lc && lc->decimal_point && lc->decimal_point[0] ? lc->decimal_point[0] : '.';
+}
+
 /*
  * Parses JSON number text. strtod reads the locale's decimal point, which the
  * host process may have changed, so '.' is swapped for it first (as cJSON does).
@@ -609,11 +620,9 @@ static enum status parse_number_text(const char *s, double *out)
         return ST_SYNTAX;
     char buf[NUMBER_TEXT_MAX];
     memcpy(buf, s, len + 1);
-    const struct lconv *lc = localeconv();
-    char point = lc && lc->decimal_point && lc->decimal_point[0] ? lc->decimal_point[0] : '.';
     char *dot = strchr(buf, '.');
     if (dot)
-        *dot = point;
+        *dot = locale_decimal_point();
     char *end;
     *out = strtod(buf, &end);
     if (end != buf + len)
@@ -957,6 +966,52 @@ static cJSON *encode_non_finite(double v)
     return cJSON_CreateString(v > 0 ? "Infinity" : "-Infinity");
 }
 
+/* v with precision significant digits and '.' whatever the locale says. */
+static void format_double(char *buf, size_t cap, int precision, double v)
+{
+    char point = locale_decimal_point();
+    snprintf(buf, cap, "%.*g", precision, v);
+    char *p = point != '.' ? strchr(buf, point) : NULL;
+    if (p)
+        *p = '.';
+}
+
+/*
+ * cJSON prints numbers with 15 digits and keeps that when it reads back
+ * within an epsilon, which drops the last bits of some doubles
+ * (0.30000000000000004 would print as 0.3). When 15 digits are not exact we
+ * hand cJSON the shortest exact text as a raw number instead.
+ */
+static bool reads_back_as(const char *text, double v)
+{
+    double back;
+    return parse_number_text(text, &back) == ST_OK && back == v;
+}
+
+/* The shortest of 15, 16 or 17 significant digits that reads back exactly; true if 15 did. */
+static bool format_shortest(char *buf, size_t cap, double v)
+{
+    format_double(buf, cap, 15, v);
+    if (reads_back_as(buf, v))
+        return true;
+    format_double(buf, cap, 16, v);
+    if (!reads_back_as(buf, v))
+        format_double(buf, cap, 17, v);
+    return false;
+}
+
+static cJSON *encode_double(double v)
+{
+    char buf[32];
+    if (!isfinite(v))
+        return encode_non_finite(v);
+    if (v == 0 && signbit(v))
+        return cJSON_CreateRaw("-0"); /* cJSON would print 0 */
+    if (format_shortest(buf, sizeof(buf), v))
+        return cJSON_CreateNumber(v); /* cJSON prints these same 15 digits */
+    return cJSON_CreateRaw(buf);
+}
+
 /*
  * A float widened to double prints as 0.10000000149011612; take the shortest
  * decimal that reads back as the same float instead, so 0.1f prints as 0.1.
@@ -971,12 +1026,7 @@ static cJSON *encode_float(float v)
         if (strtof(buf, NULL) == v)
             break;
     }
-    return cJSON_CreateNumber(strtod(buf, NULL));
-}
-
-static cJSON *encode_double(double v)
-{
-    return isfinite(v) ? cJSON_CreateNumber(v) : encode_non_finite(v);
+    return encode_double(strtod(buf, NULL));
 }
 
 static cJSON *encode_enum(const ProtobufCEnumDescriptor *desc, int value)
@@ -1355,6 +1405,8 @@ static const char *json_type_name(const cJSON *json)
         return "array";
     if (cJSON_IsObject(json))
         return "object";
+    if (cJSON_IsRaw(json))
+        return "raw JSON";
     return "invalid value";
 }
 
@@ -1393,7 +1445,9 @@ static const char *value_text(const cJSON *json, char *buf, size_t cap)
     if (cJSON_IsString(json))
         return quoted(json->valuestring, buf, cap);
     if (cJSON_IsNumber(json))
-        snprintf(buf, cap, "%.17g", json->valuedouble);
+        format_shortest(buf, cap, json->valuedouble);
+    else if (cJSON_IsRaw(json) && json->valuestring)
+        quoted(json->valuestring, buf, cap);
     else
         snprintf(buf, cap, "%s", json_type_name(json));
     return buf;
@@ -1447,6 +1501,8 @@ static int decode_floating(struct decoder *d, const cJSON *json, bool is_float, 
     if (cJSON_IsNumber(json)) {
         *out = json->valuedouble;
         st = isfinite(*out) ? ST_OK : ST_RANGE;
+    } else if (cJSON_IsRaw(json) && json->valuestring && is_json_number_text(json->valuestring)) {
+        st = parse_number_text(json->valuestring, out); /* our own exact doubles, see encode_double */
     } else if (cJSON_IsString(json)) {
         const char *s = json->valuestring;
         if (strcmp(s, "NaN") == 0)

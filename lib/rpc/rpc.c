@@ -73,6 +73,7 @@ struct rpc_call {
     bool cancelled;
     tw_rpc_done_fn done;
     void *arg;
+    const void *owner;
     /* per attempt */
     grpc_metadata send_md[MAX_METADATA];
     size_t send_md_count;
@@ -549,10 +550,10 @@ int tw_rpc_loop_start(const tw_logger *log, tw_rpc_loop **out)
     return 0;
 }
 
-static void cancel_calls_locked(tw_rpc_loop *loop, const tw_rpc_channel *only)
+static void cancel_calls_locked(tw_rpc_loop *loop, const tw_rpc_channel *only, const void *owner)
 {
     for (rpc_call *c = loop->live; c; c = c->next) {
-        if (only && c->ch != only)
+        if ((only && c->ch != only) || (owner && c->owner != owner))
             continue;
         c->cancelled = true;
         if (c->call)
@@ -566,7 +567,7 @@ void tw_rpc_loop_stop(tw_rpc_loop *loop)
         return;
     pthread_mutex_lock(&loop->lock);
     loop->stopping = true;
-    cancel_calls_locked(loop, NULL);
+    cancel_calls_locked(loop, NULL, NULL);
     pthread_mutex_unlock(&loop->lock);
     pthread_join(loop->thread, NULL);
     grpc_completion_queue_destroy(loop->cq);
@@ -601,6 +602,7 @@ int tw_rpc_start(tw_rpc_channel *ch, const tw_rpc_request *req)
     c->deadline_ms = tw_now_ms() + (req->budget_ms > 0 ? req->budget_ms : DEFAULT_BUDGET_MS);
     c->done = req->done;
     c->arg = req->arg;
+    c->owner = req->owner;
 
     tw_rpc_loop *loop = ch->loop;
     pthread_mutex_lock(&loop->lock);
@@ -747,9 +749,16 @@ void tw_rpc_channel_close(tw_rpc_channel *ch)
     pthread_mutex_lock(&ch->lock);
     ch->closed = true;
     pthread_mutex_unlock(&ch->lock);
-    cancel_calls_locked(ch->loop, ch);
+    cancel_calls_locked(ch->loop, ch, NULL);
     pthread_mutex_unlock(&ch->loop->lock);
     channel_unref(ch);
+}
+
+void tw_rpc_cancel_owner(tw_rpc_channel *ch, const void *owner)
+{
+    pthread_mutex_lock(&ch->loop->lock);
+    cancel_calls_locked(ch->loop, ch, owner);
+    pthread_mutex_unlock(&ch->loop->lock);
 }
 
 int tw_rpc_channel_set_api_key(tw_rpc_channel *ch, const char *api_key)

@@ -62,6 +62,7 @@ typedef struct tw_rpc_request {
     int64_t budget_ms;                           /* TW_RPC_RETRY: total time for retries (0: 10 s) */
     tw_rpc_done_fn done;
     void *arg;
+    const void *owner;                           /* optional: groups calls for tw_rpc_cancel_owner */
 } tw_rpc_request;
 
 /*
@@ -69,6 +70,9 @@ typedef struct tw_rpc_request {
  * completion thread. On error (TW_ECLOSED, TW_ENOMEM) it never runs.
  */
 int tw_rpc_start(tw_rpc_channel *ch, const tw_rpc_request *req);
+
+/* Cancels the live calls of ch started with this owner (their callbacks see TW_ECANCELLED). */
+void tw_rpc_cancel_owner(tw_rpc_channel *ch, const void *owner);
 
 /* Frees the contents of a reply. */
 void tw_rpc_reply_clear(tw_rpc_reply *reply);

@@ -865,6 +865,13 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
         if outcome == lib.TW_OUTCOME_CONTINUED_AS_NEW:
             raise WorkflowContinuedAsNewError(ev.run_id)
         failure = ev.failure()
+        if outcome == lib.TW_OUTCOME_TERMINATED:
+            # TerminatedFailureInfo has no details: the engine returns the
+            # termination details as the event's payloads.
+            payloads = ev.payloads()
+            details = await conv.decode(payloads) if payloads else []
+            reason = failure.message if failure is not None and failure.message else "Workflow execution terminated"
+            raise WorkflowFailureError(cause=temporalio.exceptions.TerminatedError(reason, *details))
         if failure is None:
             raise RuntimeError(f"workflow {self._id} closed with outcome {outcome} and no failure")
         raise WorkflowFailureError(cause=await conv.decode_failure(failure))

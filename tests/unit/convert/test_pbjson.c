@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pbjson.h"
+#include "convert/pbjson.h"
 #include "tw_proto.h"
 
 /* ================================================================== */
@@ -521,7 +521,8 @@ static const char *decode_err(const ProtobufCMessageDescriptor *desc, const char
 
 static void expect_err(const ProtobufCMessageDescriptor *desc, const char *text, const char *want)
 {
-    cr_expect_str_eq(decode_err(desc, text), want, "for input %s", text);
+    const char *got = decode_err(desc, text);
+    cr_expect_str_eq(got, want, "for input %s\n  got:  %s\n  want: %s", text, got, want);
 }
 
 /* Compact JSON text of msg; the caller frees it. */
@@ -699,15 +700,31 @@ Test(pbjson, floats_and_doubles)
     expect_round_trip(&scalars_desc, "{\"fFloat\":-3.40282356e38}", "{\"fFloat\":-3.4028235e+38}");
     expect_round_trip(&scalars_desc, "{\"fFloat\":1e-45}", "{\"fFloat\":1e-45}");
     expect_round_trip(&scalars_desc, "{\"fFloat\":0.1,\"fDouble\":0.1}", "{\"fFloat\":0.1,\"fDouble\":0.1}");
+    /* cJSON alone would print this as 0.3; it must survive exactly */
     expect_round_trip(&scalars_desc, "{\"fDouble\":0.30000000000000004}", "{\"fDouble\":0.30000000000000004}");
+    expect_round_trip(&scalars_desc, "{\"fDouble\":-0,\"fFloat\":-0.0}", "{\"fFloat\":-0,\"fDouble\":-0}");
+    expect_round_trip(&scalars_desc, "{\"fDouble\":-1.7976931348623157e308}",
+                      "{\"fDouble\":-1.7976931348623157e+308}");
+
+    /* ... also when the encoded tree is decoded directly, without printing */
+    Scalars in;
+    scalars_desc_init(&in.base);
+    in.f_double = 0.30000000000000004;
+    cJSON *tree = tw_pbjson_encode(&in.base);
+    cr_assert_not_null(tree);
+    ProtobufCMessage *out = NULL;
+    cr_assert_eq(tw_pbjson_decode(&scalars_desc, tree, 0, &out, last_err, sizeof(last_err)), 0, "%s", last_err);
+    cJSON_Delete(tree);
+    cr_expect_eq(((Scalars *)out)->f_double, 0.30000000000000004);
+    protobuf_c_message_free_unpacked(out, NULL);
 
     Scalars *msg = (Scalars *)decode_ok(&scalars_desc, "{\"fFloat\":\"NaN\",\"fDouble\":\"Infinity\"}");
     cr_expect(isnan(msg->f_float));
     cr_expect(isinf(msg->f_double) && msg->f_double > 0);
     protobuf_c_message_free_unpacked(&msg->base, NULL);
 
-    expect_err(&scalars_desc, "{\"fFloat\":1e39}", "fFloat: value out of range for float: 1.0000000000000001e+39");
-    expect_err(&scalars_desc, "{\"fFloat\":3.4028236e38}", "fFloat: value out of range for float: 3.4028235999999999e+38");
+    expect_err(&scalars_desc, "{\"fFloat\":1e39}", "fFloat: value out of range for float: 1e+39");
+    expect_err(&scalars_desc, "{\"fFloat\":3.4028236e38}", "fFloat: value out of range for float: 3.4028236e+38");
     expect_err(&scalars_desc, "{\"fDouble\":\"1e999\"}", "fDouble: value out of range for double: \"1e999\"");
     expect_err(&scalars_desc, "{\"fDouble\":\"nan\"}", "fDouble: not a double: \"nan\"");
     expect_err(&scalars_desc, "{\"fDouble\":\"0x10\"}", "fDouble: not a double: \"0x10\"");

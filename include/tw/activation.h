@@ -1,0 +1,183 @@
+/*
+ * tw/activation.h - workflow activations (what the engine asks a workflow to
+ * do) and completions (what the workflow answers).
+ *
+ * The engine turns new history events of one workflow run into an
+ * activation: a run id, the workflow's current time, whether it is
+ * replaying, and an ordered list of jobs. The language runs the workflow
+ * code for each job and answers with one completion holding commands (or a
+ * failure of the workflow task). Each command that can be resolved later
+ * carries a `seq` the language allocates, unique per command kind within a
+ * run; the engine uses it to address the matching resolution job.
+ *
+ * Job order within an activation follows sdk-core: initialize first, then
+ * patch notifications, random-seed updates, signals, other resolutions;
+ * queries come in an activation of their own, and so does removal from the
+ * cache (eviction), which expects an empty completion.
+ *
+ * An activation and everything borrowed from it live until
+ * tw_activation_free. A completion is built by one thread and consumed by
+ * tw_worker_complete_activation or tw_completion_free.
+ */
+#ifndef TW_ACTIVATION_H
+#define TW_ACTIVATION_H
+
+#include "common.h"
+#include "failure.h"
+#include "payload.h"
+
+TW_BEGIN_DECLS
+
+typedef struct tw_activation tw_activation;
+typedef struct tw_job tw_job;
+typedef struct tw_completion tw_completion;
+
+typedef enum tw_job_kind {
+    TW_JOB_INITIALIZE = 1,        /* start the workflow: tw_job_name is the type, tw_job_args the input */
+    TW_JOB_FIRE_TIMER = 2,        /* tw_job_seq: the timer */
+    TW_JOB_RESOLVE_ACTIVITY = 3,  /* tw_job_seq; tw_job_resolution + result / failure */
+    TW_JOB_SIGNAL = 4,            /* tw_job_name, tw_job_args, tw_job_headers */
+    TW_JOB_QUERY = 5,             /* tw_job_query_id, tw_job_name (query type), tw_job_args, tw_job_headers */
+    TW_JOB_CANCEL_WORKFLOW = 6,   /* cancellation requested; tw_job_name: the reason */
+    TW_JOB_UPDATE_RANDOM_SEED = 7,/* tw_job_random_seed */
+    TW_JOB_REMOVE_FROM_CACHE = 8  /* eviction: tw_job_eviction_reason, tw_job_name: message */
+} tw_job_kind;
+
+typedef enum tw_resolution {
+    TW_RESOLUTION_COMPLETED = 1,  /* tw_job_result */
+    TW_RESOLUTION_FAILED = 2,     /* tw_job_failure */
+    TW_RESOLUTION_CANCELLED = 3   /* tw_job_failure (the cancellation, wrapped like the server does) */
+} tw_resolution;
+
+typedef enum tw_eviction_reason {
+    TW_EVICTION_CACHE_FULL = 1,
+    TW_EVICTION_NONDETERMINISM = 2,
+    TW_EVICTION_WORKFLOW_TASK_FAILED = 3,
+    TW_EVICTION_TASK_NOT_FOUND = 4,   /* the server no longer knows the task: stale */
+    TW_EVICTION_SHUTDOWN = 5,
+    TW_EVICTION_WORKFLOW_CLOSED = 6,  /* the run completed, failed, continued as new... */
+    TW_EVICTION_FATAL = 7             /* history could not be processed (message says why) */
+} tw_eviction_reason;
+
+/* ---- activations ---- */
+
+TW_API void tw_activation_free(tw_activation *a);
+TW_API const char *tw_activation_run_id(const tw_activation *a);
+/* Workflow time: the timestamp of the latest workflow task started event (ns since epoch). */
+TW_API int64_t tw_activation_timestamp(const tw_activation *a);
+TW_API int tw_activation_is_replaying(const tw_activation *a);
+TW_API int64_t tw_activation_history_length(const tw_activation *a);
+TW_API size_t tw_activation_job_count(const tw_activation *a);
+TW_API const tw_job *tw_activation_job(const tw_activation *a, size_t index);
+
+/* ---- jobs (borrowed from their activation) ---- */
+
+TW_API int tw_job_kind_of(const tw_job *j);
+TW_API uint32_t tw_job_seq(const tw_job *j);
+/* Workflow type, signal name, query type, cancel reason or eviction message ("" when none). */
+TW_API const char *tw_job_name(const tw_job *j);
+/* Start input, signal input, query arguments (never NULL, possibly empty). */
+TW_API const tw_payloads *tw_job_args(const tw_job *j);
+/* Headers as named payloads (never NULL). */
+TW_API const tw_payloads *tw_job_headers(const tw_job *j);
+TW_API const char *tw_job_query_id(const tw_job *j);
+TW_API int tw_job_resolution(const tw_job *j);
+TW_API const tw_payloads *tw_job_result(const tw_job *j);
+TW_API const tw_failure *tw_job_failure(const tw_job *j);
+TW_API uint64_t tw_job_random_seed(const tw_job *j);
+TW_API int tw_job_eviction_reason(const tw_job *j);
+
+/* TW_JOB_INITIALIZE details. */
+TW_API const char *tw_job_workflow_id(const tw_job *j);
+TW_API const char *tw_job_task_queue(const tw_job *j);
+TW_API int32_t tw_job_attempt(const tw_job *j);
+TW_API const char *tw_job_first_execution_run_id(const tw_job *j);
+TW_API const char *tw_job_continued_from_run_id(const tw_job *j);
+TW_API const char *tw_job_parent_workflow_id(const tw_job *j);
+TW_API const char *tw_job_parent_run_id(const tw_job *j);
+TW_API const char *tw_job_parent_namespace(const tw_job *j);
+TW_API const char *tw_job_cron_schedule(const tw_job *j);
+TW_API int64_t tw_job_execution_timeout_ms(const tw_job *j);
+TW_API int64_t tw_job_run_timeout_ms(const tw_job *j);
+TW_API int64_t tw_job_task_timeout_ms(const tw_job *j);
+TW_API int64_t tw_job_start_time(const tw_job *j);
+TW_API const tw_payloads *tw_job_memo(const tw_job *j);
+TW_API const tw_payloads *tw_job_search_attributes(const tw_job *j);
+TW_API const tw_payloads *tw_job_last_completion_result(const tw_job *j);
+TW_API const tw_failure *tw_job_continued_failure(const tw_job *j);
+
+/* ---- completions ---- */
+
+/* A completion for the activation of run_id (copied). */
+TW_API int tw_completion_new(const char *run_id, tw_completion **out);
+TW_API void tw_completion_free(tw_completion *c);
+
+typedef struct tw_activity_options {
+    size_t size;
+    const char *activity_id;            /* default: the seq as decimal */
+    const char *activity_type;          /* required */
+    const char *task_queue;             /* default: the workflow's task queue */
+    const tw_payloads *args;
+    const tw_payloads *headers;         /* named entries */
+    int64_t schedule_to_close_timeout_ms;
+    int64_t schedule_to_start_timeout_ms;
+    int64_t start_to_close_timeout_ms;  /* this or schedule_to_close is required */
+    int64_t heartbeat_timeout_ms;
+    int64_t retry_initial_interval_ms;  /* retry policy; all 0: server default */
+    double retry_backoff_coefficient;
+    int64_t retry_maximum_interval_ms;
+    int32_t retry_maximum_attempts;
+    const char *const *retry_non_retryable_error_types; /* NULL-terminated */
+    int cancellation_type;              /* tw_activity_cancellation_type; default TRY_CANCEL */
+} tw_activity_options;
+
+/* What cancelling a scheduled activity does (tw_completion_request_cancel_activity). */
+typedef enum tw_activity_cancellation_type {
+    TW_ACTIVITY_CANCEL_TRY = 0,       /* ask the server, resolve as cancelled at once */
+    TW_ACTIVITY_CANCEL_WAIT = 1,      /* ask the server, resolve when it confirms the cancellation */
+    TW_ACTIVITY_CANCEL_ABANDON = 2    /* do not ask the server; resolve as cancelled at once */
+} tw_activity_cancellation_type;
+
+TW_API void tw_activity_options_init(tw_activity_options *options);
+
+/* Commands, in the order the workflow issued them. */
+TW_API int tw_completion_start_timer(tw_completion *c, uint32_t seq, int64_t duration_ms);
+TW_API int tw_completion_cancel_timer(tw_completion *c, uint32_t seq);
+TW_API int tw_completion_schedule_activity(tw_completion *c, uint32_t seq, const tw_activity_options *options);
+TW_API int tw_completion_request_cancel_activity(tw_completion *c, uint32_t seq);
+TW_API int tw_completion_complete_workflow(tw_completion *c, const tw_payloads *result);
+/* Fails the workflow with an application failure (type may be NULL). */
+TW_API int tw_completion_fail_workflow(tw_completion *c, const char *message, const char *type,
+                                       int non_retryable, const tw_payloads *details);
+/* Fails the workflow with a serialized temporal.api.failure.v1.Failure (full cause chain). */
+TW_API int tw_completion_fail_workflow_encoded(tw_completion *c, const uint8_t *failure, size_t len);
+TW_API int tw_completion_cancel_workflow(tw_completion *c, const tw_payloads *details);
+
+typedef struct tw_continue_as_new_options {
+    size_t size;
+    const char *workflow_type;   /* default: the same type */
+    const char *task_queue;      /* default: the same queue */
+    const tw_payloads *args;
+    int64_t run_timeout_ms;
+    int64_t task_timeout_ms;
+    const tw_payloads *memo;
+    const tw_payloads *search_attributes;
+    const tw_payloads *headers;
+} tw_continue_as_new_options;
+
+TW_API void tw_continue_as_new_options_init(tw_continue_as_new_options *options);
+TW_API int tw_completion_continue_as_new(tw_completion *c, const tw_continue_as_new_options *options);
+
+/* Answers query query_id with result, or with failure_message when it is not NULL. */
+TW_API int tw_completion_respond_query(tw_completion *c, const char *query_id, const tw_payloads *result,
+                                       const char *failure_message);
+
+/*
+ * Fails the workflow task instead (the code raised, or is not deterministic):
+ * the server retries the task later. Commands already added are discarded.
+ */
+TW_API int tw_completion_fail_task(tw_completion *c, const char *message, const char *stack_trace);
+
+TW_END_DECLS
+
+#endif

@@ -1,0 +1,78 @@
+/*
+ * tw/worker.h - a worker: polls a task queue for workflow tasks (and, with
+ * the activity API, activity tasks) and turns them into activations.
+ *
+ * The language drives it: tw_worker_poll_activation asks for the next
+ * activation (any run), the language runs the workflow code and answers
+ * with tw_worker_complete_activation. Each run has at most one activation
+ * outstanding. Runs stay cached (LRU, max_cached_workflows) between
+ * workflow tasks so that only new events are applied; a cache miss replays
+ * the full history. The worker polls its own sticky queue
+ * ("<identity>-<32 hex>") as well as the normal one.
+ *
+ * Every function may be called from any thread; events go to the queue the
+ * call names.
+ */
+#ifndef TW_WORKER_H
+#define TW_WORKER_H
+
+#include "activation.h"
+#include "client.h"
+#include "common.h"
+#include "cq.h"
+
+TW_BEGIN_DECLS
+
+typedef struct tw_worker tw_worker;
+
+typedef struct tw_worker_options {
+    size_t size;
+    const char *task_queue;                   /* required */
+    const char *build_id;                     /* default "" */
+    const char *identity;                     /* default: the client's */
+    uint32_t max_concurrent_workflow_tasks;   /* default 100 */
+    uint32_t max_cached_workflows;            /* default 1000; 0 disables the cache (and sticky polling) */
+    uint32_t workflow_pollers;                /* pollers on the normal queue; default 2 */
+    uint32_t sticky_pollers;                  /* pollers on the sticky queue; default 2 */
+    int64_t sticky_schedule_to_start_timeout_ms; /* default 10000 */
+} tw_worker_options;
+
+TW_API void tw_worker_options_init(tw_worker_options *options);
+
+/* Creates a worker on client's namespace. Polling starts with the first poll call. */
+TW_API int tw_worker_new(tw_client *client, const tw_worker_options *options, tw_worker **out);
+
+/*
+ * Asks for the next activation. Completes with TW_EVENT_ACTIVATION:
+ * tw_event_take_activation() hands it over. After tw_worker_shutdown has
+ * delivered every eviction, further polls complete with TW_ECLOSED.
+ */
+TW_API int tw_worker_poll_activation(tw_worker *w, tw_cq *cq, uint64_t tag);
+
+/*
+ * Answers the outstanding activation of the completion's run; takes
+ * ownership of c (also on error). Completes with TW_EVENT_ACTIVATION_DONE
+ * once the engine has acted on it (for the last activation of a workflow
+ * task: once the server accepted the result). TW_EINVAL synchronously for
+ * a run with no outstanding activation.
+ */
+TW_API int tw_worker_complete_activation(tw_worker *w, tw_completion *c, tw_cq *cq, uint64_t tag);
+
+/*
+ * Stops polling, lets outstanding activations complete, evicts every cached
+ * run (delivered as TW_JOB_REMOVE_FROM_CACHE activations to pollers), and
+ * completes with TW_EVENT_WORKER_SHUTDOWN when nothing is left.
+ */
+TW_API int tw_worker_shutdown(tw_worker *w, tw_cq *cq, uint64_t tag);
+
+/* Frees the worker (after shutdown completed, or to abandon it). NULL is a no-op. */
+TW_API void tw_worker_free(tw_worker *w);
+
+TW_API const char *tw_worker_sticky_queue(const tw_worker *w);
+
+/* The activation of a TW_EVENT_ACTIVATION event; the caller owns it (tw_activation_free). NULL once taken. */
+TW_API tw_activation *tw_event_take_activation(tw_event *ev);
+
+TW_END_DECLS
+
+#endif

@@ -1,0 +1,116 @@
+/*
+ * lib/history - the per-run engine: history events -> activations, and
+ * completions -> commands, with the determinism check in between.
+ * Private to the library. Not thread-safe: the worker serialises access to
+ * each tw_run with its own lock.
+ *
+ * Model. A run's history is a sequence of workflow tasks (WFT). Each WFT
+ * that the workflow code must see ends at a WorkflowTaskStarted event that
+ * is followed by WorkflowTaskCompleted (replay) or by nothing yet (the live
+ * task). WFTs followed by WorkflowTaskFailed / WorkflowTaskTimedOut are not
+ * boundaries: their events roll into the next one. One activation is made
+ * per boundary, holding the jobs of the events since the previous boundary,
+ * sorted as sdk-core does (initialize, random seed, signals, then the other
+ * resolutions in event order). Its timestamp is the boundary's
+ * WorkflowTaskStarted event time; it is replaying unless it is the live WFT.
+ *
+ * Commands. Every command of a completion is queued as "pending". Command
+ * events in history (ActivityTaskScheduled, TimerStarted, TimerCanceled,
+ * ActivityTaskCancelRequested, WorkflowExecutionCompleted / Failed /
+ * Canceled / ContinuedAsNew, ...: the ones carrying
+ * workflow_task_completed_event_id) are matched in order against the
+ * pending queue as they are reached, by kind and id (timer id, activity id
+ * and type); the match records event id -> seq so later resolutions
+ * (TimerFired, ActivityTaskCompleted, ...) find their seq. A command event
+ * with no pending command, or a pending command of another kind or id, is
+ * non-determinism: the error names the event id, what history has and what
+ * the workflow produced. When a replayed WFT's command events are all
+ * matched but commands of that completion remain pending, that is
+ * non-determinism too. Commands of the live WFT stay pending until the
+ * next workflow task brings their events.
+ *
+ * Timers use timer_id = decimal seq. Activities use activity_id = decimal
+ * seq unless the workflow set one.
+ */
+#ifndef TW_LIB_HISTORY_H
+#define TW_LIB_HISTORY_H
+
+#include "common/common.h"
+#include "tw/activation.h"
+
+typedef Temporal__Api__History__V1__HistoryEvent tw_pb_event;
+typedef Temporal__Api__Command__V1__Command tw_pb_command;
+
+typedef struct tw_run tw_run;
+
+/* ---- runs ---- */
+
+int tw_run_new(const char *run_id, tw_run **out);
+void tw_run_free(tw_run *run);
+const char *tw_run_id(const tw_run *run);
+/* Id of the last event appended (0 before any). */
+int64_t tw_run_last_event_id(const tw_run *run);
+/* Task queue and workflow type from the started event ("" before it). */
+const char *tw_run_task_queue(const tw_run *run);
+const char *tw_run_workflow_type(const tw_run *run);
+
+/*
+ * Appends a history page; takes ownership of page in all cases. Events
+ * already appended (id <= last) are skipped; a gap (first new id !=
+ * last + 1) is TW_EPROTO ("history gap: have events up to N, page starts
+ * at M"), and so is a first page not starting with event 1.
+ */
+int tw_run_append(tw_run *run, Temporal__Api__History__V1__History *page);
+
+/* True when appended history holds a boundary with no activation made yet. */
+bool tw_run_has_next_activation(const tw_run *run);
+
+/*
+ * Makes the activation for the next boundary (precondition:
+ * tw_run_has_next_activation). Sets *live when it is the live WFT.
+ * Returns 0, TW_ENOMEM, or TW_EPROTO with *err (non-determinism found
+ * while matching command events on the way, an event this engine does not
+ * support yet, a resolution for an unknown seq); the caller owns *err.
+ */
+int tw_run_next_activation(tw_run *run, tw_activation **out, bool *live, tw_error **err);
+
+/* What a completion asks the worker to do. Owned by the caller; free with tw_run_output_clear. */
+typedef struct tw_run_output {
+    tw_pb_command **commands;  /* to send with RespondWorkflowTaskCompleted (live WFT only) */
+    size_t command_count;
+    bool terminal;             /* a complete / fail / cancel / continue-as-new command is among them */
+    char *task_failure;        /* the language failed the task: message (then no commands) */
+    char *task_failure_stack;
+    /* answers to queries, in the order of the query jobs */
+    char **query_ids;
+    tw_payloads **query_results;     /* NULL where the query failed */
+    char **query_failures;           /* NULL where it succeeded */
+    size_t query_count;
+} tw_run_output;
+
+void tw_run_output_clear(tw_run_output *out);
+
+/*
+ * Applies the completion of the activation last made by
+ * tw_run_next_activation (consumes c). For a replayed WFT, matches its
+ * commands against history now; for the live one, fills out->commands.
+ * Returns 0, TW_EINVAL (completion for another run: message says so) or
+ * TW_EPROTO with *err for non-determinism.
+ */
+int tw_run_complete(tw_run *run, tw_completion *c, tw_run_output *out, tw_error **err);
+
+/* ---- activations built outside a run's history (the worker needs these) ---- */
+
+/* A query activation: one TW_JOB_QUERY for each query (ids and WorkflowQuery messages borrowed). */
+tw_activation *tw_activation_new_queries(const char *run_id, size_t n, const char *const *query_ids,
+                                         const Temporal__Api__Query__V1__WorkflowQuery *const *queries);
+/* An eviction activation: one TW_JOB_REMOVE_FROM_CACHE. */
+tw_activation *tw_activation_new_eviction(const char *run_id, int reason, const char *message);
+/* Whether an activation is an eviction (its completion needs no run). */
+bool tw_activation_is_eviction(const tw_activation *a);
+
+/* For completions of query-only and eviction activations (no run state involved). */
+int tw_completion_take_output(tw_completion *c, tw_run_output *out);
+const char *tw_completion_run_id(const tw_completion *c);
+
+#endif

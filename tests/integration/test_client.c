@@ -1,0 +1,802 @@
+/*
+ * The client against a real Temporal dev server, through the public API only.
+ *
+ * The server address comes from TW_TEST_ADDRESS (host:port); every test
+ * fails, saying so, when it is unset. No worker runs: workflows are started,
+ * signalled, cancelled, terminated and described, never executed. Each test
+ * uses its own workflow ids (random suffix), so runs never collide.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include <tw/tw.h>
+
+#define WAIT_MS 30000
+
+static const char *address;
+static tw_runtime *rt;
+static tw_cq *cq;
+static tw_client *client;
+
+/* ---- helpers ---- */
+
+static const char *server_address(void)
+{
+    const char *a = getenv("TW_TEST_ADDRESS");
+    cr_assert(a && *a, "TW_TEST_ADDRESS is not set: integration tests need the host:port of a Temporal dev "
+                       "server (start one with `python3 scripts/devserver.py start`)");
+    return a;
+}
+
+static tw_client *new_client(const tw_client_options *o)
+{
+    tw_client *c = NULL;
+    int rc = tw_client_new(rt, o, &c);
+    cr_assert_eq(rc, 0, "tw_client_new: %s: %s", tw_strerror(rc), tw_error_message(tw_error_last()));
+    return c;
+}
+
+/* Waits for the next event and checks its tag and kind. */
+static tw_event *next_event(uint64_t tag, int kind)
+{
+    tw_event *ev = NULL;
+    int rc = tw_cq_next(cq, WAIT_MS, &ev);
+    cr_assert_eq(rc, 0, "no completion within %d ms: %s", WAIT_MS, tw_strerror(rc));
+    cr_assert_eq(tw_event_tag(ev), tag);
+    cr_assert_eq(tw_event_kind_of(ev), kind);
+    return ev;
+}
+
+/* Waits for the next event and checks that it succeeded. */
+static tw_event *next_ok(uint64_t tag, int kind)
+{
+    tw_event *ev = next_event(tag, kind);
+    cr_assert_eq(tw_event_status(ev), 0, "event %d failed: %s: %s", kind, tw_strerror(tw_event_status(ev)),
+                 tw_error_message(tw_event_error(ev)));
+    return ev;
+}
+
+static void call_ok(int rc, const char *what)
+{
+    cr_assert_eq(rc, 0, "%s: %s: %s", what, tw_strerror(rc), tw_error_message(tw_error_last()));
+}
+
+static void unique_id(char *buf, size_t size, const char *prefix)
+{
+    uint8_t r[8];
+    cr_assert_eq(getrandom(r, sizeof(r), 0), (ssize_t)sizeof(r));
+    snprintf(buf, size, "%s-%02x%02x%02x%02x%02x%02x%02x%02x", prefix, r[0], r[1], r[2], r[3], r[4], r[5], r[6],
+             r[7]);
+}
+
+static void start_options(tw_start_workflow_options *so, const char *workflow_id)
+{
+    tw_start_workflow_options_init(so);
+    so->workflow_id = workflow_id;
+    so->workflow_type = "CTestWorkflow";
+    so->task_queue = "c-test-queue-no-worker";
+    so->execution_timeout_ms = 10 * 60 * 1000; /* nothing outlives the dev server for long */
+}
+
+/* Starts a workflow and returns its run id (caller frees). */
+static char *start_workflow(const char *workflow_id)
+{
+    tw_start_workflow_options so;
+    start_options(&so, workflow_id);
+    call_ok(tw_client_start_workflow(client, &so, cq, 100), "start");
+    tw_event *ev = next_ok(100, TW_EVENT_START_WORKFLOW);
+    char *run_id = strdup(tw_event_run_id(ev));
+    tw_event_free(ev);
+    cr_assert_gt(strlen(run_id), 0, "start gave no run id");
+    return run_id;
+}
+
+/* The workflow's first history page as JSON (caller frees with tw_free). */
+static char *history_json(const char *workflow_id)
+{
+    tw_history_options ho;
+    tw_history_options_init(&ho);
+    ho.workflow_id = workflow_id;
+    call_ok(tw_client_fetch_history(client, &ho, cq, 200), "fetch history");
+    tw_event *ev = next_ok(200, TW_EVENT_FETCH_HISTORY);
+    char *json = NULL;
+    call_ok(tw_history_to_json(tw_event_history(ev), &json), "history to json");
+    tw_event_free(ev);
+    return json;
+}
+
+static void terminate(const char *workflow_id, const char *reason, const tw_payloads *details)
+{
+    tw_close_options co;
+    tw_close_options_init(&co);
+    co.workflow_id = workflow_id;
+    co.reason = reason;
+    co.details = details;
+    call_ok(tw_client_terminate_workflow(client, &co, cq, 300), "terminate");
+    tw_event_free(next_ok(300, TW_EVENT_TERMINATE_WORKFLOW));
+}
+
+static void assert_payload_text(const tw_payloads *list, size_t i, const char *want)
+{
+    char *s = NULL;
+    call_ok(tw_payloads_data_string(list, i, &s), "payload data");
+    cr_assert_str_eq(s, want);
+    tw_free(s);
+}
+
+static void assert_metadata(const tw_payloads *list, size_t i, const char *key, const char *want)
+{
+    const uint8_t *v;
+    size_t len;
+    cr_assert_eq(tw_payloads_metadata_get(list, i, key, &v, &len), 0, "metadata %s missing", key);
+    cr_assert_eq(len, strlen(want), "metadata %s: %.*s", key, (int)len, (const char *)v);
+    cr_assert_eq(memcmp(v, want, len), 0);
+}
+
+/* Index of the entry named name, or -1. */
+static long find_named(const tw_payloads *list, const char *name)
+{
+    for (size_t i = 0; i < tw_payloads_count(list); i++)
+        if (tw_payloads_name(list, i) && strcmp(tw_payloads_name(list, i), name) == 0)
+            return (long)i;
+    return -1;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* ---- fixtures ---- */
+
+static void setup_runtime(void)
+{
+    address = server_address();
+    cr_assert_eq(tw_runtime_new(NULL, &rt), 0, "tw_runtime_new: %s", tw_error_message(tw_error_last()));
+    cr_assert_eq(tw_cq_new(&cq), 0);
+}
+
+static void setup_connected(void)
+{
+    setup_runtime();
+    tw_client_options o;
+    tw_client_options_init(&o);
+    o.target = address;
+    client = new_client(&o);
+    call_ok(tw_client_connect(client, cq, 1), "connect");
+    tw_event_free(next_ok(1, TW_EVENT_CONNECT));
+}
+
+static void teardown(void)
+{
+    tw_client_free(client);
+    client = NULL;
+    tw_cq_free(cq);
+    cq = NULL;
+    tw_runtime_free(rt);
+    rt = NULL;
+}
+
+TestSuite(connect, .init = setup_runtime, .fini = teardown, .timeout = 60);
+TestSuite(client, .init = setup_connected, .fini = teardown, .timeout = 60);
+
+/* ---- connect ---- */
+
+Test(connect, succeeds)
+{
+    tw_client_options o;
+    tw_client_options_init(&o);
+    o.target = address;
+    o.identity = "c-integration-test";
+    client = new_client(&o);
+    cr_assert_str_eq(tw_client_namespace(client), "default");
+    cr_assert_str_eq(tw_client_identity(client), "c-integration-test");
+    call_ok(tw_client_connect(client, cq, 42), "connect");
+    cr_assert_eq(tw_cq_pending(cq), 1);
+    tw_event *ev = next_ok(42, TW_EVENT_CONNECT);
+    cr_assert_eq(tw_cq_pending(cq), 0);
+    tw_event_free(ev);
+}
+
+Test(connect, unknown_namespace_is_not_found)
+{
+    char ns[64];
+    unique_id(ns, sizeof(ns), "no-such-namespace");
+    tw_client_options o;
+    tw_client_options_init(&o);
+    o.target = address;
+    o.namespace_name = ns;
+    client = new_client(&o);
+    call_ok(tw_client_connect(client, cq, 2), "connect");
+    tw_event *ev = next_event(2, TW_EVENT_CONNECT);
+    cr_assert_eq(tw_event_status(ev), TW_ENOTFOUND, "got %s: %s", tw_strerror(tw_event_status(ev)),
+                 tw_error_message(tw_event_error(ev)));
+    cr_assert_eq(tw_error_code(tw_event_error(ev)), TW_ENOTFOUND);
+    cr_assert(strstr(tw_error_message(tw_event_error(ev)), ns), "message does not name the namespace: %s",
+              tw_error_message(tw_event_error(ev)));
+    tw_event_free(ev);
+}
+
+/* A loopback port nothing listens on (bound, then released). */
+static int closed_port(void)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert_geq(s, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    cr_assert_eq(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
+    socklen_t len = sizeof(a);
+    cr_assert_eq(getsockname(s, (struct sockaddr *)&a, &len), 0);
+    close(s);
+    return ntohs(a.sin_port);
+}
+
+static void assert_connect_unavailable(const tw_client_options *o)
+{
+    client = new_client(o);
+    time_t t0 = time(NULL);
+    call_ok(tw_client_connect(client, cq, 3), "connect");
+    tw_event *ev = next_event(3, TW_EVENT_CONNECT);
+    cr_assert_eq(tw_event_status(ev), TW_EUNAVAILABLE, "got %s: %s", tw_strerror(tw_event_status(ev)),
+                 tw_error_message(tw_event_error(ev)));
+    cr_assert_gt(strlen(tw_error_message(tw_event_error(ev))), 0);
+    cr_assert_leq(time(NULL) - t0, 10, "connect_timeout_ms 1500 was not honoured");
+    tw_event_free(ev);
+}
+
+Test(connect, unreachable_host_is_unavailable)
+{
+    char target[64];
+    snprintf(target, sizeof(target), "127.0.0.1:%d", closed_port());
+    tw_client_options o;
+    tw_client_options_init(&o);
+    o.target = target;
+    o.connect_timeout_ms = 1500;
+    assert_connect_unavailable(&o);
+}
+
+Test(connect, tls_against_plaintext_server_is_unavailable)
+{
+    tw_client_options o;
+    tw_client_options_init(&o);
+    o.target = address;
+    o.tls = 1;
+    o.connect_timeout_ms = 1500;
+    assert_connect_unavailable(&o);
+}
+
+Test(connect, uppercase_metadata_key_is_rejected)
+{
+    const char *const metadata[] = {"X-Custom-Header", "value", NULL};
+    tw_client_options o;
+    tw_client_options_init(&o);
+    o.target = address;
+    o.metadata = metadata;
+    tw_client *c = (tw_client *)1;
+    cr_assert_eq(tw_client_new(rt, &o, &c), TW_EINVAL);
+    cr_assert_null(c);
+    cr_assert(strstr(tw_error_message(tw_error_last()), "X-Custom-Header"), "%s",
+              tw_error_message(tw_error_last()));
+    cr_assert_eq(tw_error_code(tw_error_last()), TW_EINVAL);
+}
+
+Test(connect, valid_metadata_is_sent)
+{
+    const char *const metadata[] = {"x-custom-header", "value", NULL};
+    tw_client_options o;
+    tw_client_options_init(&o);
+    o.target = address;
+    o.metadata = metadata;
+    client = new_client(&o);
+    call_ok(tw_client_connect(client, cq, 4), "connect");
+    tw_event_free(next_ok(4, TW_EVENT_CONNECT));
+}
+
+Test(connect, runtime_freed_before_client_is_safe)
+{
+    tw_client_options o;
+    tw_client_options_init(&o);
+    o.target = address;
+    client = new_client(&o);
+    tw_runtime_free(rt); /* the client keeps it alive */
+    rt = NULL;
+    call_ok(tw_client_connect(client, cq, 5), "connect after tw_runtime_free");
+    tw_event_free(next_ok(5, TW_EVENT_CONNECT));
+    char id[64];
+    unique_id(id, sizeof(id), "c-rt-freed");
+    tw_start_workflow_options so;
+    start_options(&so, id);
+    call_ok(tw_client_start_workflow(client, &so, cq, 6), "start after tw_runtime_free");
+    tw_event_free(next_ok(6, TW_EVENT_START_WORKFLOW));
+    terminate(id, "test over", NULL);
+    tw_client_free(client); /* the last reference: the runtime goes with it */
+    client = NULL;
+}
+
+/* ---- start and describe ---- */
+
+Test(client, start_and_describe)
+{
+    char id[64];
+    unique_id(id, sizeof(id), "c-describe");
+    tw_payloads *args = NULL, *memo = NULL, *sa = NULL;
+    cr_assert_eq(tw_payloads_new(&args), 0);
+    cr_assert_eq(tw_payloads_add_json(args, "\"Temporal\"", NULL), 0);
+    cr_assert_eq(tw_payloads_new(&memo), 0);
+    cr_assert_eq(tw_payloads_add_json(memo, "{\"owner\": \"c-tests\"}", NULL), 0);
+    cr_assert_eq(tw_payloads_set_name(memo, 0, "note"), 0);
+    cr_assert_eq(tw_payloads_new(&sa), 0);
+    cr_assert_eq(tw_payloads_add_json(sa, "\"abc\"", NULL), 0);
+    cr_assert_eq(tw_payloads_set_name(sa, 0, "CustomKeywordField"), 0);
+    cr_assert_eq(tw_payloads_set_metadata(sa, 0, "type", (const uint8_t *)"Keyword", 7), 0);
+
+    tw_start_workflow_options so;
+    start_options(&so, id);
+    so.args = args;
+    so.memo = memo;
+    so.search_attributes = sa;
+    call_ok(tw_client_start_workflow(client, &so, cq, 10), "start");
+    /* Everything was copied during the call. */
+    tw_payloads_free(args);
+    tw_payloads_free(memo);
+    tw_payloads_free(sa);
+    tw_event *ev = next_ok(10, TW_EVENT_START_WORKFLOW);
+    char run_id[64];
+    snprintf(run_id, sizeof(run_id), "%s", tw_event_run_id(ev));
+    cr_assert_gt(strlen(run_id), 0);
+    tw_event_free(ev);
+
+    call_ok(tw_client_describe_workflow(client, id, run_id, cq, 11), "describe");
+    ev = next_ok(11, TW_EVENT_DESCRIBE_WORKFLOW);
+    cr_assert_eq(tw_event_execution_count(ev), 1);
+    const tw_execution *ex = tw_event_execution(ev, 0);
+    cr_assert_not_null(ex);
+    cr_assert_null(tw_event_execution(ev, 1));
+    cr_assert_str_eq(tw_execution_workflow_id(ex), id);
+    cr_assert_str_eq(tw_execution_run_id(ex), run_id);
+    cr_assert_str_eq(tw_execution_workflow_type(ex), "CTestWorkflow");
+    cr_assert_str_eq(tw_execution_task_queue(ex), "c-test-queue-no-worker");
+    cr_assert_eq(tw_execution_status(ex), TW_WORKFLOW_STATUS_RUNNING);
+    cr_assert_gt(tw_execution_start_time(ex), 1600000000LL * 1000000000LL);
+    cr_assert_eq(tw_execution_close_time(ex), 0);
+    cr_assert_geq(tw_execution_history_length(ex), 2);
+    cr_assert_str_eq(tw_execution_parent_workflow_id(ex), "");
+
+    const tw_payloads *m = tw_execution_memo(ex);
+    long mi = find_named(m, "note");
+    cr_assert_geq(mi, 0, "memo entry missing");
+    assert_payload_text(m, (size_t)mi, "{\"owner\": \"c-tests\"}");
+    assert_metadata(m, (size_t)mi, "encoding", "json/plain");
+
+    const tw_payloads *s = tw_execution_search_attributes(ex);
+    long si = find_named(s, "CustomKeywordField");
+    cr_assert_geq(si, 0, "search attribute missing (%zu attributes)", tw_payloads_count(s));
+    assert_payload_text(s, (size_t)si, "\"abc\"");
+    assert_metadata(s, (size_t)si, "encoding", "json/plain");
+
+    char *json = NULL;
+    call_ok(tw_execution_to_json(ex, &json), "execution to json");
+    cr_assert(strstr(json, id), "%s", json);
+    cr_assert(strstr(json, "WORKFLOW_EXECUTION_STATUS_RUNNING"), "%s", json);
+    tw_free(json);
+    tw_event_free(ev);
+    terminate(id, "test over", NULL);
+}
+
+Test(client, start_twice_is_already_started_with_the_first_run_id)
+{
+    char id[64];
+    unique_id(id, sizeof(id), "c-twice");
+    char *first = start_workflow(id);
+    tw_start_workflow_options so;
+    start_options(&so, id);
+    call_ok(tw_client_start_workflow(client, &so, cq, 20), "second start");
+    tw_event *ev = next_event(20, TW_EVENT_START_WORKFLOW);
+    cr_assert_eq(tw_event_status(ev), TW_EALREADY_STARTED, "got %s: %s", tw_strerror(tw_event_status(ev)),
+                 tw_error_message(tw_event_error(ev)));
+    const tw_error *err = tw_event_error(ev);
+    cr_assert_str_eq(tw_error_run_id(err), first);
+    cr_assert_str_eq(tw_error_detail_type(err), "WorkflowExecutionAlreadyStartedFailure");
+    cr_assert_eq(tw_error_grpc_status(err), 6 /* ALREADY_EXISTS */);
+    const uint8_t *bytes;
+    size_t len;
+    cr_assert_eq(tw_error_status_bytes(err, &bytes, &len), 0);
+    cr_assert_gt(len, 0);
+    cr_assert_str_eq(tw_event_run_id(ev), "");
+    tw_event_free(ev);
+    terminate(id, "test over", NULL);
+    free(first);
+}
+
+Test(client, empty_workflow_id_is_rejected_before_sending)
+{
+    tw_start_workflow_options so;
+    start_options(&so, "");
+    cr_assert_eq(tw_client_start_workflow(client, &so, cq, 30), TW_EINVAL);
+    cr_assert(strstr(tw_error_message(tw_error_last()), "workflow_id"), "%s", tw_error_message(tw_error_last()));
+    so.workflow_id = NULL;
+    cr_assert_eq(tw_client_start_workflow(client, &so, cq, 31), TW_EINVAL);
+    cr_assert(strstr(tw_error_message(tw_error_last()), "workflow_id"));
+    cr_assert_eq(tw_cq_pending(cq), 0, "nothing was sent");
+    tw_event *ev = NULL;
+    cr_assert_eq(tw_cq_next(cq, 500, &ev), TW_ETIMEDOUT, "no event may follow a synchronous error");
+}
+
+Test(client, bad_arguments_are_rejected_synchronously)
+{
+    tw_start_workflow_options so;
+    start_options(&so, "some-id");
+    so.task_queue = NULL;
+    cr_assert_eq(tw_client_start_workflow(client, &so, cq, 1), TW_EINVAL);
+    cr_assert(strstr(tw_error_message(tw_error_last()), "task_queue"));
+    start_options(&so, "some-id");
+    so.workflow_type = "bad\xff";
+    cr_assert_eq(tw_client_start_workflow(client, &so, cq, 1), TW_EINVAL);
+    cr_assert(strstr(tw_error_message(tw_error_last()), "UTF-8"));
+    start_options(&so, "some-id");
+    cr_assert_eq(tw_client_signal_with_start(client, &so, cq, 1), TW_EINVAL, "signal_name is required there");
+    cr_assert(strstr(tw_error_message(tw_error_last()), "signal_name"));
+    cr_assert_eq(tw_client_start_workflow(client, NULL, cq, 1), TW_EINVAL);
+    cr_assert_eq(tw_client_start_workflow(client, &so, NULL, 1), TW_EINVAL);
+    cr_assert_eq(tw_client_describe_workflow(client, "", NULL, cq, 1), TW_EINVAL);
+    so.size = 0;
+    cr_assert_eq(tw_client_start_workflow(client, &so, cq, 1), TW_EINVAL);
+    cr_assert(strstr(tw_error_message(tw_error_last()), "size"));
+    cr_assert_eq(tw_cq_pending(cq), 0);
+}
+
+Test(client, map_payload_without_name_is_rejected)
+{
+    tw_payloads *memo = NULL;
+    cr_assert_eq(tw_payloads_new(&memo), 0);
+    cr_assert_eq(tw_payloads_add_json(memo, "1", NULL), 0);
+    tw_start_workflow_options so;
+    start_options(&so, "c-unnamed-memo");
+    so.memo = memo;
+    cr_assert_eq(tw_client_start_workflow(client, &so, cq, 40), TW_EINVAL);
+    const char *msg = tw_error_message(tw_error_last());
+    cr_assert(strstr(msg, "memo") && strstr(msg, "no name"), "%s", msg);
+    so.memo = NULL;
+    so.search_attributes = memo;
+    cr_assert_eq(tw_client_start_workflow(client, &so, cq, 41), TW_EINVAL);
+    cr_assert(strstr(tw_error_message(tw_error_last()), "search_attributes"));
+    cr_assert_eq(tw_cq_pending(cq), 0);
+    tw_payloads_free(memo);
+}
+
+/* ---- signal, signal-with-start, cancel, terminate ---- */
+
+Test(client, signal_shows_in_history)
+{
+    char id[64];
+    unique_id(id, sizeof(id), "c-signal");
+    char *run_id = start_workflow(id);
+    tw_payloads *args = NULL;
+    cr_assert_eq(tw_payloads_new(&args), 0);
+    cr_assert_eq(tw_payloads_add_json(args, "{\"salutation\": \"Hola\"}", NULL), 0);
+    tw_signal_options sg;
+    tw_signal_options_init(&sg);
+    sg.workflow_id = id;
+    sg.run_id = run_id;
+    sg.signal_name = "update_salutation";
+    sg.args = args;
+    call_ok(tw_client_signal_workflow(client, &sg, cq, 50), "signal");
+    tw_payloads_free(args);
+    tw_event_free(next_ok(50, TW_EVENT_SIGNAL_WORKFLOW));
+
+    char *json = history_json(id);
+    cr_assert(strstr(json, "EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED"), "%s", json);
+    cr_assert(strstr(json, "update_salutation"), "%s", json);
+    tw_free(json);
+    terminate(id, "test over", NULL);
+    free(run_id);
+}
+
+Test(client, signal_with_start_starts_and_records_the_signal)
+{
+    char id[64];
+    unique_id(id, sizeof(id), "c-sws");
+    tw_payloads *sig = NULL;
+    cr_assert_eq(tw_payloads_new(&sig), 0);
+    cr_assert_eq(tw_payloads_add_json(sig, "42", NULL), 0);
+    tw_start_workflow_options so;
+    start_options(&so, id);
+    so.signal_name = "kick_off";
+    so.signal_args = sig;
+    call_ok(tw_client_signal_with_start(client, &so, cq, 60), "signal with start");
+    tw_payloads_free(sig);
+    tw_event *ev = next_ok(60, TW_EVENT_SIGNAL_WITH_START);
+    char run_id[64];
+    snprintf(run_id, sizeof(run_id), "%s", tw_event_run_id(ev));
+    cr_assert_gt(strlen(run_id), 0, "signal-with-start gave no run id");
+    tw_event_free(ev);
+
+    call_ok(tw_client_describe_workflow(client, id, NULL, cq, 61), "describe");
+    ev = next_ok(61, TW_EVENT_DESCRIBE_WORKFLOW);
+    cr_assert_str_eq(tw_execution_run_id(tw_event_execution(ev, 0)), run_id);
+    cr_assert_eq(tw_execution_status(tw_event_execution(ev, 0)), TW_WORKFLOW_STATUS_RUNNING);
+    tw_event_free(ev);
+
+    char *json = history_json(id);
+    cr_assert(strstr(json, "EVENT_TYPE_WORKFLOW_EXECUTION_STARTED"), "%s", json);
+    cr_assert(strstr(json, "EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED"), "%s", json);
+    cr_assert(strstr(json, "kick_off"), "%s", json);
+    tw_free(json);
+    terminate(id, "test over", NULL);
+}
+
+Test(client, cancel_is_requested_in_history)
+{
+    char id[64];
+    unique_id(id, sizeof(id), "c-cancel");
+    char *run_id = start_workflow(id);
+    tw_close_options co;
+    tw_close_options_init(&co);
+    co.workflow_id = id;
+    co.reason = "please stop";
+    call_ok(tw_client_cancel_workflow(client, &co, cq, 70), "cancel");
+    tw_event_free(next_ok(70, TW_EVENT_CANCEL_WORKFLOW));
+    char *json = history_json(id);
+    cr_assert(strstr(json, "EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED"), "%s", json);
+    tw_free(json);
+    terminate(id, "test over", NULL);
+    free(run_id);
+}
+
+Test(client, terminate_gives_terminated_result)
+{
+    char id[64];
+    unique_id(id, sizeof(id), "c-terminate");
+    char *run_id = start_workflow(id);
+    tw_payloads *details = NULL;
+    cr_assert_eq(tw_payloads_new(&details), 0);
+    cr_assert_eq(tw_payloads_add_json(details, "{\"why\": \"testing\"}", NULL), 0);
+    cr_assert_eq(tw_payloads_add_json(details, "7", NULL), 0);
+    terminate(id, "stopped by the C tests", details);
+    tw_payloads_free(details);
+
+    tw_result_options ro;
+    tw_result_options_init(&ro);
+    ro.workflow_id = id;
+    call_ok(tw_client_workflow_result(client, &ro, cq, 80), "result");
+    tw_event *ev = next_ok(80, TW_EVENT_WORKFLOW_RESULT);
+    cr_assert_eq(tw_event_outcome(ev), TW_OUTCOME_TERMINATED);
+    cr_assert_str_eq(tw_event_run_id(ev), run_id);
+    const tw_failure *f = tw_event_failure(ev);
+    cr_assert_not_null(f);
+    cr_assert_eq(tw_failure_kind_of(f), TW_FAILURE_TERMINATED);
+    cr_assert_str_eq(tw_failure_message(f), "stopped by the C tests");
+    const tw_payloads *p = tw_event_payloads(ev);
+    cr_assert_eq(tw_payloads_count(p), 2);
+    assert_payload_text(p, 0, "{\"why\": \"testing\"}");
+    assert_payload_text(p, 1, "7");
+    assert_metadata(p, 0, "encoding", "json/plain");
+    tw_event_free(ev);
+
+    call_ok(tw_client_describe_workflow(client, id, run_id, cq, 81), "describe");
+    ev = next_ok(81, TW_EVENT_DESCRIBE_WORKFLOW);
+    cr_assert_eq(tw_execution_status(tw_event_execution(ev, 0)), TW_WORKFLOW_STATUS_TERMINATED);
+    cr_assert_gt(tw_execution_close_time(tw_event_execution(ev, 0)), 0);
+    tw_event_free(ev);
+    free(run_id);
+}
+
+Test(client, describe_unknown_workflow_is_not_found)
+{
+    char id[64];
+    unique_id(id, sizeof(id), "c-never-started");
+    call_ok(tw_client_describe_workflow(client, id, NULL, cq, 90), "describe");
+    tw_event *ev = next_event(90, TW_EVENT_DESCRIBE_WORKFLOW);
+    cr_assert_eq(tw_event_status(ev), TW_ENOTFOUND, "got %s: %s", tw_strerror(tw_event_status(ev)),
+                 tw_error_message(tw_event_error(ev)));
+    cr_assert_eq(tw_error_grpc_status(tw_event_error(ev)), 5 /* NOT_FOUND */);
+    cr_assert_eq(tw_event_execution_count(ev), 0);
+    tw_event_free(ev);
+}
+
+Test(client, query_without_worker_fails_instead_of_hanging)
+{
+    char id[64];
+    unique_id(id, sizeof(id), "c-query");
+    char *run_id = start_workflow(id);
+    tw_client_options o;
+    tw_client_options_init(&o);
+    o.target = address;
+    o.rpc_timeout_ms = 2000;
+    tw_client *quick = new_client(&o);
+    tw_query_options qo;
+    tw_query_options_init(&qo);
+    qo.workflow_id = id;
+    qo.query_type = "__stack_trace";
+    time_t t0 = time(NULL);
+    call_ok(tw_client_query_workflow(quick, &qo, cq, 95), "query");
+    tw_event *ev = NULL;
+    cr_assert_eq(tw_cq_next(cq, 45000, &ev), 0, "the query never completed");
+    cr_assert_eq(tw_event_tag(ev), 95);
+    int st = tw_event_status(ev);
+    cr_assert(st == TW_ETIMEDOUT || st == TW_ERPC, "got %s: %s", tw_strerror(st),
+              tw_error_message(tw_event_error(ev)));
+    cr_assert_gt(strlen(tw_error_message(tw_event_error(ev))), 0);
+    cr_assert_null(tw_event_payloads(ev));
+    cr_log_info("query without worker: %s after %ld s: %s", tw_strerror(st), (long)(time(NULL) - t0),
+                tw_error_message(tw_event_error(ev)));
+    tw_event_free(ev);
+    tw_client_free(quick);
+    terminate(id, "test over", NULL);
+    free(run_id);
+}
+
+Test(client, execution_timeout_gives_timed_out_result)
+{
+    char id[64];
+    unique_id(id, sizeof(id), "c-timeout");
+    tw_start_workflow_options so;
+    start_options(&so, id);
+    so.execution_timeout_ms = 1000;
+    call_ok(tw_client_start_workflow(client, &so, cq, 110), "start");
+    tw_event *ev = next_ok(110, TW_EVENT_START_WORKFLOW);
+    char run_id[64];
+    snprintf(run_id, sizeof(run_id), "%s", tw_event_run_id(ev));
+    tw_event_free(ev);
+
+    tw_result_options ro;
+    tw_result_options_init(&ro);
+    ro.workflow_id = id;
+    call_ok(tw_client_workflow_result(client, &ro, cq, 111), "result");
+    ev = next_ok(111, TW_EVENT_WORKFLOW_RESULT); /* waits up to 30 s */
+    cr_assert_eq(tw_event_outcome(ev), TW_OUTCOME_TIMED_OUT);
+    cr_assert_str_eq(tw_event_run_id(ev), run_id);
+    const tw_failure *f = tw_event_failure(ev);
+    cr_assert_not_null(f);
+    cr_assert_eq(tw_failure_kind_of(f), TW_FAILURE_TIMEOUT);
+    cr_assert_gt(strlen(tw_failure_message(f)), 0);
+    tw_event_free(ev);
+}
+
+Test(client, history_pages_walk_with_the_next_page_token)
+{
+    char id[64];
+    unique_id(id, sizeof(id), "c-paging");
+    char *run_id = start_workflow(id);
+    for (int i = 0; i < 3; i++) {
+        tw_signal_options sg;
+        tw_signal_options_init(&sg);
+        sg.workflow_id = id;
+        sg.signal_name = "tick";
+        call_ok(tw_client_signal_workflow(client, &sg, cq, 120), "signal");
+        tw_event_free(next_ok(120, TW_EVENT_SIGNAL_WORKFLOW));
+    }
+    terminate(id, "test over", NULL);
+
+    /* The whole history in one page, for reference. */
+    tw_history_options ho;
+    tw_history_options_init(&ho);
+    ho.workflow_id = id;
+    ho.run_id = run_id;
+    call_ok(tw_client_fetch_history(client, &ho, cq, 121), "history");
+    tw_event *ev = next_ok(121, TW_EVENT_FETCH_HISTORY);
+    size_t total = tw_history_event_count(tw_event_history(ev));
+    const uint8_t *token;
+    size_t token_len;
+    cr_assert_eq(tw_event_next_page_token(ev, &token, &token_len), 0);
+    cr_assert_eq(token_len, 0, "a closed workflow's full history fits one page");
+    tw_event_free(ev);
+    cr_assert_geq(total, 6, "started, task scheduled, 3 signals, terminated");
+
+    /* One event per page. */
+    uint8_t *next = NULL;
+    size_t next_len = 0, seen = 0;
+    int pages = 0;
+    do {
+        tw_history_options_init(&ho);
+        ho.workflow_id = id;
+        ho.run_id = run_id;
+        ho.maximum_page_size = 1;
+        ho.next_page_token = next;
+        ho.next_page_token_len = next_len;
+        call_ok(tw_client_fetch_history(client, &ho, cq, 122), "history page");
+        free(next); /* the call copied it */
+        next = NULL;
+        next_len = 0;
+        ev = next_ok(122, TW_EVENT_FETCH_HISTORY);
+        /* The server never splits an event batch (started + first task scheduled
+         * come together), so a page may hold more than maximum_page_size. */
+        seen += tw_history_event_count(tw_event_history(ev));
+        pages++;
+        if (pages == 1) {
+            char *json = NULL;
+            call_ok(tw_history_to_json(tw_event_history(ev), &json), "page json");
+            cr_assert(strstr(json, "EVENT_TYPE_WORKFLOW_EXECUTION_STARTED"), "%s", json);
+            tw_free(json);
+        }
+        cr_assert_eq(tw_event_next_page_token(ev, &token, &token_len), 0);
+        if (token_len) {
+            next = malloc(token_len);
+            memcpy(next, token, token_len);
+            next_len = token_len;
+        }
+        tw_event_free(ev);
+        cr_assert_lt(pages, 100, "paging does not end");
+    } while (next_len);
+    cr_assert_eq(seen, total, "pages held %zu events, the history %zu", seen, total);
+    cr_assert_geq(pages, 4, "%d pages for %zu events: maximum_page_size was not applied", pages, total);
+    free(run_id);
+}
+
+Test(client, list_and_count_find_the_workflow)
+{
+    char id[64];
+    unique_id(id, sizeof(id), "c-list");
+    char *run_id = start_workflow(id);
+    char query[128];
+    snprintf(query, sizeof(query), "WorkflowId = '%s'", id);
+
+    /* Visibility is eventually consistent: retry for up to 10 s. */
+    bool found = false;
+    for (int attempt = 0; attempt < 20 && !found; attempt++) {
+        if (attempt)
+            sleep_ms(500);
+        tw_list_options lo;
+        tw_list_options_init(&lo);
+        lo.query = query;
+        call_ok(tw_client_list_workflows(client, &lo, cq, 130), "list");
+        tw_event *ev = next_ok(130, TW_EVENT_LIST_WORKFLOWS);
+        for (size_t i = 0; i < tw_event_execution_count(ev); i++) {
+            const tw_execution *ex = tw_event_execution(ev, i);
+            if (strcmp(tw_execution_workflow_id(ex), id) == 0) {
+                cr_assert_str_eq(tw_execution_run_id(ex), run_id);
+                cr_assert_str_eq(tw_execution_workflow_type(ex), "CTestWorkflow");
+                found = true;
+            }
+        }
+        tw_event_free(ev);
+    }
+    cr_assert(found, "list_workflows did not find %s within 10 s", id);
+
+    call_ok(tw_client_count_workflows(client, query, cq, 131), "count");
+    tw_event *ev = next_ok(131, TW_EVENT_COUNT_WORKFLOWS);
+    cr_assert_geq(tw_event_count(ev), 1);
+    tw_event_free(ev);
+    terminate(id, "test over", NULL);
+    free(run_id);
+}
+
+Test(client, client_free_cancels_a_result_poll_in_flight)
+{
+    char id[64];
+    unique_id(id, sizeof(id), "c-free-inflight");
+    char *run_id = start_workflow(id);
+    tw_result_options ro;
+    tw_result_options_init(&ro);
+    ro.workflow_id = id;
+    call_ok(tw_client_workflow_result(client, &ro, cq, 140), "result");
+    sleep_ms(300); /* let the long poll reach the server */
+    tw_event *ev = NULL;
+    cr_assert_eq(tw_cq_next(cq, 0, &ev), TW_EAGAIN, "the workflow is still running");
+    cr_assert_eq(tw_cq_pending(cq), 1);
+    tw_client_free(client);
+    client = NULL;
+    ev = next_event(140, TW_EVENT_WORKFLOW_RESULT);
+    cr_assert_eq(tw_event_status(ev), TW_ECANCELLED, "got %s: %s", tw_strerror(tw_event_status(ev)),
+                 tw_error_message(tw_event_error(ev)));
+    cr_assert_eq(tw_cq_pending(cq), 0);
+    tw_event_free(ev);
+
+    /* Clean up with a fresh client. */
+    tw_client_options o;
+    tw_client_options_init(&o);
+    o.target = address;
+    client = new_client(&o);
+    terminate(id, "test over", NULL);
+    free(run_id);
+}
