@@ -88,7 +88,9 @@ class DevServer:
             [cli, "server", "start-dev", "--headless", "--ip", "127.0.0.1", "--port", str(port),
              "--ui-port", str(ui_port), "--http-port", str(http_port), "--metrics-port", str(metrics_port),
              "--db-filename", str(self.state_dir / "temporal.sqlite"), "--log-level", "warn",
-             "--dynamic-config-value", "frontend.enableUpdateWorkflowExecution=true"],
+             "--dynamic-config-value", "frontend.enableUpdateWorkflowExecution=true",
+             # The custom search attribute the tests (and the official SDKs' tests) use.
+             "--search-attribute", "CustomKeywordField=Keyword"],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         (self.state_dir / "pid").write_text(str(self.proc.pid))

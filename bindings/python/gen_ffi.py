@@ -13,7 +13,7 @@ from pathlib import Path
 import cffi
 
 # Dependency order: each header only uses types declared before it.
-HEADERS = ["common.h", "errors.h", "payload.h", "failure.h", "cq.h", "runtime.h", "client.h"]
+HEADERS = ["common.h", "errors.h", "payload.h", "failure.h", "cq.h", "runtime.h", "client.h", "activation.h", "worker.h"]
 MARKERS = re.compile(r"\b(TW_API|TW_BEGIN_DECLS|TW_END_DECLS)\b")
 
 

@@ -9,5 +9,7 @@
 #include "cq.h"
 #include "runtime.h"
 #include "client.h"
+#include "activation.h"
+#include "worker.h"
 
 #endif

@@ -294,8 +294,11 @@ int tw_client_query_workflow(tw_client *client, const tw_query_options *options,
         }
         r->query_reject_condition = o.reject_condition;
     }
-    return send_request(client_op_new(client, TW_EVENT_QUERY_WORKFLOW, cq, tag, done_query), &b, "QueryWorkflow",
-                        r ? &r->base : NULL, &WS(query_workflow_response__descriptor), TW_RPC_RETRY);
+    client_op *op = client_op_new(client, TW_EVENT_QUERY_WORKFLOW, cq, tag, done_query);
+    if (op)
+        op->deadline_is_final = true;
+    return send_request(op, &b, "QueryWorkflow", r ? &r->base : NULL, &WS(query_workflow_response__descriptor),
+                        TW_RPC_RETRY);
 }
 
 /* ---- cancel / terminate ---- */

@@ -164,7 +164,7 @@ int client_op_call(client_op *op, const char *method, const ProtobufCMessage *re
     tw_rpc_request r = {
         .method = method, .message = req, .response_type = resp, .retry = retry,
         .timeout_ms = retry == TW_RPC_LONG_POLL ? 70000 : op->timeout_ms, .budget_ms = op->budget_ms,
-        .done = on_reply, .arg = op,
+        .done = on_reply, .arg = op, .deadline_is_final = op->deadline_is_final,
     };
     return tw_rpc_start(op->ch, &r);
 }

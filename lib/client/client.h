@@ -35,6 +35,7 @@ struct client_op {
     bool follow_runs;
     uint8_t *token;
     size_t token_len;
+    bool deadline_is_final;    /* see tw_rpc_request */
 };
 
 /* Makes an op for client that will complete into cq; NULL on ENOMEM (error set). */

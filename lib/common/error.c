@@ -1,4 +1,5 @@
 /* Error codes, thread-local last error, heap errors for events. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,45 @@ static void error_clear(tw_error *err)
     memset(err, 0, sizeof(*err));
 }
 
+/*
+ * The last error's strings are heap memory that a thread-local cannot free
+ * by itself: a thread that got an error and then exits (a caller's worker
+ * thread, the transport thread) would leak them. The first error on a
+ * thread registers it with a key whose destructor clears the error when the
+ * thread exits. The key is deleted if the library is unloaded, so no
+ * destructor can point into an unmapped library.
+ */
+static pthread_key_t exit_key;
+static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
+static bool exit_key_made;
+static _Thread_local bool clears_on_exit;
+
+static void clear_at_thread_exit(void *unused)
+{
+    (void)unused;
+    error_clear(&last_error);
+}
+
+static void make_exit_key(void)
+{
+    exit_key_made = pthread_key_create(&exit_key, clear_at_thread_exit) == 0;
+}
+
+__attribute__((destructor)) static void delete_exit_key(void)
+{
+    if (exit_key_made)
+        pthread_key_delete(exit_key);
+}
+
+static void clear_on_thread_exit(void)
+{
+    if (clears_on_exit)
+        return;
+    pthread_once(&exit_key_once, make_exit_key);
+    /* Any non-NULL value makes the destructor run. */
+    clears_on_exit = exit_key_made && pthread_setspecific(exit_key, &last_error) == 0;
+}
+
 static char *vformat(const char *fmt, va_list ap)
 {
     va_list copy;
@@ -33,6 +73,7 @@ static char *vformat(const char *fmt, va_list ap)
 
 int tw_set_error(int code, const char *fmt, ...)
 {
+    clear_on_thread_exit();
     error_clear(&last_error);
     last_error.code = code;
     va_list ap;
@@ -61,6 +102,7 @@ static int copy_into(tw_error *dst, const tw_error *src)
 
 int tw_set_error_from(const tw_error *err)
 {
+    clear_on_thread_exit();
     error_clear(&last_error);
     return copy_into(&last_error, err);
 }

@@ -38,6 +38,7 @@ void tw_event_free(tw_event *ev)
     free(ev->executions);
     tw_history_destroy(ev->history);
     free(ev->token);
+    tw_activation_free(ev->activation);
     free(ev);
 }
 

@@ -31,6 +31,15 @@
  *
  * Timers use timer_id = decimal seq. Activities use activity_id = decimal
  * seq unless the workflow set one.
+ *
+ * Resolutions with no history event. Cancelling an activity whose
+ * cancellation type is TRY_CANCEL or ABANDON (or one whose schedule
+ * command was not sent yet: both commands are then dropped) resolves it
+ * as cancelled at once: the engine delivers that in one more activation
+ * of the same workflow task (same timestamp, same is_replaying, no new
+ * history), made before the task's commands are sent or matched. So one
+ * workflow task may take several activation/completion rounds; see
+ * tw_run_complete.
  */
 #ifndef TW_LIB_HISTORY_H
 #define TW_LIB_HISTORY_H
@@ -62,7 +71,13 @@ const char *tw_run_workflow_type(const tw_run *run);
  */
 int tw_run_append(tw_run *run, Temporal__Api__History__V1__History *page);
 
-/* True when appended history holds a boundary with no activation made yet. */
+/*
+ * True when appended history holds a boundary with no activation made yet,
+ * or when resolutions that need no history event wait to be delivered
+ * (see "Resolutions with no history event"). False while an activation
+ * awaits its completion, and once an error (or a task failure) made the
+ * run unusable.
+ */
 bool tw_run_has_next_activation(const tw_run *run);
 
 /*
@@ -76,7 +91,7 @@ int tw_run_next_activation(tw_run *run, tw_activation **out, bool *live, tw_erro
 
 /* What a completion asks the worker to do. Owned by the caller; free with tw_run_output_clear. */
 typedef struct tw_run_output {
-    tw_pb_command **commands;  /* to send with RespondWorkflowTaskCompleted (live WFT only) */
+    tw_pb_command **commands;  /* to send with RespondWorkflowTaskCompleted (live WFT only; see tw_run_complete) */
     size_t command_count;
     bool terminal;             /* a complete / fail / cancel / continue-as-new command is among them */
     char *task_failure;        /* the language failed the task: message (then no commands) */
@@ -96,6 +111,23 @@ void tw_run_output_clear(tw_run_output *out);
  * commands against history now; for the live one, fills out->commands.
  * Returns 0, TW_EINVAL (completion for another run: message says so) or
  * TW_EPROTO with *err for non-determinism.
+ *
+ * After each tw_run_complete the worker checks tw_run_has_next_activation:
+ * while it is true and no new history was appended, the next activation
+ * belongs to the same workflow task (immediate resolutions) and must be
+ * made and completed before anything is sent. Only when it is false does
+ * the worker send RespondWorkflowTaskCompleted, with the commands
+ * accumulated across those completions. (The engine returns a task's
+ * commands all at once, from its last tw_run_complete, and none from the
+ * earlier ones, so accumulating and taking the last list are the same.)
+ * out->terminal is set on that last output.
+ *
+ * Other errors: TW_EINVAL (the message says why) for a completion that
+ * reuses the seq of a timer or activity still pending, cancels a seq
+ * never started, or comes with no activation awaiting it; TW_ENOMEM.
+ * *err is set only with TW_EPROTO. After any error, and after a
+ * completion that failed the task (out->task_failure), the run is
+ * unusable: the worker evicts it and replays from the full history.
  */
 int tw_run_complete(tw_run *run, tw_completion *c, tw_run_output *out, tw_error **err);
 

@@ -74,6 +74,7 @@ struct rpc_call {
     tw_rpc_done_fn done;
     void *arg;
     const void *owner;
+    bool deadline_is_final;
     /* per attempt */
     grpc_metadata send_md[MAX_METADATA];
     size_t send_md_count;
@@ -429,6 +430,8 @@ static bool schedule_retry(rpc_call *c)
     tw_rpc_loop *loop = c->loop;
     if (c->cancelled || !retryable(c->retry, (int)c->status))
         return false;
+    if (c->deadline_is_final && c->status == GRPC_STATUS_DEADLINE_EXCEEDED)
+        return false;
     int64_t now = tw_now_ms();
     if (c->retry == TW_RPC_RETRY && (c->attempt >= MAX_NORMAL_ATTEMPTS || now >= c->deadline_ms))
         return false;
@@ -603,6 +606,7 @@ int tw_rpc_start(tw_rpc_channel *ch, const tw_rpc_request *req)
     c->done = req->done;
     c->arg = req->arg;
     c->owner = req->owner;
+    c->deadline_is_final = req->deadline_is_final;
 
     tw_rpc_loop *loop = ch->loop;
     pthread_mutex_lock(&loop->lock);

@@ -63,6 +63,8 @@ typedef struct tw_rpc_request {
     tw_rpc_done_fn done;
     void *arg;
     const void *owner;                           /* optional: groups calls for tw_rpc_cancel_owner */
+    bool deadline_is_final;                      /* do not retry DEADLINE_EXCEEDED (queries: waiting
+                                                    longer cannot help a worker that is not there) */
 } tw_rpc_request;
 
 /*

@@ -5,8 +5,8 @@
 #   check_abidiff.sh ABI_DIR LIBRARY HEADER...            check
 #   check_abidiff.sh --update ABI_DIR LIBRARY HEADER...   rewrite the baseline
 #
-# ABI_DIR holds the baseline (libtemporal-workflow.abi and
-# libtemporal-workflow.enums) and the suppressions (libtemporal-workflow.abignore); LIBRARY is the built
+# ABI_DIR holds the baseline (libtemporal-workflow.abi and .enums) and the
+# suppressions (libtemporal-workflow.abignore); LIBRARY is the built
 # libtemporal-workflow.so; the HEADERs are the public headers (meson passes
 # the installed list from include/tw/meson.build).
 #
@@ -61,6 +61,13 @@ for tool in abidw abidiff; do
         exit 1
     fi
 done
+
+# Without debug info abidw sees only symbol names and every type change would
+# pass unnoticed: refuse rather than pass.
+if ! readelf -S "$lib" | grep -q '\.debug_info'; then
+    echo "$lib has no debug info (build with -g, e.g. the default debugoptimized): cannot compare its ABI" >&2
+    exit 1
+fi
 
 # One place for the abidw flags, so baseline and check always agree:
 # only exported interfaces, no build-machine paths in the output.

@@ -3,25 +3,30 @@
 # C++11, with no warnings: each header includes what it uses and nothing
 # relies on an include order or on GNU extensions.
 #
-#   check_headers.sh INCLUDE_DIR HEADER...
+#   check_headers.sh INCLUDE_DIR
 #
-# INCLUDE_DIR is the directory holding tw/ (the repository's include/); the
-# HEADERs are the public headers (meson passes the installed list), each
-# included as <tw/NAME.h>. CC and CXX may name the compilers (default cc, c++).
+# INCLUDE_DIR is the directory holding tw/ (the repository's include/). Every
+# tw/*.h is checked, installed or not yet: a header must stand alone from the
+# moment it exists. CC and CXX may name the compilers (default cc and c++).
 set -euo pipefail
 
-if [ $# -lt 2 ]; then
-    echo "usage: $0 INCLUDE_DIR HEADER..." >&2
+if [ $# -ne 1 ]; then
+    echo "usage: $0 INCLUDE_DIR" >&2
     exit 2
 fi
 inc=$1
-shift
-headers=("$@")
 cc=${CC:-cc}
 cxx=${CXX:-c++}
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+
+shopt -s nullglob
+headers=("$inc"/tw/*.h)
+if [ ${#headers[@]} -eq 0 ]; then
+    echo "no headers found in $inc/tw" >&2
+    exit 2
+fi
 
 status=0
 for h in "${headers[@]}"; do

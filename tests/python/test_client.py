@@ -86,6 +86,17 @@ class RenamedWorkflow:
         return 0
 
 
+@workflow.defn
+class MultiParamWorkflow:
+    @workflow.run
+    async def run(self, a: int, b: str, c: list[int]) -> dict[str, int]:
+        return {b: a + sum(c)}
+
+    @workflow.query
+    def lookup(self, key: str, default: int) -> int:
+        return default
+
+
 def not_a_workflow() -> None:
     pass
 
@@ -101,10 +112,13 @@ def task_queue() -> str:
 
 
 def decode_json_payloads(payloads: Optional[dict[str, Any]]) -> list[Any]:
-    """Values of a proto3-JSON Payloads message whose payloads are json/plain."""
-    out = []
+    """Values of a proto3-JSON Payloads message whose payloads are json/plain (or binary/null)."""
+    out: list[Any] = []
     for p in (payloads or {}).get("payloads", []):
         encoding = base64.b64decode(p["metadata"]["encoding"])
+        if encoding == b"binary/null":
+            out.append(None)
+            continue
         assert encoding == b"json/plain", p
         out.append(json.loads(base64.b64decode(p.get("data", ""))))
     return out
@@ -178,7 +192,7 @@ def custom_keyword_field(server_address: str) -> str:
     `temporal server start-dev` registers it only when asked (scripts/devserver.py
     does); a server started otherwise gets it here (creating it again is a no-op).
     """
-    from devserver import find_cli
+    from devserver import find_cli  # type: ignore[import-not-found]  # scripts/, put on sys.path by conftest
 
     subprocess.run(
         [find_cli(), "operator", "search-attribute", "create", "--name", "CustomKeywordField",
@@ -309,6 +323,48 @@ async def test_start_workflow_with_explicit_name(client: Client, workflow_id: st
     h = await client.start_workflow(RenamedWorkflow.run, id=workflow_id, task_queue=task_queue())
     assert (await h.describe()).workflow_type == "renamed-workflow"
     await h.terminate()
+
+
+async def test_start_typed_multi_param_workflow(client: Client, workflow_id: str) -> None:
+    h = await client.start_workflow(MultiParamWorkflow.run, 1, "b", [2, 3], id=workflow_id, task_queue=task_queue())
+    attrs = await started_attributes(h)
+    assert attrs["workflowType"]["name"] == "MultiParamWorkflow"
+    assert decode_json_payloads(attrs["input"]) == [1, "b", [2, 3]]
+    await h.terminate()
+
+
+async def test_start_with_arg_and_args_keywords(client: Client, workflow_id: str) -> None:
+    """The official SDK's forms: arg= for one argument, args= for several."""
+    tq = task_queue()
+    by_arg = await client.start_workflow(GreetingWorkflow.run, arg="Ada", id=f"{workflow_id}-1", task_queue=tq)
+    by_args = await client.start_workflow(
+        MultiParamWorkflow.run, args=[1, "b", [2]], id=f"{workflow_id}-2", task_queue=tq
+    )
+    by_name_arg = await client.start_workflow("SomeWorkflowType", arg=None, id=f"{workflow_id}-3", task_queue=tq)
+    by_name_args = await client.start_workflow("SomeWorkflowType", args=["x", 2], id=f"{workflow_id}-4", task_queue=tq)
+    assert decode_json_payloads((await started_attributes(by_arg))["input"]) == ["Ada"]
+    assert decode_json_payloads((await started_attributes(by_args))["input"]) == [1, "b", [2]]
+    assert decode_json_payloads((await started_attributes(by_name_arg))["input"]) == [None]
+    assert decode_json_payloads((await started_attributes(by_name_args))["input"]) == ["x", 2]
+    for h in (by_arg, by_args, by_name_arg, by_name_args):
+        await h.terminate()
+
+
+async def test_mixing_argument_forms_is_rejected(client: Client, handle: WorkflowHandle[Any, Any]) -> None:
+    with pytest.raises(ValueError, match="one way"):
+        await client.start_workflow("SomeWorkflowType", 1, args=[2], id=handle.id + "-x", task_queue="q")
+    with pytest.raises(ValueError, match="one way"):
+        await client.start_workflow("SomeWorkflowType", arg=1, args=[2], id=handle.id + "-x", task_queue="q")
+    with pytest.raises(TypeError, match="string"):
+        await client.start_workflow("SomeWorkflowType", args="abc", id=handle.id + "-x", task_queue="q")
+    with pytest.raises(ValueError, match="one way"):
+        await handle.signal("s", 1, arg=2)
+    with pytest.raises(ValueError, match="one way"):
+        await handle.query("q", 1, args=[2])
+    with pytest.raises(RPCError) as err:
+        await client.get_workflow_handle(handle.id + "-x").describe()
+    assert err.value.status == RPCStatusCode.NOT_FOUND
+    assert await signals_recorded(handle) == []
 
 
 async def test_start_records_timeouts_and_retry_policy(client: Client, workflow_id: str) -> None:
@@ -493,6 +549,21 @@ async def test_signal_by_method(client: Client, workflow_id: str) -> None:
     await h.terminate()
 
 
+async def test_signal_with_arg_and_args_keywords(client: Client, workflow_id: str) -> None:
+    h = await client.start_workflow(GreetingWorkflow.run, "x", id=workflow_id, task_queue=task_queue())
+    await h.signal(GreetingWorkflow.set_salutation, arg="Hi")
+    await h.signal(GreetingWorkflow.three_args, args=[1, "b", [2]])
+    await h.signal("by-name", arg={"k": 1})
+    await h.signal("by-name", args=[1, 2])
+    assert await signals_recorded(h) == [
+        ("set_salutation", ["Hi"]),
+        ("three-args", [1, "b", [2]]),
+        ("by-name", [{"k": 1}]),
+        ("by-name", [1, 2]),
+    ]
+    await h.terminate()
+
+
 async def test_signal_through_untyped_handle(client: Client, handle: WorkflowHandle[Any, Any]) -> None:
     other = client.get_workflow_handle(handle.id)
     await other.signal("late")
@@ -579,6 +650,19 @@ async def test_result_of_timed_out_workflow(client: Client, workflow_id: str) ->
     assert await events_of_type(h, "WORKFLOW_EXECUTION_TIMED_OUT")
 
 
+async def test_execute_workflow_raises_the_failure(client: Client, workflow_id: str) -> None:
+    with pytest.raises(WorkflowFailureError) as err:
+        await asyncio.wait_for(
+            client.execute_workflow(
+                MultiParamWorkflow.run, 1, "b", [2], id=workflow_id, task_queue=task_queue(),
+                execution_timeout=timedelta(seconds=1),
+            ),
+            timeout=30,
+        )
+    assert isinstance(err.value.cause, temporalio.exceptions.TimeoutError)
+    assert (await client.get_workflow_handle(workflow_id).describe()).workflow_type == "MultiParamWorkflow"
+
+
 async def test_result_follows_terminated_run_of_typed_handle(client: Client, workflow_id: str) -> None:
     h = await client.start_workflow(GreetingWorkflow.run, "x", id=workflow_id, task_queue=task_queue())
     await h.terminate(reason="stop")
@@ -638,6 +722,34 @@ async def test_fetch_history_events_one_per_page(handle: WorkflowHandle[Any, Any
     assert (await handle.fetch_history()).run_id == handle.run_id
 
 
+async def test_fetch_history_events_wait_new_event(handle: WorkflowHandle[Any, Any]) -> None:
+    seen: list[str] = []
+
+    async def follow() -> None:
+        async for e in handle.fetch_history_events(wait_new_event=True):
+            seen.append(e["eventType"])
+
+    task = asyncio.create_task(follow())
+    await eventually(lambda: asyncio.sleep(0, len(seen)), lambda n: n == 2)
+    await handle.signal("wake")
+    await eventually(lambda: asyncio.sleep(0, len(seen)), lambda n: n == 3)
+    await handle.terminate(reason="end of the stream")
+    await asyncio.wait_for(task, timeout=20)  # the stream ends with the close event
+    assert seen == [
+        "EVENT_TYPE_WORKFLOW_EXECUTION_STARTED",
+        "EVENT_TYPE_WORKFLOW_TASK_SCHEDULED",
+        "EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED",
+        "EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED",
+    ]
+
+
+async def test_fetch_history_of_unknown_workflow(client: Client) -> None:
+    with pytest.raises(RPCError) as err:
+        await client.get_workflow_handle(f"missing-{uuid.uuid4().hex}").fetch_history()
+    assert err.value.status == RPCStatusCode.NOT_FOUND
+    await assert_client_works(client)
+
+
 async def test_fetch_history_close_event_only(client: Client, workflow_id: str) -> None:
     from temporalio.client import WorkflowHistoryEventFilterType
 
@@ -675,6 +787,13 @@ async def test_list_workflows_limit_and_count(client: Client, workflow_id: str) 
         lambda: client.count_workflows(query + " AND ExecutionStatus = 'Terminated'"), lambda c: c.count == 3
     )
     assert closed.count == 3
+
+
+async def test_list_workflows_bad_query(client: Client) -> None:
+    with pytest.raises(RPCError) as err:
+        await collect(client.list_workflows("this is not a query"))
+    assert err.value.status == RPCStatusCode.INVALID_ARGUMENT
+    await assert_client_works(client)
 
 
 async def test_count_workflows_bad_query(client: Client) -> None:
@@ -963,10 +1082,9 @@ async def test_empty_query_name(handle: WorkflowHandle[Any, Any]) -> None:
 async def test_negative_timeout(client: Client, unreachable: Client, workflow_id: str) -> None:
     for c in (unreachable, client):
         for option in ("execution_timeout", "run_timeout", "task_timeout", "start_delay"):
+            negative: dict[str, Any] = {option: timedelta(seconds=-1)}
             with pytest.raises(ValueError, match="negative"):
-                await c.start_workflow(
-                    "SomeWorkflowType", id=workflow_id, task_queue="q", **{option: timedelta(seconds=-1)}
-                )
+                await c.start_workflow("SomeWorkflowType", id=workflow_id, task_queue="q", **negative)
     with pytest.raises(ValueError):
         await client.start_workflow(
             "SomeWorkflowType", id=workflow_id, task_queue="q",
@@ -987,9 +1105,9 @@ async def test_negative_connect_timeouts(server_address: str) -> None:
 
 async def test_undecorated_workflow_function(client: Client, workflow_id: str) -> None:
     with pytest.raises(TypeError, match="not_a_workflow"):
-        await client.start_workflow(not_a_workflow, id=workflow_id, task_queue="q")  # type: ignore[call-overload]
+        await client.start_workflow(not_a_workflow, id=workflow_id, task_queue="q")  # type: ignore
     with pytest.raises(TypeError, match="GreetingWorkflow.poke"):
-        await client.start_workflow(GreetingWorkflow.poke, id=workflow_id, task_queue="q")  # type: ignore[call-overload]
+        await client.start_workflow(GreetingWorkflow.poke, id=workflow_id, task_queue="q")  # type: ignore
     with pytest.raises(TypeError, match="not_a_workflow"):
         client.get_workflow_handle_for(not_a_workflow, workflow_id)  # type: ignore[arg-type]
     await assert_client_works(client)
@@ -997,7 +1115,7 @@ async def test_undecorated_workflow_function(client: Client, workflow_id: str) -
 
 async def test_undecorated_signal_and_query(client: Client, handle: WorkflowHandle[Any, Any]) -> None:
     with pytest.raises(TypeError, match="greeting"):
-        await handle.signal(GreetingWorkflow.greeting)
+        await handle.signal(GreetingWorkflow.greeting)  # type: ignore
     with pytest.raises(TypeError, match="poke"):
         await handle.query(GreetingWorkflow.poke)
     assert await signals_recorded(handle) == []

@@ -266,7 +266,8 @@ class Event:
         out = ffi.new("char **")
         raise_for(lib.tw_history_to_json(lib.tw_event_history(self.ptr), out))
         try:
-            return ffi.string(out[0]).decode("utf-8")
+            text: bytes = ffi.string(out[0])
+            return text.decode("utf-8")
         finally:
             lib.tw_free(out[0])
 
@@ -275,7 +276,8 @@ def execution_json(ex: CData) -> str:
     out = ffi.new("char **")
     raise_for(lib.tw_execution_to_json(ex, out))
     try:
-        return ffi.string(out[0]).decode("utf-8")
+        text: bytes = ffi.string(out[0])
+        return text.decode("utf-8")
     finally:
         lib.tw_free(out[0])
 

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from enum import IntEnum
-from typing import Any, Generic, Optional, TypeVar, Union, cast, overload
+from typing import Any, Concatenate, Generic, Optional, ParamSpec, TypeVar, Union, cast, overload
 
 if sys.version_info >= (3, 11):
     from typing import TypeVarTuple, Unpack
@@ -74,6 +74,7 @@ ReturnType = TypeVar("ReturnType")
 ParamType = TypeVar("ParamType")
 LocalReturnType = TypeVar("LocalReturnType")
 MultiParamType = TypeVarTuple("MultiParamType")
+MultiParamSpec = ParamSpec("MultiParamSpec")
 
 
 class WorkflowExecutionStatus(IntEnum):
@@ -379,6 +380,18 @@ def _parse_target(target_host: str, tls: Union[bool, TLSConfig]) -> tuple[str, U
     return target, tls
 
 
+def _call_args(positional: Sequence[object], arg: Any, args: Sequence[Any]) -> list[Any]:
+    """Arguments given positionally, as ``arg=`` or as ``args=`` (one form only)."""
+    has_arg = arg is not temporalio.common._arg_unset
+    if (len(positional) > 0) + has_arg + (len(args) > 0) > 1:
+        raise ValueError("give arguments one way only: positionally, as arg= or as args=")
+    if isinstance(args, (str, bytes)):
+        raise TypeError("args= must be a sequence of arguments, not a single string")
+    if has_arg:
+        return [arg]
+    return list(positional) if positional else list(args)
+
+
 class Client:
     """A connection to a Temporal namespace. Create with :py:meth:`connect`."""
 
@@ -571,8 +584,33 @@ class Client:
     @overload
     async def start_workflow(
         self,
+        workflow: Callable[Concatenate[SelfType, MultiParamSpec], Awaitable[ReturnType]],
+        *,
+        args: Sequence[Any],
+        id: str,
+        task_queue: str,
+        execution_timeout: Optional[timedelta] = None,
+        run_timeout: Optional[timedelta] = None,
+        task_timeout: Optional[timedelta] = None,
+        id_reuse_policy: WorkflowIDReusePolicy = WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        id_conflict_policy: WorkflowIDConflictPolicy = WorkflowIDConflictPolicy.UNSPECIFIED,
+        retry_policy: Optional[RetryPolicy] = None,
+        cron_schedule: str = "",
+        memo: Optional[Mapping[str, Any]] = None,
+        search_attributes: Optional[Mapping[str, Any]] = None,
+        start_delay: Optional[timedelta] = None,
+        start_signal: Optional[str] = None,
+        start_signal_args: Sequence[Any] = [],
+        request_id: Optional[str] = None,
+    ) -> "WorkflowHandle[SelfType, ReturnType]": ...
+
+    @overload
+    async def start_workflow(
+        self,
         workflow: str,
-        *args: Any,
+        *params: Any,
+        arg: Any = temporalio.common._arg_unset,
+        args: Sequence[Any] = [],
         id: str,
         task_queue: str,
         execution_timeout: Optional[timedelta] = None,
@@ -594,7 +632,9 @@ class Client:
     async def start_workflow(
         self,
         workflow: Union[str, Callable[..., Awaitable[Any]]],
-        *args: Any,
+        *params: object,
+        arg: Any = temporalio.common._arg_unset,
+        args: Sequence[Any] = [],
         id: str,
         task_queue: str,
         execution_timeout: Optional[timedelta] = None,
@@ -615,10 +655,13 @@ class Client:
         """Starts a workflow and returns a handle to it.
 
         ``workflow`` is the ``@workflow.run`` method of a ``@workflow.defn``
-        class (typed) or a workflow type name. Raises
+        class (typed) or a workflow type name. Its arguments are given
+        positionally, or as ``arg=`` (one) or ``args=`` (a sequence) like the
+        official SDK takes them; only one of the three forms per call. Raises
         :py:class:`WorkflowAlreadyStartedError` when the id is in use.
         """
         name = temporalio.workflow.WorkflowDefinition.must_name_from_fn_or_str(workflow)
+        workflow_args = _call_args(params, arg, args)
         ret_type = result_type
         if ret_type is None and not isinstance(workflow, str):
             _, ret_type = temporalio.common._type_hints_from_func(workflow)
@@ -627,7 +670,7 @@ class Client:
         return await self._impl.start_workflow(
             StartWorkflowInput(
                 workflow=name,
-                args=list(args),
+                args=workflow_args,
                 id=id,
                 task_queue=task_queue,
                 execution_timeout=execution_timeout,
@@ -718,8 +761,33 @@ class Client:
     @overload
     async def execute_workflow(
         self,
+        workflow: Callable[Concatenate[SelfType, MultiParamSpec], Awaitable[ReturnType]],
+        *,
+        args: Sequence[Any],
+        id: str,
+        task_queue: str,
+        execution_timeout: Optional[timedelta] = None,
+        run_timeout: Optional[timedelta] = None,
+        task_timeout: Optional[timedelta] = None,
+        id_reuse_policy: WorkflowIDReusePolicy = WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        id_conflict_policy: WorkflowIDConflictPolicy = WorkflowIDConflictPolicy.UNSPECIFIED,
+        retry_policy: Optional[RetryPolicy] = None,
+        cron_schedule: str = "",
+        memo: Optional[Mapping[str, Any]] = None,
+        search_attributes: Optional[Mapping[str, Any]] = None,
+        start_delay: Optional[timedelta] = None,
+        start_signal: Optional[str] = None,
+        start_signal_args: Sequence[Any] = [],
+        request_id: Optional[str] = None,
+    ) -> ReturnType: ...
+
+    @overload
+    async def execute_workflow(
+        self,
         workflow: str,
-        *args: Any,
+        *params: Any,
+        arg: Any = temporalio.common._arg_unset,
+        args: Sequence[Any] = [],
         id: str,
         task_queue: str,
         execution_timeout: Optional[timedelta] = None,
@@ -738,9 +806,9 @@ class Client:
         result_type: Optional[type] = None,
     ) -> Any: ...
 
-    async def execute_workflow(self, workflow: Any, *args: Any, **kwargs: Any) -> Any:
+    async def execute_workflow(self, workflow: Any, *params: object, **kwargs: Any) -> Any:
         """Starts a workflow and waits for its result (see :py:meth:`start_workflow`)."""
-        handle: WorkflowHandle[Any, Any] = await self.start_workflow(workflow, *args, **kwargs)
+        handle: WorkflowHandle[Any, Any] = await self.start_workflow(workflow, *params, **kwargs)
         return await handle.result()
 
     # ---- handles ----
@@ -763,10 +831,7 @@ class Client:
 
     def get_workflow_handle_for(
         self,
-        workflow: Union[
-            Callable[[WorkflowType, Any], Awaitable[WorkflowReturnType]],
-            Callable[[WorkflowType], Awaitable[WorkflowReturnType]],
-        ],
+        workflow: Callable[Concatenate[WorkflowType, MultiParamSpec], Awaitable[WorkflowReturnType]],
         workflow_id: str,
         *,
         run_id: Optional[str] = None,
@@ -883,7 +948,7 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
 
     @overload
     async def signal(
-        self, signal: Callable[[SelfType, ParamType], Union[Awaitable[None], None]], arg: ParamType, /
+        self, signal: Callable[[SelfType, ParamType], Union[Awaitable[None], None]], /, arg: ParamType
     ) -> None: ...
 
     @overload
@@ -895,12 +960,40 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
     ) -> None: ...
 
     @overload
-    async def signal(self, signal: str, /, *args: Any) -> None: ...
+    async def signal(
+        self,
+        signal: Callable[Concatenate[SelfType, MultiParamSpec], Union[Awaitable[None], None]],
+        /,
+        *,
+        args: Sequence[Any],
+    ) -> None: ...
 
-    async def signal(self, signal: Union[str, Callable[..., Any]], /, *args: Any) -> None:
-        """Sends a signal, by ``@workflow.signal`` method (typed) or by name."""
+    @overload
+    async def signal(
+        self,
+        signal: str,
+        /,
+        *params: Any,
+        arg: Any = temporalio.common._arg_unset,
+        args: Sequence[Any] = [],
+    ) -> None: ...
+
+    async def signal(
+        self,
+        signal: Union[str, Callable[..., Any]],
+        /,
+        *params: object,
+        arg: Any = temporalio.common._arg_unset,
+        args: Sequence[Any] = [],
+    ) -> None:
+        """Sends a signal, by ``@workflow.signal`` method (typed) or by name.
+
+        Arguments are given positionally, or as ``arg=`` or ``args=``.
+        """
         name = temporalio.workflow.SignalDefinition.must_name_from_fn_or_str(signal)
-        await self._client._impl.signal_workflow(SignalWorkflowInput(self._id, self._run_id, name, list(args), {}))
+        await self._client._impl.signal_workflow(
+            SignalWorkflowInput(self._id, self._run_id, name, _call_args(params, arg, args), {})
+        )
 
     # ---- query ----
 
@@ -917,8 +1010,8 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
     async def query(
         self,
         query: Callable[[SelfType, ParamType], Union[Awaitable[LocalReturnType], LocalReturnType]],
-        arg: ParamType,
         /,
+        arg: ParamType,
         *,
         reject_condition: Optional[QueryRejectCondition] = None,
     ) -> LocalReturnType: ...
@@ -935,9 +1028,21 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
     @overload
     async def query(
         self,
+        query: Callable[Concatenate[SelfType, MultiParamSpec], Union[Awaitable[LocalReturnType], LocalReturnType]],
+        /,
+        *,
+        args: Sequence[Any],
+        reject_condition: Optional[QueryRejectCondition] = None,
+    ) -> LocalReturnType: ...
+
+    @overload
+    async def query(
+        self,
         query: str,
         /,
-        *args: Any,
+        *params: Any,
+        arg: Any = temporalio.common._arg_unset,
+        args: Sequence[Any] = [],
         reject_condition: Optional[QueryRejectCondition] = None,
         result_type: Optional[type] = None,
     ) -> Any: ...
@@ -946,18 +1051,24 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
         self,
         query: Union[str, Callable[..., Any]],
         /,
-        *args: Any,
+        *params: object,
+        arg: Any = temporalio.common._arg_unset,
+        args: Sequence[Any] = [],
         reject_condition: Optional[QueryRejectCondition] = None,
         result_type: Optional[type] = None,
     ) -> Any:
-        """Queries the workflow, by ``@workflow.query`` method (typed) or by name."""
+        """Queries the workflow, by ``@workflow.query`` method (typed) or by name.
+
+        Arguments are given positionally, or as ``arg=`` or ``args=``.
+        """
         name = temporalio.workflow.QueryDefinition.must_name_from_fn_or_str(query)
+        query_args = _call_args(params, arg, args)
         ret_type = result_type
         if ret_type is None and not isinstance(query, str):
             _, ret_type = temporalio.common._type_hints_from_func(query)
         return await self._client._impl.query_workflow(
             QueryWorkflowInput(
-                self._id, self._run_id, name, list(args),
+                self._id, self._run_id, name, query_args,
                 reject_condition or self._client._default_reject, {}, ret_type,
             )
         )

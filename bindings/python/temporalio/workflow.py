@@ -211,7 +211,9 @@ def defn(
 
 def run(fn: CallableAsyncType) -> CallableAsyncType:
     """Marks the async method that runs the workflow; its parameters are the workflow's arguments."""
-    if not inspect.iscoroutinefunction(fn):
+    # A plain bool, not the TypeGuard: narrowing would lose the decorated type.
+    is_async = bool(inspect.iscoroutinefunction(fn))
+    if not is_async:
         raise TypeError(f"@workflow.run must decorate an async method, {_qualname(fn)} is not one")
     setattr(fn, _RUN_ATTR, True)
     return fn
@@ -264,6 +266,8 @@ def query(fn: Optional[Any] = None, *, name: Optional[str] = None, dynamic: bool
 
     def decorate(f: Any) -> Any:
         target = f.fget if isinstance(f, property) else f
+        if target is None:
+            raise TypeError("@workflow.query cannot decorate a property without a getter")
         if name is not None and dynamic:
             raise ValueError(f"{_qualname(target)}: @workflow.query cannot have both name and dynamic")
         if dynamic:

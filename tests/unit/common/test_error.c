@@ -163,3 +163,27 @@ Test(error, last_error_is_thread_local)
     cr_assert_eq(tw_error_code(tw_error_last()), TW_EINVAL, "the other thread did not touch ours");
     cr_assert_str_eq(tw_error_message(tw_error_last()), "from the main thread");
 }
+
+static void *fail_and_exit(void *arg)
+{
+    (void)arg;
+    tw_set_error(TW_EPROTO, "an error that the thread never reads: %0128d", 0);
+    tw_error *detailed = tw_error_create(TW_EALREADY_STARTED, 6, "with details");
+    detailed->run_id = tw_strdup("run");
+    detailed->detail_type = tw_strdup("WorkflowExecutionAlreadyStartedFailure");
+    tw_set_error_from(detailed);
+    tw_error_destroy(detailed);
+    return NULL;
+}
+
+/* A thread's last error is freed when the thread exits (LeakSanitizer in the
+ * ASan build reports it otherwise: each exited thread leaked its message). */
+Test(error, last_error_of_an_exited_thread_is_freed)
+{
+    for (int i = 0; i < 8; i++) {
+        pthread_t t;
+        cr_assert_eq(pthread_create(&t, NULL, fail_and_exit, NULL), 0);
+        pthread_join(t, NULL);
+    }
+    cr_assert_eq(tw_error_code(tw_error_last()), 0, "the main thread's error is its own");
+}

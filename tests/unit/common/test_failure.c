@@ -8,9 +8,9 @@
 
 #include "common/common.h"
 
-typedef Temporal__Api__Failure__V1__Failure pb_failure;
-typedef Temporal__Api__Common__V1__Payload pb_payload;
-typedef Temporal__Api__Common__V1__Payloads pb_payloads;
+typedef Temporal__Api__Failure__V1__Failure failure_pb;
+typedef Temporal__Api__Common__V1__Payload payload_pb;
+typedef Temporal__Api__Common__V1__Payloads payloads_pb;
 
 #define KIND(name) TEMPORAL__API__FAILURE__V1__FAILURE__FAILURE_INFO_##name
 
@@ -20,7 +20,7 @@ static char outer_message[] = "activity failed";
 static char app_type[] = "MyAppError";
 static char detail_json[] = "\"detail\"";
 
-static void json_payload(pb_payload *p, Temporal__Api__Common__V1__Payload__MetadataEntry *enc,
+static void json_payload(payload_pb *p, Temporal__Api__Common__V1__Payload__MetadataEntry *enc,
                          Temporal__Api__Common__V1__Payload__MetadataEntry **meta, char *json)
 {
     temporal__api__common__v1__payload__init(p);
@@ -68,15 +68,15 @@ static void assert_no_activity_or_child_fields(const tw_failure *f)
 Test(failure, chain_with_every_kind)
 {
     Temporal__Api__Common__V1__Payload__MetadataEntry enc[3], *meta[3][1];
-    pb_payload detail, heartbeat, encoded;
-    pb_payload *detail_list[] = {&detail}, *heartbeat_list[] = {&heartbeat};
+    payload_pb detail, heartbeat, encoded;
+    payload_pb *detail_list[] = {&detail}, *heartbeat_list[] = {&heartbeat};
     json_payload(&detail, &enc[0], meta[0], detail_json);
     json_payload(&heartbeat, &enc[1], meta[1], "{\"progress\": 3}");
     json_payload(&encoded, &enc[2], meta[2], "{\"message\": \"encoded\"}");
-    pb_payloads details = TEMPORAL__API__COMMON__V1__PAYLOADS__INIT;
+    payloads_pb details = TEMPORAL__API__COMMON__V1__PAYLOADS__INIT;
     details.n_payloads = 1;
     details.payloads = detail_list;
-    pb_payloads heartbeat_details = TEMPORAL__API__COMMON__V1__PAYLOADS__INIT;
+    payloads_pb heartbeat_details = TEMPORAL__API__COMMON__V1__PAYLOADS__INIT;
     heartbeat_details.n_payloads = 1;
     heartbeat_details.payloads = heartbeat_list;
 
@@ -89,7 +89,7 @@ Test(failure, chain_with_every_kind)
     app.non_retryable = 1;
     app.details = &details;
     app.next_retry_delay = &delay;
-    pb_failure f_app = TEMPORAL__API__FAILURE__V1__FAILURE__INIT;
+    failure_pb f_app = TEMPORAL__API__FAILURE__V1__FAILURE__INIT;
     f_app.message = outer_message;
     f_app.source = "CSDK";
     f_app.stack_trace = "at main.c:1";
@@ -107,7 +107,7 @@ Test(failure, chain_with_every_kind)
     act.activity_type = &atype;
     act.activity_id = "act-7";
     act.retry_state = TEMPORAL__API__ENUMS__V1__RETRY_STATE__RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED;
-    pb_failure f_act = TEMPORAL__API__FAILURE__V1__FAILURE__INIT;
+    failure_pb f_act = TEMPORAL__API__FAILURE__V1__FAILURE__INIT;
     f_act.message = "activity task failed";
     f_act.failure_info_case = KIND(ACTIVITY_FAILURE_INFO);
     f_act.activity_failure_info = &act;
@@ -127,7 +127,7 @@ Test(failure, chain_with_every_kind)
     child.initiated_event_id = 11;
     child.started_event_id = 12;
     child.retry_state = TEMPORAL__API__ENUMS__V1__RETRY_STATE__RETRY_STATE_NON_RETRYABLE_FAILURE;
-    pb_failure f_child = TEMPORAL__API__FAILURE__V1__FAILURE__INIT;
+    failure_pb f_child = TEMPORAL__API__FAILURE__V1__FAILURE__INIT;
     f_child.message = "child failed";
     f_child.failure_info_case = KIND(CHILD_WORKFLOW_EXECUTION_FAILURE_INFO);
     f_child.child_workflow_execution_failure_info = &child;
@@ -137,7 +137,7 @@ Test(failure, chain_with_every_kind)
     Temporal__Api__Failure__V1__TimeoutFailureInfo timeout = TEMPORAL__API__FAILURE__V1__TIMEOUT_FAILURE_INFO__INIT;
     timeout.timeout_type = TEMPORAL__API__ENUMS__V1__TIMEOUT_TYPE__TIMEOUT_TYPE_HEARTBEAT;
     timeout.last_heartbeat_details = &heartbeat_details;
-    pb_failure f_timeout = TEMPORAL__API__FAILURE__V1__FAILURE__INIT;
+    failure_pb f_timeout = TEMPORAL__API__FAILURE__V1__FAILURE__INIT;
     f_timeout.message = "heartbeat timeout";
     f_timeout.failure_info_case = KIND(TIMEOUT_FAILURE_INFO);
     f_timeout.timeout_failure_info = &timeout;
@@ -146,7 +146,7 @@ Test(failure, chain_with_every_kind)
     /* 5: canceled with details */
     Temporal__Api__Failure__V1__CanceledFailureInfo canceled = TEMPORAL__API__FAILURE__V1__CANCELED_FAILURE_INFO__INIT;
     canceled.details = &details;
-    pb_failure f_canceled = TEMPORAL__API__FAILURE__V1__FAILURE__INIT;
+    failure_pb f_canceled = TEMPORAL__API__FAILURE__V1__FAILURE__INIT;
     f_canceled.message = "canceled";
     f_canceled.failure_info_case = KIND(CANCELED_FAILURE_INFO);
     f_canceled.canceled_failure_info = &canceled;
@@ -155,7 +155,7 @@ Test(failure, chain_with_every_kind)
     /* 6: server */
     Temporal__Api__Failure__V1__ServerFailureInfo server = TEMPORAL__API__FAILURE__V1__SERVER_FAILURE_INFO__INIT;
     server.non_retryable = 1;
-    pb_failure f_server = TEMPORAL__API__FAILURE__V1__FAILURE__INIT;
+    failure_pb f_server = TEMPORAL__API__FAILURE__V1__FAILURE__INIT;
     f_server.message = "server said no";
     f_server.failure_info_case = KIND(SERVER_FAILURE_INFO);
     f_server.server_failure_info = &server;
@@ -163,7 +163,7 @@ Test(failure, chain_with_every_kind)
 
     /* 7: terminated */
     Temporal__Api__Failure__V1__TerminatedFailureInfo term = TEMPORAL__API__FAILURE__V1__TERMINATED_FAILURE_INFO__INIT;
-    pb_failure f_term = TEMPORAL__API__FAILURE__V1__FAILURE__INIT;
+    failure_pb f_term = TEMPORAL__API__FAILURE__V1__FAILURE__INIT;
     f_term.message = "terminated";
     f_term.failure_info_case = KIND(TERMINATED_FAILURE_INFO);
     f_term.terminated_failure_info = &term;
@@ -172,14 +172,14 @@ Test(failure, chain_with_every_kind)
     /* 8: reset workflow */
     Temporal__Api__Failure__V1__ResetWorkflowFailureInfo reset = TEMPORAL__API__FAILURE__V1__RESET_WORKFLOW_FAILURE_INFO__INIT;
     reset.last_heartbeat_details = &heartbeat_details;
-    pb_failure f_reset = TEMPORAL__API__FAILURE__V1__FAILURE__INIT;
+    failure_pb f_reset = TEMPORAL__API__FAILURE__V1__FAILURE__INIT;
     f_reset.message = "reset";
     f_reset.failure_info_case = KIND(RESET_WORKFLOW_FAILURE_INFO);
     f_reset.reset_workflow_failure_info = &reset;
     f_term.cause = &f_reset;
 
     /* 9: generic, end of the chain */
-    pb_failure f_generic = TEMPORAL__API__FAILURE__V1__FAILURE__INIT;
+    failure_pb f_generic = TEMPORAL__API__FAILURE__V1__FAILURE__INIT;
     f_generic.message = "root cause";
     f_reset.cause = &f_generic;
 
@@ -286,7 +286,7 @@ Test(failure, chain_with_every_kind)
 Test(failure, application_without_optional_parts)
 {
     Temporal__Api__Failure__V1__ApplicationFailureInfo app = TEMPORAL__API__FAILURE__V1__APPLICATION_FAILURE_INFO__INIT;
-    pb_failure f = TEMPORAL__API__FAILURE__V1__FAILURE__INIT;
+    failure_pb f = TEMPORAL__API__FAILURE__V1__FAILURE__INIT;
     f.failure_info_case = KIND(APPLICATION_FAILURE_INFO);
     f.application_failure_info = &app;
     tw_failure *view = tw_failure_from_pb(&f);
@@ -306,7 +306,7 @@ Test(failure, child_without_execution_or_type)
 {
     Temporal__Api__Failure__V1__ChildWorkflowExecutionFailureInfo child =
         TEMPORAL__API__FAILURE__V1__CHILD_WORKFLOW_EXECUTION_FAILURE_INFO__INIT;
-    pb_failure f = TEMPORAL__API__FAILURE__V1__FAILURE__INIT;
+    failure_pb f = TEMPORAL__API__FAILURE__V1__FAILURE__INIT;
     f.failure_info_case = KIND(CHILD_WORKFLOW_EXECUTION_FAILURE_INFO);
     f.child_workflow_execution_failure_info = &child;
     tw_failure *view = tw_failure_from_pb(&f);

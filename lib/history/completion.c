@@ -1,0 +1,689 @@
+/*
+ * Completions: the language's answer to an activation. Each command is
+ * built at once as the heap protobuf Command the worker will send, with
+ * the seq (and, for activities, the cancellation type) beside it; the run
+ * (run.c) fills in what only it knows (default task queue, scheduled event
+ * ids) and matches the commands against history.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "history/internal.h"
+
+typedef Temporal__Api__Command__V1__Command pb_command;
+typedef Temporal__Api__Failure__V1__Failure pb_failure;
+
+#define CMD(name) TEMPORAL__API__ENUMS__V1__COMMAND_TYPE__COMMAND_TYPE_##name
+#define ATTR(name) TEMPORAL__API__COMMAND__V1__COMMAND__ATTRIBUTES_##name##_COMMAND_ATTRIBUTES
+
+bool tw_command_is_terminal(int command_type)
+{
+    return command_type == CMD(COMPLETE_WORKFLOW_EXECUTION) || command_type == CMD(FAIL_WORKFLOW_EXECUTION) ||
+           command_type == CMD(CANCEL_WORKFLOW_EXECUTION) || command_type == CMD(CONTINUE_AS_NEW_WORKFLOW_EXECUTION);
+}
+
+/* ---- lifetime ---- */
+
+int tw_completion_new(const char *run_id, tw_completion **out)
+{
+    if (!out)
+        return tw_set_error(TW_EINVAL, "tw_completion_new: out is NULL");
+    *out = NULL;
+    if (tw_str_empty(run_id))
+        return tw_set_error(TW_EINVAL, "tw_completion_new: run_id is %s", run_id ? "empty" : "NULL");
+    tw_completion *c = calloc(1, sizeof(*c));
+    if (!c || !(c->run_id = tw_strdup(run_id))) {
+        free(c);
+        return tw_set_error(TW_ENOMEM, "tw_completion_new: out of memory");
+    }
+    *out = c;
+    return 0;
+}
+
+static void free_commands(tw_completion *c)
+{
+    for (size_t i = 0; i < c->cmd_count; i++) {
+        if (c->cmds[i].pb)
+            protobuf_c_message_free_unpacked(&c->cmds[i].pb->base, NULL);
+    }
+    free(c->cmds);
+    c->cmds = NULL;
+    c->cmd_count = c->cmd_cap = 0;
+}
+
+void tw_completion_free(tw_completion *c)
+{
+    if (!c)
+        return;
+    free_commands(c);
+    for (size_t i = 0; i < c->query_count; i++) {
+        free(c->query_ids[i]);
+        tw_payloads_free(c->query_results[i]);
+        free(c->query_failures[i]);
+    }
+    free(c->query_ids);
+    free(c->query_results);
+    free(c->query_failures);
+    free(c->task_failure);
+    free(c->task_failure_stack);
+    free(c->run_id);
+    free(c);
+}
+
+const char *tw_completion_run_id(const tw_completion *c)
+{
+    return c ? c->run_id : "";
+}
+
+/* ---- option structs ---- */
+
+void tw_activity_options_init(tw_activity_options *options)
+{
+    if (options)
+        *options = (tw_activity_options){.size = sizeof(*options), .cancellation_type = TW_ACTIVITY_CANCEL_TRY};
+}
+
+void tw_continue_as_new_options_init(tw_continue_as_new_options *options)
+{
+    if (options)
+        *options = (tw_continue_as_new_options){.size = sizeof(*options)};
+}
+
+/* ---- helpers ---- */
+
+static int check_handle(const char *fn, const tw_completion *c)
+{
+    if (!c)
+        return tw_set_error(TW_EINVAL, "%s: c is NULL", fn);
+    return 0;
+}
+
+static int check_text(const char *fn, const char *what, const char *s)
+{
+    if (s && !tw_utf8_valid(s, strlen(s)))
+        return tw_set_error(TW_EINVAL, "%s: %s is not valid UTF-8", fn, what);
+    return 0;
+}
+
+static int check_not_negative(const char *fn, const char *what, int64_t v)
+{
+    if (v < 0)
+        return tw_set_error(TW_EINVAL, "%s: %s must not be negative, got %lld", fn, what, (long long)v);
+    return 0;
+}
+
+/*
+ * Whether seq names a command of this completion that is still open: a
+ * start (timer, activity) not followed by its cancellation in the same
+ * completion.
+ */
+static bool seq_open_here(const tw_completion *c, int start_type, int cancel_type, uint32_t seq)
+{
+    bool open = false;
+    for (size_t i = 0; i < c->cmd_count; i++) {
+        if (c->cmds[i].seq != seq)
+            continue;
+        if ((int)c->cmds[i].pb->command_type == start_type)
+            open = true;
+        else if ((int)c->cmds[i].pb->command_type == cancel_type)
+            open = false;
+    }
+    return open;
+}
+
+static char *seq_string(pb_build *b, uint32_t seq)
+{
+    char buf[16];
+    snprintf(buf, sizeof(buf), "%u", seq);
+    return pb_str(b, buf);
+}
+
+static pb_command *new_command(pb_build *b, int type)
+{
+    pb_command *cmd = pb_new(b, &temporal__api__command__v1__command__descriptor);
+    if (cmd)
+        cmd->command_type = (Temporal__Api__Enums__V1__CommandType)type;
+    return cmd;
+}
+
+/*
+ * Adds a built command (takes ownership of cmd). Commands after a terminal
+ * one, or after the task was failed, are dropped as sdk-core drops them.
+ */
+static int add_command(const char *fn, tw_completion *c, pb_build *b, pb_command *cmd, uint32_t seq,
+                       int cancellation_type)
+{
+    if (b->oom) {
+        if (cmd)
+            protobuf_c_message_free_unpacked(&cmd->base, NULL);
+        return tw_set_error(TW_ENOMEM, "%s: out of memory", fn);
+    }
+    if (c->terminal || c->task_failed) {
+        protobuf_c_message_free_unpacked(&cmd->base, NULL);
+        return 0;
+    }
+    if (c->cmd_count == c->cmd_cap) {
+        size_t cap = c->cmd_cap ? c->cmd_cap * 2 : 4;
+        tw_cmd *cmds = realloc(c->cmds, cap * sizeof(*cmds));
+        if (!cmds) {
+            protobuf_c_message_free_unpacked(&cmd->base, NULL);
+            return tw_set_error(TW_ENOMEM, "%s: out of memory", fn);
+        }
+        c->cmds = cmds;
+        c->cmd_cap = cap;
+    }
+    c->cmds[c->cmd_count++] = (tw_cmd){.pb = cmd, .seq = seq, .cancellation_type = cancellation_type};
+    if (tw_command_is_terminal((int)cmd->command_type))
+        c->terminal = true;
+    return 0;
+}
+
+/* ---- timers ---- */
+
+int tw_completion_start_timer(tw_completion *c, uint32_t seq, int64_t duration_ms)
+{
+    static const char fn[] = "tw_completion_start_timer";
+    int rc = check_handle(fn, c);
+    if (rc)
+        return rc;
+    if (duration_ms <= 0)
+        return tw_set_error(TW_EINVAL, "%s: duration_ms must be positive, got %lld", fn, (long long)duration_ms);
+    if (seq_open_here(c, CMD(START_TIMER), CMD(CANCEL_TIMER), seq))
+        return tw_set_error(TW_EINVAL, "%s: seq %u is already used by a timer started in this completion", fn, seq);
+    pb_build b = {false};
+    pb_command *cmd = new_command(&b, CMD(START_TIMER));
+    Temporal__Api__Command__V1__StartTimerCommandAttributes *a =
+        pb_new(&b, &temporal__api__command__v1__start_timer_command_attributes__descriptor);
+    if (cmd && a) {
+        cmd->attributes_case = ATTR(START_TIMER);
+        cmd->start_timer_command_attributes = a;
+        a->timer_id = seq_string(&b, seq);
+        a->start_to_fire_timeout = pb_duration_ms(&b, duration_ms);
+    } else {
+        free(a);
+    }
+    return add_command(fn, c, &b, cmd, seq, 0);
+}
+
+int tw_completion_cancel_timer(tw_completion *c, uint32_t seq)
+{
+    static const char fn[] = "tw_completion_cancel_timer";
+    int rc = check_handle(fn, c);
+    if (rc)
+        return rc;
+    pb_build b = {false};
+    pb_command *cmd = new_command(&b, CMD(CANCEL_TIMER));
+    Temporal__Api__Command__V1__CancelTimerCommandAttributes *a =
+        pb_new(&b, &temporal__api__command__v1__cancel_timer_command_attributes__descriptor);
+    if (cmd && a) {
+        cmd->attributes_case = ATTR(CANCEL_TIMER);
+        cmd->cancel_timer_command_attributes = a;
+        a->timer_id = seq_string(&b, seq);
+    } else {
+        free(a);
+    }
+    return add_command(fn, c, &b, cmd, seq, 0);
+}
+
+/* ---- activities ---- */
+
+static int check_activity_options(const char *fn, const tw_activity_options *o)
+{
+    int rc;
+    if (tw_str_empty(o->activity_type))
+        return tw_set_error(TW_EINVAL, "%s: options->activity_type is %s", fn, o->activity_type ? "empty" : "NULL");
+    if ((rc = check_text(fn, "options->activity_type", o->activity_type)) ||
+        (rc = check_text(fn, "options->activity_id", o->activity_id)) ||
+        (rc = check_text(fn, "options->task_queue", o->task_queue)) ||
+        (rc = check_not_negative(fn, "options->schedule_to_close_timeout_ms", o->schedule_to_close_timeout_ms)) ||
+        (rc = check_not_negative(fn, "options->schedule_to_start_timeout_ms", o->schedule_to_start_timeout_ms)) ||
+        (rc = check_not_negative(fn, "options->start_to_close_timeout_ms", o->start_to_close_timeout_ms)) ||
+        (rc = check_not_negative(fn, "options->heartbeat_timeout_ms", o->heartbeat_timeout_ms)) ||
+        (rc = check_not_negative(fn, "options->retry_initial_interval_ms", o->retry_initial_interval_ms)) ||
+        (rc = check_not_negative(fn, "options->retry_maximum_interval_ms", o->retry_maximum_interval_ms)) ||
+        (rc = check_not_negative(fn, "options->retry_maximum_attempts", o->retry_maximum_attempts)))
+        return rc;
+    if (o->start_to_close_timeout_ms == 0 && o->schedule_to_close_timeout_ms == 0)
+        return tw_set_error(TW_EINVAL,
+                            "%s: options needs start_to_close_timeout_ms or schedule_to_close_timeout_ms (both are 0)",
+                            fn);
+    if (o->retry_backoff_coefficient != 0 && !(o->retry_backoff_coefficient >= 1))
+        return tw_set_error(TW_EINVAL, "%s: options->retry_backoff_coefficient must be >= 1, got %g", fn,
+                            o->retry_backoff_coefficient);
+    if (o->retry_maximum_interval_ms && o->retry_initial_interval_ms &&
+        o->retry_maximum_interval_ms < o->retry_initial_interval_ms)
+        return tw_set_error(TW_EINVAL, "%s: options->retry_maximum_interval_ms is below retry_initial_interval_ms",
+                            fn);
+    for (size_t i = 0; o->retry_non_retryable_error_types && o->retry_non_retryable_error_types[i]; i++) {
+        if ((rc = check_text(fn, "options->retry_non_retryable_error_types", o->retry_non_retryable_error_types[i])))
+            return rc;
+    }
+    if (o->cancellation_type < TW_ACTIVITY_CANCEL_TRY || o->cancellation_type > TW_ACTIVITY_CANCEL_ABANDON)
+        return tw_set_error(TW_EINVAL, "%s: options->cancellation_type %d is not a tw_activity_cancellation_type",
+                            fn, o->cancellation_type);
+    return tw_payloads_validate(o->headers, "tw_completion_schedule_activity: options->headers", true);
+}
+
+static Temporal__Api__Common__V1__RetryPolicy *activity_retry_policy(pb_build *b, const tw_activity_options *o)
+{
+    size_t n = 0;
+    while (o->retry_non_retryable_error_types && o->retry_non_retryable_error_types[n])
+        n++;
+    if (!o->retry_initial_interval_ms && o->retry_backoff_coefficient == 0 && !o->retry_maximum_interval_ms &&
+        !o->retry_maximum_attempts && !n)
+        return NULL;
+    Temporal__Api__Common__V1__RetryPolicy *p = pb_new(b, &temporal__api__common__v1__retry_policy__descriptor);
+    if (!p)
+        return NULL;
+    p->initial_interval = pb_duration_ms(b, o->retry_initial_interval_ms);
+    p->backoff_coefficient = o->retry_backoff_coefficient;
+    p->maximum_interval = pb_duration_ms(b, o->retry_maximum_interval_ms);
+    p->maximum_attempts = o->retry_maximum_attempts;
+    if (n) {
+        p->non_retryable_error_types = calloc(n, sizeof(char *));
+        if (!p->non_retryable_error_types) {
+            b->oom = true;
+            return p;
+        }
+        for (size_t i = 0; i < n; i++) {
+            p->non_retryable_error_types[i] = pb_str(b, o->retry_non_retryable_error_types[i]);
+            p->n_non_retryable_error_types = i + 1;
+        }
+    }
+    return p;
+}
+
+static Temporal__Api__Taskqueue__V1__TaskQueue *task_queue(pb_build *b, const char *name)
+{
+    if (tw_str_empty(name))
+        return NULL;
+    Temporal__Api__Taskqueue__V1__TaskQueue *q = pb_new(b, &temporal__api__taskqueue__v1__task_queue__descriptor);
+    if (q) {
+        q->name = pb_str(b, name);
+        q->kind = TEMPORAL__API__ENUMS__V1__TASK_QUEUE_KIND__TASK_QUEUE_KIND_NORMAL;
+    }
+    return q;
+}
+
+int tw_completion_schedule_activity(tw_completion *c, uint32_t seq, const tw_activity_options *options)
+{
+    static const char fn[] = "tw_completion_schedule_activity";
+    int rc = check_handle(fn, c);
+    if (rc)
+        return rc;
+    if (!options)
+        return tw_set_error(TW_EINVAL, "%s: options is NULL", fn);
+    if (options->size < sizeof(size_t))
+        return tw_set_error(TW_EINVAL, "%s: options->size is %zu; call tw_activity_options_init first", fn,
+                            options->size);
+    tw_activity_options o;
+    tw_activity_options_init(&o);
+    tw_copy_options(&o, sizeof(o), options);
+    if ((rc = check_activity_options(fn, &o)))
+        return rc;
+    if (seq_open_here(c, CMD(SCHEDULE_ACTIVITY_TASK), CMD(REQUEST_CANCEL_ACTIVITY_TASK), seq))
+        return tw_set_error(TW_EINVAL, "%s: seq %u is already used by an activity scheduled in this completion", fn,
+                            seq);
+
+    pb_build b = {false};
+    pb_command *cmd = new_command(&b, CMD(SCHEDULE_ACTIVITY_TASK));
+    Temporal__Api__Command__V1__ScheduleActivityTaskCommandAttributes *a =
+        pb_new(&b, &temporal__api__command__v1__schedule_activity_task_command_attributes__descriptor);
+    if (cmd && a) {
+        cmd->attributes_case = ATTR(SCHEDULE_ACTIVITY_TASK);
+        cmd->schedule_activity_task_command_attributes = a;
+        a->activity_id = tw_str_empty(o.activity_id) ? seq_string(&b, seq) : pb_str(&b, o.activity_id);
+        a->activity_type = pb_new(&b, &temporal__api__common__v1__activity_type__descriptor);
+        if (a->activity_type)
+            a->activity_type->name = pb_str(&b, o.activity_type);
+        a->task_queue = task_queue(&b, o.task_queue);
+        a->header = pb_header(&b, o.headers);
+        a->input = pb_payloads(&b, o.args);
+        a->schedule_to_close_timeout = pb_duration_ms(&b, o.schedule_to_close_timeout_ms);
+        a->schedule_to_start_timeout = pb_duration_ms(&b, o.schedule_to_start_timeout_ms);
+        a->start_to_close_timeout = pb_duration_ms(&b, o.start_to_close_timeout_ms);
+        a->heartbeat_timeout = pb_duration_ms(&b, o.heartbeat_timeout_ms);
+        a->retry_policy = activity_retry_policy(&b, &o);
+    } else {
+        free(a);
+    }
+    return add_command(fn, c, &b, cmd, seq, o.cancellation_type);
+}
+
+int tw_completion_request_cancel_activity(tw_completion *c, uint32_t seq)
+{
+    static const char fn[] = "tw_completion_request_cancel_activity";
+    int rc = check_handle(fn, c);
+    if (rc)
+        return rc;
+    pb_build b = {false};
+    pb_command *cmd = new_command(&b, CMD(REQUEST_CANCEL_ACTIVITY_TASK));
+    Temporal__Api__Command__V1__RequestCancelActivityTaskCommandAttributes *a =
+        pb_new(&b, &temporal__api__command__v1__request_cancel_activity_task_command_attributes__descriptor);
+    if (cmd && a) {
+        /* scheduled_event_id is filled in by the run, which knows it. */
+        cmd->attributes_case = ATTR(REQUEST_CANCEL_ACTIVITY_TASK);
+        cmd->request_cancel_activity_task_command_attributes = a;
+    } else {
+        free(a);
+    }
+    return add_command(fn, c, &b, cmd, seq, 0);
+}
+
+/* ---- closing the workflow ---- */
+
+int tw_completion_complete_workflow(tw_completion *c, const tw_payloads *result)
+{
+    static const char fn[] = "tw_completion_complete_workflow";
+    int rc = check_handle(fn, c);
+    if (rc)
+        return rc;
+    pb_build b = {false};
+    pb_command *cmd = new_command(&b, CMD(COMPLETE_WORKFLOW_EXECUTION));
+    Temporal__Api__Command__V1__CompleteWorkflowExecutionCommandAttributes *a =
+        pb_new(&b, &temporal__api__command__v1__complete_workflow_execution_command_attributes__descriptor);
+    if (cmd && a) {
+        cmd->attributes_case = ATTR(COMPLETE_WORKFLOW_EXECUTION);
+        cmd->complete_workflow_execution_command_attributes = a;
+        a->result = pb_payloads(&b, result);
+    } else {
+        free(a);
+    }
+    return add_command(fn, c, &b, cmd, 0, 0);
+}
+
+/* Adds a FailWorkflowExecution command carrying failure (takes ownership of it). */
+static int add_fail_command(const char *fn, tw_completion *c, pb_build *b, pb_failure *failure)
+{
+    pb_command *cmd = new_command(b, CMD(FAIL_WORKFLOW_EXECUTION));
+    Temporal__Api__Command__V1__FailWorkflowExecutionCommandAttributes *a =
+        pb_new(b, &temporal__api__command__v1__fail_workflow_execution_command_attributes__descriptor);
+    if (cmd && a) {
+        cmd->attributes_case = ATTR(FAIL_WORKFLOW_EXECUTION);
+        cmd->fail_workflow_execution_command_attributes = a;
+        a->failure = failure;
+    } else {
+        free(a);
+        if (failure)
+            protobuf_c_message_free_unpacked(&failure->base, NULL);
+    }
+    return add_command(fn, c, b, cmd, 0, 0);
+}
+
+int tw_completion_fail_workflow(tw_completion *c, const char *message, const char *type, int non_retryable,
+                                const tw_payloads *details)
+{
+    static const char fn[] = "tw_completion_fail_workflow";
+    int rc = check_handle(fn, c);
+    if (rc || (rc = check_text(fn, "message", message)) || (rc = check_text(fn, "type", type)))
+        return rc;
+    pb_build b = {false};
+    pb_failure *f = pb_new(&b, &temporal__api__failure__v1__failure__descriptor);
+    Temporal__Api__Failure__V1__ApplicationFailureInfo *info =
+        pb_new(&b, &temporal__api__failure__v1__application_failure_info__descriptor);
+    if (f && info) {
+        f->message = pb_str(&b, message ? message : "");
+        f->failure_info_case = TEMPORAL__API__FAILURE__V1__FAILURE__FAILURE_INFO_APPLICATION_FAILURE_INFO;
+        f->application_failure_info = info;
+        if (!tw_str_empty(type))
+            info->type = pb_str(&b, type);
+        info->non_retryable = non_retryable != 0;
+        info->details = pb_payloads(&b, details);
+    } else {
+        free(info);
+    }
+    return add_fail_command(fn, c, &b, f);
+}
+
+int tw_completion_fail_workflow_encoded(tw_completion *c, const uint8_t *failure, size_t len)
+{
+    static const char fn[] = "tw_completion_fail_workflow_encoded";
+    int rc = check_handle(fn, c);
+    if (rc)
+        return rc;
+    if (!failure || !len)
+        return tw_set_error(TW_EINVAL, "%s: failure is %s", fn, failure ? "empty (len is 0)" : "NULL");
+    pb_failure *f = temporal__api__failure__v1__failure__unpack(NULL, len, failure);
+    if (!f)
+        return tw_set_error(TW_EPROTO, "%s: failure (%zu bytes) is not a serialized Failure", fn, len);
+    pb_build b = {false};
+    return add_fail_command(fn, c, &b, f);
+}
+
+int tw_completion_cancel_workflow(tw_completion *c, const tw_payloads *details)
+{
+    static const char fn[] = "tw_completion_cancel_workflow";
+    int rc = check_handle(fn, c);
+    if (rc)
+        return rc;
+    pb_build b = {false};
+    pb_command *cmd = new_command(&b, CMD(CANCEL_WORKFLOW_EXECUTION));
+    Temporal__Api__Command__V1__CancelWorkflowExecutionCommandAttributes *a =
+        pb_new(&b, &temporal__api__command__v1__cancel_workflow_execution_command_attributes__descriptor);
+    if (cmd && a) {
+        cmd->attributes_case = ATTR(CANCEL_WORKFLOW_EXECUTION);
+        cmd->cancel_workflow_execution_command_attributes = a;
+        a->details = pb_payloads(&b, details);
+    } else {
+        free(a);
+    }
+    return add_command(fn, c, &b, cmd, 0, 0);
+}
+
+static int check_continue_as_new(const char *fn, const tw_continue_as_new_options *o)
+{
+    int rc;
+    if ((rc = check_text(fn, "options->workflow_type", o->workflow_type)) ||
+        (rc = check_text(fn, "options->task_queue", o->task_queue)) ||
+        (rc = check_not_negative(fn, "options->run_timeout_ms", o->run_timeout_ms)) ||
+        (rc = check_not_negative(fn, "options->task_timeout_ms", o->task_timeout_ms)) ||
+        (rc = tw_payloads_validate(o->memo, "tw_completion_continue_as_new: options->memo", true)) ||
+        (rc = tw_payloads_validate(o->search_attributes, "tw_completion_continue_as_new: options->search_attributes",
+                                   true)) ||
+        (rc = tw_payloads_validate(o->headers, "tw_completion_continue_as_new: options->headers", true)))
+        return rc;
+    return 0;
+}
+
+int tw_completion_continue_as_new(tw_completion *c, const tw_continue_as_new_options *options)
+{
+    static const char fn[] = "tw_completion_continue_as_new";
+    int rc = check_handle(fn, c);
+    if (rc)
+        return rc;
+    if (!options)
+        return tw_set_error(TW_EINVAL, "%s: options is NULL", fn);
+    if (options->size < sizeof(size_t))
+        return tw_set_error(TW_EINVAL, "%s: options->size is %zu; call tw_continue_as_new_options_init first", fn,
+                            options->size);
+    tw_continue_as_new_options o;
+    tw_continue_as_new_options_init(&o);
+    tw_copy_options(&o, sizeof(o), options);
+    if ((rc = check_continue_as_new(fn, &o)))
+        return rc;
+
+    pb_build b = {false};
+    pb_command *cmd = new_command(&b, CMD(CONTINUE_AS_NEW_WORKFLOW_EXECUTION));
+    Temporal__Api__Command__V1__ContinueAsNewWorkflowExecutionCommandAttributes *a =
+        pb_new(&b, &temporal__api__command__v1__continue_as_new_workflow_execution_command_attributes__descriptor);
+    if (cmd && a) {
+        cmd->attributes_case = ATTR(CONTINUE_AS_NEW_WORKFLOW_EXECUTION);
+        cmd->continue_as_new_workflow_execution_command_attributes = a;
+        /* An empty type or queue is filled in by the run with its own. */
+        if (!tw_str_empty(o.workflow_type)) {
+            a->workflow_type = pb_new(&b, &temporal__api__common__v1__workflow_type__descriptor);
+            if (a->workflow_type)
+                a->workflow_type->name = pb_str(&b, o.workflow_type);
+        }
+        a->task_queue = task_queue(&b, o.task_queue);
+        a->input = pb_payloads(&b, o.args);
+        a->workflow_run_timeout = pb_duration_ms(&b, o.run_timeout_ms);
+        a->workflow_task_timeout = pb_duration_ms(&b, o.task_timeout_ms);
+        a->memo = pb_memo(&b, o.memo);
+        a->search_attributes = pb_search_attributes(&b, o.search_attributes);
+        a->header = pb_header(&b, o.headers);
+    } else {
+        free(a);
+    }
+    return add_command(fn, c, &b, cmd, 0, 0);
+}
+
+/* ---- queries and task failure ---- */
+
+/* A full copy of list (names and metadata included); NULL when out of memory. */
+static tw_payloads *payloads_copy(const tw_payloads *list)
+{
+    tw_payloads *copy;
+    if (tw_payloads_new(&copy) != 0)
+        return NULL;
+    for (size_t i = 0; i < tw_payloads_count(list); i++) {
+        const uint8_t *data;
+        size_t len, index;
+        if (tw_payloads_data(list, i, &data, &len) || tw_payloads_add(copy, data, len, &index) ||
+            tw_payloads_set_name(copy, index, tw_payloads_name(list, i)))
+            goto fail;
+        for (size_t m = 0; m < tw_payloads_metadata_count(list, i); m++) {
+            const char *key;
+            const uint8_t *value;
+            size_t vlen;
+            if (tw_payloads_metadata_at(list, i, m, &key, &value, &vlen) ||
+                tw_payloads_set_metadata(copy, index, key, value, vlen))
+                goto fail;
+        }
+    }
+    return copy;
+fail:
+    tw_payloads_free(copy);
+    return NULL;
+}
+
+static bool grow_queries(tw_completion *c)
+{
+    if (c->query_count < c->query_cap)
+        return true;
+    size_t cap = c->query_cap ? c->query_cap * 2 : 2;
+    char **ids = realloc(c->query_ids, cap * sizeof(*ids));
+    if (ids)
+        c->query_ids = ids;
+    tw_payloads **results = realloc(c->query_results, cap * sizeof(*results));
+    if (results)
+        c->query_results = results;
+    char **failures = realloc(c->query_failures, cap * sizeof(*failures));
+    if (failures)
+        c->query_failures = failures;
+    if (!ids || !results || !failures)
+        return false;
+    c->query_cap = cap;
+    return true;
+}
+
+int tw_completion_respond_query(tw_completion *c, const char *query_id, const tw_payloads *result,
+                                const char *failure_message)
+{
+    static const char fn[] = "tw_completion_respond_query";
+    int rc = check_handle(fn, c);
+    if (rc)
+        return rc;
+    if (tw_str_empty(query_id))
+        return tw_set_error(TW_EINVAL, "%s: query_id is %s", fn, query_id ? "empty" : "NULL");
+    if ((rc = check_text(fn, "failure_message", failure_message)))
+        return rc;
+    char *id = tw_strdup(query_id);
+    char *failure = tw_strdup(failure_message);
+    tw_payloads *copy = failure_message ? NULL : payloads_copy(result);
+    if (!id || (failure_message && !failure) || (!failure_message && !copy) || !grow_queries(c)) {
+        free(id);
+        free(failure);
+        tw_payloads_free(copy);
+        return tw_set_error(TW_ENOMEM, "%s: out of memory", fn);
+    }
+    c->query_ids[c->query_count] = id;
+    c->query_results[c->query_count] = copy;
+    c->query_failures[c->query_count] = failure;
+    c->query_count++;
+    return 0;
+}
+
+int tw_completion_fail_task(tw_completion *c, const char *message, const char *stack_trace)
+{
+    static const char fn[] = "tw_completion_fail_task";
+    int rc = check_handle(fn, c);
+    if (rc)
+        return rc;
+    if (!message)
+        return tw_set_error(TW_EINVAL, "%s: message is NULL", fn);
+    if ((rc = check_text(fn, "message", message)) || (rc = check_text(fn, "stack_trace", stack_trace)))
+        return rc;
+    char *m = tw_strdup(message);
+    char *s = tw_strdup(stack_trace);
+    if (!m || (stack_trace && !s)) {
+        free(m);
+        free(s);
+        return tw_set_error(TW_ENOMEM, "%s: out of memory", fn);
+    }
+    free(c->task_failure);
+    free(c->task_failure_stack);
+    c->task_failure = m;
+    c->task_failure_stack = s;
+    c->task_failed = true;
+    free_commands(c);
+    return 0;
+}
+
+/* ---- output ---- */
+
+void tw_completion_move_answers(tw_completion *c, tw_run_output *out)
+{
+    out->query_ids = c->query_ids;
+    out->query_results = c->query_results;
+    out->query_failures = c->query_failures;
+    out->query_count = c->query_count;
+    c->query_ids = NULL;
+    c->query_results = NULL;
+    c->query_failures = NULL;
+    c->query_count = c->query_cap = 0;
+    if (c->task_failed) {
+        out->task_failure = c->task_failure;
+        out->task_failure_stack = c->task_failure_stack;
+        c->task_failure = c->task_failure_stack = NULL;
+    }
+}
+
+/*
+ * Query and eviction activations involve no run: their completions carry
+ * only answers (a query must add no command, so commands are dropped).
+ */
+int tw_completion_take_output(tw_completion *c, tw_run_output *out)
+{
+    if (!out) {
+        tw_completion_free(c);
+        return tw_set_error(TW_EINVAL, "tw_completion_take_output: out is NULL");
+    }
+    memset(out, 0, sizeof(*out));
+    if (!c)
+        return tw_set_error(TW_EINVAL, "tw_completion_take_output: c is NULL");
+    tw_completion_move_answers(c, out);
+    tw_completion_free(c);
+    return 0;
+}
+
+void tw_run_output_clear(tw_run_output *out)
+{
+    if (!out)
+        return;
+    for (size_t i = 0; i < out->command_count; i++)
+        protobuf_c_message_free_unpacked(&out->commands[i]->base, NULL);
+    free(out->commands);
+    free(out->task_failure);
+    free(out->task_failure_stack);
+    for (size_t i = 0; i < out->query_count; i++) {
+        free(out->query_ids[i]);
+        tw_payloads_free(out->query_results[i]);
+        free(out->query_failures[i]);
+    }
+    free(out->query_ids);
+    free(out->query_results);
+    free(out->query_failures);
+    memset(out, 0, sizeof(*out));
+}

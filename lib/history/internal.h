@@ -1,0 +1,95 @@
+/*
+ * lib/history/internal.h - what run.c, activation.c and completion.c share
+ * inside the history module. Nothing outside lib/history includes it:
+ * the rest of the library goes through history.h.
+ */
+#ifndef TW_LIB_HISTORY_INTERNAL_H
+#define TW_LIB_HISTORY_INTERNAL_H
+
+#include "common/pbbuild.h"
+#include "history/history.h"
+
+/* ---- activations (activation.c) ---- */
+
+struct tw_job {
+    const tw_activation *owner;   /* for the shared empty list */
+    int kind;
+    uint32_t seq;
+    char *name;
+    tw_payloads *args;
+    tw_payloads *headers;
+    char *query_id;
+    int resolution;
+    tw_payloads *result;
+    tw_failure *failure;
+    uint64_t random_seed;
+    int eviction_reason;
+    /* TW_JOB_INITIALIZE details */
+    char *workflow_id;
+    char *task_queue;
+    int32_t attempt;
+    char *first_execution_run_id;
+    char *continued_from_run_id;
+    char *parent_workflow_id;
+    char *parent_run_id;
+    char *parent_namespace;
+    char *cron_schedule;
+    int64_t execution_timeout_ms;
+    int64_t run_timeout_ms;
+    int64_t task_timeout_ms;
+    int64_t start_time;
+    tw_payloads *memo;
+    tw_payloads *search_attributes;
+    tw_payloads *last_completion_result;
+    tw_failure *continued_failure;
+};
+
+struct tw_activation {
+    char *run_id;
+    int64_t timestamp;
+    bool replaying;
+    int64_t history_length;
+    tw_job **jobs;
+    size_t job_count;
+    size_t job_cap;
+    tw_payloads *empty;           /* returned where a list is absent but never NULL */
+};
+
+/* An activation with no jobs; NULL when out of memory. */
+tw_activation *tw_activation_create(const char *run_id);
+/* Appends a zeroed job of kind (owned by a); NULL when out of memory. */
+tw_job *tw_activation_add_job(tw_activation *a, int kind);
+/* Orders jobs as sdk-core does: initialize, random seed, signals, then the rest (stable). */
+void tw_activation_sort_jobs(tw_activation *a);
+
+/* ---- completions (completion.c) ---- */
+
+/* One command of a completion, with what the run needs to track it. */
+typedef struct tw_cmd {
+    tw_pb_command *pb;
+    uint32_t seq;                 /* timers and activities */
+    int cancellation_type;        /* ScheduleActivityTask: tw_activity_cancellation_type */
+} tw_cmd;
+
+struct tw_completion {
+    char *run_id;
+    tw_cmd *cmds;
+    size_t cmd_count;
+    size_t cmd_cap;
+    bool terminal;                /* a terminal command was added: later ones are dropped */
+    bool task_failed;
+    char *task_failure;
+    char *task_failure_stack;
+    char **query_ids;
+    tw_payloads **query_results;
+    char **query_failures;
+    size_t query_count;
+    size_t query_cap;
+};
+
+/* Whether a command type ends the run (complete, fail, cancel, continue-as-new). */
+bool tw_command_is_terminal(int command_type);
+/* Moves the query answers and the task failure of c into out (c keeps its commands). */
+void tw_completion_move_answers(tw_completion *c, tw_run_output *out);
+
+#endif

@@ -1,0 +1,1231 @@
+/*
+ * The per-run engine (history.h has the model). A run keeps every history
+ * page it was given and walks the events once, from `pos` on:
+ *
+ *  - next_activation walks up to the next boundary, turning events into
+ *    jobs and matching command events against the pending commands;
+ *  - complete queues a completion's commands as pending; when the
+ *    workflow task is over (no immediate resolution left to deliver), a
+ *    live task hands them to the worker and a replayed one matches them at
+ *    once against the command events that follow its WorkflowTaskCompleted.
+ *
+ * Timers and activities are tracked by seq in small tables (one record per
+ * command issued, newest last, so a seq reused after its resolution gets a
+ * new record and late events still find the old one by event id).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "history/internal.h"
+
+typedef Temporal__Api__History__V1__History pb_history;
+typedef Temporal__Api__Failure__V1__Failure pb_failure;
+typedef Temporal__Api__Common__V1__Payloads pb_payload_list;
+
+#define EV(name) TEMPORAL__API__ENUMS__V1__EVENT_TYPE__EVENT_TYPE_##name
+#define CMD(name) TEMPORAL__API__ENUMS__V1__COMMAND_TYPE__COMMAND_TYPE_##name
+#define EV_ATTR(name) TEMPORAL__API__HISTORY__V1__HISTORY_EVENT__ATTRIBUTES_##name##_EVENT_ATTRIBUTES
+
+enum timer_state { TIMER_UNSENT, TIMER_STARTED, TIMER_DONE };
+
+typedef struct timer_rec {
+    uint32_t seq;
+    int state;
+    int64_t started_event_id;
+} timer_rec;
+
+enum activity_state { ACT_UNSENT, ACT_SCHEDULED, ACT_CANCEL_REQUESTED, ACT_RESOLVED };
+
+typedef struct activity_rec {
+    uint32_t seq;
+    int state;
+    int cancellation_type;
+    int64_t scheduled_event_id;
+    char *activity_id;
+    char *activity_type;
+} activity_rec;
+
+/* A command not yet matched with its history event. */
+typedef struct pending {
+    tw_pb_command *pb;            /* owned until handed to the worker (live) or matched (replay) */
+    int type;
+    uint32_t seq;
+    char *id;                     /* timer id or activity id */
+    char *activity_type;
+    int64_t scheduled_event_id;   /* RequestCancelActivityTask */
+} pending;
+
+struct tw_run {
+    char *run_id;
+    char *task_queue;
+    char *workflow_type;
+
+    pb_history **pages;
+    size_t page_count, page_cap;
+    tw_pb_event **events;         /* events[i] has id i + 1 */
+    size_t event_count, event_cap;
+    size_t pos;                   /* next event to process */
+
+    pending *pend;
+    size_t pend_count, pend_cap;
+    timer_rec *timers;
+    size_t timer_count, timer_cap;
+    activity_rec *acts;
+    size_t act_count, act_cap;
+    size_t *immediate;            /* activities (indexes) resolved as cancelled, not delivered yet */
+    size_t imm_count, imm_cap;
+
+    bool awaiting;                /* an activation was made and awaits its completion */
+    bool broken;                  /* an error left the run unusable */
+    bool wft_live;                /* the current workflow task */
+    int64_t wft_time;
+    int64_t wft_started_id;
+    int64_t live_started_id;      /* started event of the last live task completed here */
+};
+
+/* Grows *items (of elem bytes) to hold one more; false when out of memory. */
+static bool grow(void **items, size_t *cap, size_t count, size_t elem)
+{
+    if (count < *cap)
+        return true;
+    size_t n = *cap ? *cap * 2 : 8;
+    void *p = realloc(*items, n * elem);
+    if (!p)
+        return false;
+    *items = p;
+    *cap = n;
+    return true;
+}
+
+#define GROW(arr, count, cap) grow((void **)&(arr), &(cap), (count), sizeof(*(arr)))
+
+/* ---- names for messages ---- */
+
+/* "EVENT_TYPE_TIMER_STARTED" with prefix "EVENT_TYPE_" -> "TimerStarted". */
+static void camel_name(const ProtobufCEnumDescriptor *desc, const char *prefix, int value, char *buf, size_t size)
+{
+    const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(desc, value);
+    if (!v) {
+        snprintf(buf, size, "%s%d", prefix, value);
+        return;
+    }
+    const char *s = v->name;
+    size_t plen = strlen(prefix);
+    if (strncmp(s, prefix, plen) == 0)
+        s += plen;
+    size_t n = 0;
+    bool upper = true;
+    for (; *s && n + 1 < size; s++) {
+        if (*s == '_') {
+            upper = true;
+            continue;
+        }
+        buf[n++] = upper ? *s : (char)(*s >= 'A' && *s <= 'Z' ? *s - 'A' + 'a' : *s);
+        upper = false;
+    }
+    buf[n] = '\0';
+}
+
+static void event_type_name(int type, char *buf, size_t size)
+{
+    camel_name(&temporal__api__enums__v1__event_type__descriptor, "EVENT_TYPE_", type, buf, size);
+}
+
+static void command_type_name(int type, char *buf, size_t size)
+{
+    camel_name(&temporal__api__enums__v1__command_type__descriptor, "COMMAND_TYPE_", type, buf, size);
+}
+
+static const char *str(const char *s)
+{
+    return s ? s : "";
+}
+
+static const char *activity_type_name(const Temporal__Api__Common__V1__ActivityType *t)
+{
+    return t ? str(t->name) : "";
+}
+
+/* What history has at ev, e.g. `TimerStarted (timer_id "1")`. */
+static void describe_event(const tw_pb_event *ev, char *buf, size_t size)
+{
+    char name[96];
+    event_type_name((int)ev->event_type, name, sizeof(name));
+    switch (ev->attributes_case) {
+    case EV_ATTR(TIMER_STARTED):
+        snprintf(buf, size, "%s (timer_id \"%.100s\")", name, str(ev->timer_started_event_attributes->timer_id));
+        break;
+    case EV_ATTR(TIMER_CANCELED):
+        snprintf(buf, size, "%s (timer_id \"%.100s\")", name, str(ev->timer_canceled_event_attributes->timer_id));
+        break;
+    case EV_ATTR(ACTIVITY_TASK_SCHEDULED): {
+        const Temporal__Api__History__V1__ActivityTaskScheduledEventAttributes *a =
+            ev->activity_task_scheduled_event_attributes;
+        snprintf(buf, size, "%s (activity_id \"%.100s\", type \"%.100s\")", name, str(a->activity_id),
+                 activity_type_name(a->activity_type));
+        break;
+    }
+    case EV_ATTR(ACTIVITY_TASK_CANCEL_REQUESTED):
+        snprintf(buf, size, "%s (scheduled_event_id %" PRId64 ")", name,
+                 ev->activity_task_cancel_requested_event_attributes->scheduled_event_id);
+        break;
+    default:
+        snprintf(buf, size, "%s", name);
+    }
+}
+
+/* What the workflow produced, e.g. `StartTimer (timer_id "1")`. */
+static void describe_pending(const pending *p, char *buf, size_t size)
+{
+    char name[96];
+    command_type_name(p->type, name, sizeof(name));
+    switch (p->type) {
+    case CMD(START_TIMER):
+    case CMD(CANCEL_TIMER):
+        snprintf(buf, size, "%s (timer_id \"%.100s\")", name, str(p->id));
+        break;
+    case CMD(SCHEDULE_ACTIVITY_TASK):
+        snprintf(buf, size, "%s (activity_id \"%.100s\", type \"%.100s\")", name, str(p->id),
+                 str(p->activity_type));
+        break;
+    case CMD(REQUEST_CANCEL_ACTIVITY_TASK):
+        snprintf(buf, size, "%s (scheduled_event_id %" PRId64 ")", name, p->scheduled_event_id);
+        break;
+    default:
+        snprintf(buf, size, "%s", name);
+    }
+}
+
+/* ---- errors ---- */
+
+static int fail(tw_error **err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Sets *err (and the thread's last error) to a new error of code. */
+static int fail(tw_error **err, int code, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (err && !*err)
+        *err = tw_error_create(code, 0, "%s", msg);
+    return tw_set_error(code, "%s", msg);
+}
+
+static int no_memory(void)
+{
+    return tw_set_error(TW_ENOMEM, "out of memory");
+}
+
+/* ---- lifetime ---- */
+
+int tw_run_new(const char *run_id, tw_run **out)
+{
+    if (!out)
+        return tw_set_error(TW_EINVAL, "tw_run_new: out is NULL");
+    *out = NULL;
+    if (tw_str_empty(run_id))
+        return tw_set_error(TW_EINVAL, "tw_run_new: run_id is %s", run_id ? "empty" : "NULL");
+    tw_run *run = calloc(1, sizeof(*run));
+    if (!run)
+        return no_memory();
+    run->run_id = tw_strdup(run_id);
+    run->task_queue = tw_strdup("");
+    run->workflow_type = tw_strdup("");
+    if (!run->run_id || !run->task_queue || !run->workflow_type) {
+        tw_run_free(run);
+        return no_memory();
+    }
+    *out = run;
+    return 0;
+}
+
+static void pending_clear(pending *p)
+{
+    if (p->pb)
+        protobuf_c_message_free_unpacked(&p->pb->base, NULL);
+    free(p->id);
+    free(p->activity_type);
+}
+
+static void pending_remove(tw_run *run, size_t i)
+{
+    pending_clear(&run->pend[i]);
+    memmove(&run->pend[i], &run->pend[i + 1], (run->pend_count - i - 1) * sizeof(*run->pend));
+    run->pend_count--;
+}
+
+static void pending_drop_all(tw_run *run)
+{
+    while (run->pend_count)
+        pending_remove(run, run->pend_count - 1);
+}
+
+void tw_run_free(tw_run *run)
+{
+    if (!run)
+        return;
+    for (size_t i = 0; i < run->page_count; i++)
+        protobuf_c_message_free_unpacked(&run->pages[i]->base, NULL);
+    free(run->pages);
+    free(run->events);
+    pending_drop_all(run);
+    free(run->pend);
+    free(run->timers);
+    for (size_t i = 0; i < run->act_count; i++) {
+        free(run->acts[i].activity_id);
+        free(run->acts[i].activity_type);
+    }
+    free(run->acts);
+    free(run->immediate);
+    free(run->run_id);
+    free(run->task_queue);
+    free(run->workflow_type);
+    free(run);
+}
+
+const char *tw_run_id(const tw_run *run)
+{
+    return run ? run->run_id : "";
+}
+
+int64_t tw_run_last_event_id(const tw_run *run)
+{
+    return run ? (int64_t)run->event_count : 0;
+}
+
+const char *tw_run_task_queue(const tw_run *run)
+{
+    return run ? run->task_queue : "";
+}
+
+const char *tw_run_workflow_type(const tw_run *run)
+{
+    return run ? run->workflow_type : "";
+}
+
+/* ---- appending history ---- */
+
+static int note_started(tw_run *run, const tw_pb_event *ev)
+{
+    if (ev->attributes_case != EV_ATTR(WORKFLOW_EXECUTION_STARTED))
+        return 0;
+    const Temporal__Api__History__V1__WorkflowExecutionStartedEventAttributes *a =
+        ev->workflow_execution_started_event_attributes;
+    char *queue = tw_strdup(a->task_queue ? str(a->task_queue->name) : "");
+    char *type = tw_strdup(a->workflow_type ? str(a->workflow_type->name) : "");
+    if (!queue || !type) {
+        free(queue);
+        free(type);
+        return no_memory();
+    }
+    free(run->task_queue);
+    free(run->workflow_type);
+    run->task_queue = queue;
+    run->workflow_type = type;
+    return 0;
+}
+
+/* Checks that page continues the history: returns the number of new events, or an error. */
+static int check_page(const tw_run *run, const pb_history *page, size_t *fresh)
+{
+    int64_t last = (int64_t)run->event_count;
+    int64_t next = last + 1;
+    *fresh = 0;
+    for (size_t i = 0; i < page->n_events; i++) {
+        const tw_pb_event *ev = page->events[i];
+        if (!ev)
+            return tw_set_error(TW_EPROTO, "tw_run_append: page event %zu is missing", i);
+        if (ev->event_id <= last)
+            continue;
+        if (ev->event_id != next) {
+            if (last == 0 && *fresh == 0)
+                return tw_set_error(TW_EPROTO, "history does not start at event 1: page starts at %" PRId64,
+                                    ev->event_id);
+            if (*fresh == 0)
+                return tw_set_error(TW_EPROTO, "history gap: have events up to %" PRId64 ", page starts at %" PRId64,
+                                    last, ev->event_id);
+            return tw_set_error(TW_EPROTO, "history gap: event %" PRId64 " follows event %" PRId64 " in a page",
+                                ev->event_id, next - 1);
+        }
+        next++;
+        (*fresh)++;
+    }
+    return 0;
+}
+
+int tw_run_append(tw_run *run, pb_history *page)
+{
+    if (!run || !page) {
+        if (page)
+            protobuf_c_message_free_unpacked(&page->base, NULL);
+        return tw_set_error(TW_EINVAL, "tw_run_append: %s is NULL", run ? "page" : "run");
+    }
+    size_t fresh;
+    int rc = check_page(run, page, &fresh);
+    if (rc || !fresh) {
+        protobuf_c_message_free_unpacked(&page->base, NULL);
+        return rc;
+    }
+    if (!GROW(run->pages, run->page_count, run->page_cap)) {
+        protobuf_c_message_free_unpacked(&page->base, NULL);
+        return no_memory();
+    }
+    while (run->event_cap < run->event_count + fresh) {
+        if (!grow((void **)&run->events, &run->event_cap, run->event_cap, sizeof(*run->events))) {
+            protobuf_c_message_free_unpacked(&page->base, NULL);
+            return no_memory();
+        }
+    }
+    run->pages[run->page_count++] = page;
+    for (size_t i = 0; i < page->n_events; i++) {
+        tw_pb_event *ev = page->events[i];
+        if (ev->event_id <= (int64_t)run->event_count)
+            continue;
+        run->events[run->event_count++] = ev;
+        if ((rc = note_started(run, ev)))
+            return rc;
+    }
+    return 0;
+}
+
+/* ---- boundaries ---- */
+
+/* Index of the next boundary at or after from, or -1; *live when it is the last event. */
+static long find_boundary(const tw_run *run, size_t from, bool *live)
+{
+    for (size_t i = from; i < run->event_count; i++) {
+        if (run->events[i]->event_type != EV(WORKFLOW_TASK_STARTED))
+            continue;
+        if (i + 1 == run->event_count) {
+            *live = true;
+            return (long)i;
+        }
+        if (run->events[i + 1]->event_type == EV(WORKFLOW_TASK_COMPLETED)) {
+            *live = false;
+            return (long)i;
+        }
+    }
+    return -1;
+}
+
+bool tw_run_has_next_activation(const tw_run *run)
+{
+    if (!run || run->broken || run->awaiting)
+        return false;
+    bool live;
+    return run->imm_count > 0 || find_boundary(run, run->pos, &live) >= 0;
+}
+
+/* ---- seq tables ---- */
+
+static timer_rec *timer_by_seq(tw_run *run, uint32_t seq)
+{
+    for (size_t i = run->timer_count; i > 0; i--) {
+        if (run->timers[i - 1].seq == seq)
+            return &run->timers[i - 1];
+    }
+    return NULL;
+}
+
+static timer_rec *timer_by_event(tw_run *run, int64_t started_event_id)
+{
+    for (size_t i = 0; i < run->timer_count; i++) {
+        if (run->timers[i].started_event_id == started_event_id)
+            return &run->timers[i];
+    }
+    return NULL;
+}
+
+static activity_rec *activity_by_seq(tw_run *run, uint32_t seq)
+{
+    for (size_t i = run->act_count; i > 0; i--) {
+        if (run->acts[i - 1].seq == seq)
+            return &run->acts[i - 1];
+    }
+    return NULL;
+}
+
+static activity_rec *activity_by_event(tw_run *run, int64_t scheduled_event_id)
+{
+    for (size_t i = 0; i < run->act_count; i++) {
+        if (run->acts[i].scheduled_event_id == scheduled_event_id)
+            return &run->acts[i];
+    }
+    return NULL;
+}
+
+/* ---- failures wrapped like the server and sdk-core present them ---- */
+
+static tw_failure *activity_failure(const activity_rec *act, const char *message, const char *identity,
+                                    int retry_state, int64_t scheduled_event_id, int64_t started_event_id,
+                                    const pb_failure *cause)
+{
+    Temporal__Api__Common__V1__ActivityType type;
+    temporal__api__common__v1__activity_type__init(&type);
+    type.name = act->activity_type;
+    Temporal__Api__Failure__V1__ActivityFailureInfo info;
+    temporal__api__failure__v1__activity_failure_info__init(&info);
+    info.scheduled_event_id = scheduled_event_id;
+    info.started_event_id = started_event_id;
+    info.identity = (char *)str(identity);
+    info.activity_type = &type;
+    info.activity_id = act->activity_id;
+    info.retry_state = (Temporal__Api__Enums__V1__RetryState)retry_state;
+    pb_failure f;
+    temporal__api__failure__v1__failure__init(&f);
+    f.message = (char *)message;
+    f.failure_info_case = TEMPORAL__API__FAILURE__V1__FAILURE__FAILURE_INFO_ACTIVITY_FAILURE_INFO;
+    f.activity_failure_info = &info;
+    f.cause = (pb_failure *)cause;
+    return tw_failure_from_pb(&f);
+}
+
+/* The activity failure of a cancellation: cause is a canceled failure with details. */
+static tw_failure *activity_cancel_failure(const activity_rec *act, const char *identity, int64_t scheduled_event_id,
+                                           int64_t started_event_id, pb_payload_list *details)
+{
+    Temporal__Api__Failure__V1__CanceledFailureInfo info;
+    temporal__api__failure__v1__canceled_failure_info__init(&info);
+    info.details = details;
+    pb_failure cause;
+    temporal__api__failure__v1__failure__init(&cause);
+    cause.failure_info_case = TEMPORAL__API__FAILURE__V1__FAILURE__FAILURE_INFO_CANCELED_FAILURE_INFO;
+    cause.canceled_failure_info = &info;
+    return activity_failure(act, "Activity cancelled", identity,
+                            TEMPORAL__API__ENUMS__V1__RETRY_STATE__RETRY_STATE_CANCEL_REQUESTED, scheduled_event_id,
+                            started_event_id, &cause);
+}
+
+/* ---- events -> jobs ---- */
+
+static int64_t duration_ms(const Google__Protobuf__Duration *d)
+{
+    return d ? d->seconds * 1000 + d->nanos / 1000000 : 0;
+}
+
+static uint64_t fnv1a64(const char *s)
+{
+    uint64_t h = 14695981039346656037ULL;
+    for (; *s; s++) {
+        h ^= (uint8_t)*s;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+static tw_payloads *payloads_of(const pb_payload_list *p)
+{
+    return tw_payloads_from_pb(p ? p->n_payloads : 0, p ? p->payloads : NULL);
+}
+
+static tw_payloads *header_of(const Temporal__Api__Common__V1__Header *h)
+{
+    return tw_payloads_from_pb_map(h ? h->n_fields : 0, h ? (void *const *)h->fields : NULL);
+}
+
+static int job_started(tw_run *run, const tw_pb_event *ev, tw_activation *a)
+{
+    const Temporal__Api__History__V1__WorkflowExecutionStartedEventAttributes *s =
+        ev->workflow_execution_started_event_attributes;
+    tw_job *j = tw_activation_add_job(a, TW_JOB_INITIALIZE);
+    if (!j)
+        return no_memory();
+    const Temporal__Api__Common__V1__WorkflowExecution *parent = s->parent_workflow_execution;
+    const Temporal__Api__Common__V1__Memo *memo = s->memo;
+    const Temporal__Api__Common__V1__SearchAttributes *sa = s->search_attributes;
+    j->name = tw_strdup(s->workflow_type ? str(s->workflow_type->name) : "");
+    j->args = payloads_of(s->input);
+    j->headers = header_of(s->header);
+    j->workflow_id = tw_strdup_or_empty(s->workflow_id);
+    j->task_queue = tw_strdup(s->task_queue ? str(s->task_queue->name) : "");
+    j->attempt = s->attempt;
+    j->first_execution_run_id = tw_strdup_or_empty(s->first_execution_run_id);
+    j->continued_from_run_id = tw_strdup_or_empty(s->continued_execution_run_id);
+    j->parent_namespace = tw_strdup_or_empty(s->parent_workflow_namespace);
+    j->parent_workflow_id = tw_strdup(parent ? str(parent->workflow_id) : "");
+    j->parent_run_id = tw_strdup(parent ? str(parent->run_id) : "");
+    j->cron_schedule = tw_strdup_or_empty(s->cron_schedule);
+    j->execution_timeout_ms = duration_ms(s->workflow_execution_timeout);
+    j->run_timeout_ms = duration_ms(s->workflow_run_timeout);
+    j->task_timeout_ms = duration_ms(s->workflow_task_timeout);
+    j->start_time = tw_timestamp_to_ns(ev->event_time);
+    j->memo = tw_payloads_from_pb_map(memo ? memo->n_fields : 0, memo ? (void *const *)memo->fields : NULL);
+    j->search_attributes =
+        tw_payloads_from_pb_map(sa ? sa->n_indexed_fields : 0, sa ? (void *const *)sa->indexed_fields : NULL);
+    j->random_seed = fnv1a64(tw_str_empty(s->original_execution_run_id) ? run->run_id : s->original_execution_run_id);
+    if (!j->name || !j->args || !j->headers || !j->workflow_id || !j->task_queue || !j->first_execution_run_id ||
+        !j->continued_from_run_id || !j->parent_namespace || !j->parent_workflow_id || !j->parent_run_id ||
+        !j->cron_schedule || !j->memo || !j->search_attributes)
+        return no_memory();
+    if (s->last_completion_result && !(j->last_completion_result = payloads_of(s->last_completion_result)))
+        return no_memory();
+    if (s->continued_failure && !(j->continued_failure = tw_failure_from_pb(s->continued_failure)))
+        return no_memory();
+    return 0;
+}
+
+static int job_signal(const tw_pb_event *ev, tw_activation *a)
+{
+    const Temporal__Api__History__V1__WorkflowExecutionSignaledEventAttributes *s =
+        ev->workflow_execution_signaled_event_attributes;
+    tw_job *j = tw_activation_add_job(a, TW_JOB_SIGNAL);
+    if (!j)
+        return no_memory();
+    j->name = tw_strdup_or_empty(s->signal_name);
+    j->args = payloads_of(s->input);
+    j->headers = header_of(s->header);
+    return j->name && j->args && j->headers ? 0 : no_memory();
+}
+
+static int job_cancel_workflow(const tw_pb_event *ev, tw_activation *a)
+{
+    tw_job *j = tw_activation_add_job(a, TW_JOB_CANCEL_WORKFLOW);
+    if (!j || !(j->name = tw_strdup_or_empty(ev->workflow_execution_cancel_requested_event_attributes->cause)))
+        return no_memory();
+    return 0;
+}
+
+static int job_timer_fired(tw_run *run, const tw_pb_event *ev, tw_activation *a, tw_error **err)
+{
+    const Temporal__Api__History__V1__TimerFiredEventAttributes *f = ev->timer_fired_event_attributes;
+    timer_rec *t = timer_by_event(run, f->started_event_id);
+    if (!t)
+        return fail(err, TW_EPROTO,
+                    "history event %" PRId64 " (TimerFired, timer_id \"%.100s\") fires a timer this run did not "
+                    "start (started_event_id %" PRId64 ")",
+                    ev->event_id, str(f->timer_id), f->started_event_id);
+    if (t->state == TIMER_DONE)
+        return 0;
+    t->state = TIMER_DONE;
+    tw_job *j = tw_activation_add_job(a, TW_JOB_FIRE_TIMER);
+    if (!j)
+        return no_memory();
+    j->seq = t->seq;
+    return 0;
+}
+
+/* The activity an event resolves, or NULL with an error; *skip when it was resolved already. */
+static activity_rec *resolved_activity(tw_run *run, const tw_pb_event *ev, int64_t scheduled_event_id, bool *skip,
+                                       tw_error **err)
+{
+    activity_rec *act = activity_by_event(run, scheduled_event_id);
+    *skip = false;
+    if (!act) {
+        char name[96];
+        event_type_name((int)ev->event_type, name, sizeof(name));
+        fail(err, TW_EPROTO,
+             "history event %" PRId64 " (%s) resolves the activity scheduled at event %" PRId64
+             ", which this run did not schedule",
+             ev->event_id, name, scheduled_event_id);
+        return NULL;
+    }
+    /* Late news of an activity already resolved (cancelled at once, or abandoned) is ignored. */
+    *skip = act->state == ACT_RESOLVED;
+    act->state = ACT_RESOLVED;
+    return act;
+}
+
+static int job_activity(tw_run *run, const tw_pb_event *ev, tw_activation *a, tw_error **err)
+{
+    int64_t scheduled;
+    switch (ev->attributes_case) {
+    case EV_ATTR(ACTIVITY_TASK_COMPLETED):
+        scheduled = ev->activity_task_completed_event_attributes->scheduled_event_id;
+        break;
+    case EV_ATTR(ACTIVITY_TASK_FAILED):
+        scheduled = ev->activity_task_failed_event_attributes->scheduled_event_id;
+        break;
+    case EV_ATTR(ACTIVITY_TASK_TIMED_OUT):
+        scheduled = ev->activity_task_timed_out_event_attributes->scheduled_event_id;
+        break;
+    default:
+        scheduled = ev->activity_task_canceled_event_attributes->scheduled_event_id;
+    }
+    bool skip;
+    activity_rec *act = resolved_activity(run, ev, scheduled, &skip, err);
+    if (!act)
+        return TW_EPROTO;
+    if (skip)
+        return 0;
+    tw_job *j = tw_activation_add_job(a, TW_JOB_RESOLVE_ACTIVITY);
+    if (!j)
+        return no_memory();
+    j->seq = act->seq;
+    switch (ev->attributes_case) {
+    case EV_ATTR(ACTIVITY_TASK_COMPLETED):
+        j->resolution = TW_RESOLUTION_COMPLETED;
+        j->result = payloads_of(ev->activity_task_completed_event_attributes->result);
+        return j->result ? 0 : no_memory();
+    case EV_ATTR(ACTIVITY_TASK_FAILED): {
+        const Temporal__Api__History__V1__ActivityTaskFailedEventAttributes *f =
+            ev->activity_task_failed_event_attributes;
+        j->resolution = TW_RESOLUTION_FAILED;
+        j->failure = activity_failure(act, "Activity task failed", f->identity, (int)f->retry_state,
+                                      f->scheduled_event_id, f->started_event_id, f->failure);
+        break;
+    }
+    case EV_ATTR(ACTIVITY_TASK_TIMED_OUT): {
+        const Temporal__Api__History__V1__ActivityTaskTimedOutEventAttributes *t =
+            ev->activity_task_timed_out_event_attributes;
+        j->resolution = TW_RESOLUTION_FAILED;
+        j->failure = activity_failure(act, "Activity task timed out", "", (int)t->retry_state,
+                                      t->scheduled_event_id, t->started_event_id, t->failure);
+        break;
+    }
+    default: {
+        const Temporal__Api__History__V1__ActivityTaskCanceledEventAttributes *c =
+            ev->activity_task_canceled_event_attributes;
+        j->resolution = TW_RESOLUTION_CANCELLED;
+        j->failure = activity_cancel_failure(act, c->identity, c->scheduled_event_id, c->started_event_id,
+                                             c->details);
+    }
+    }
+    return j->failure ? 0 : no_memory();
+}
+
+/* ---- matching command events ---- */
+
+static bool is_command_event(int type)
+{
+    switch (type) {
+    case EV(TIMER_STARTED):
+    case EV(TIMER_CANCELED):
+    case EV(ACTIVITY_TASK_SCHEDULED):
+    case EV(ACTIVITY_TASK_CANCEL_REQUESTED):
+    case EV(WORKFLOW_EXECUTION_COMPLETED):
+    case EV(WORKFLOW_EXECUTION_FAILED):
+    case EV(WORKFLOW_EXECUTION_CANCELED):
+    case EV(WORKFLOW_EXECUTION_CONTINUED_AS_NEW):
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Events this engine knows, with the attributes each must carry. */
+static bool known_event(const tw_pb_event *ev)
+{
+    switch (ev->event_type) {
+    case EV(WORKFLOW_EXECUTION_STARTED): return ev->attributes_case == EV_ATTR(WORKFLOW_EXECUTION_STARTED);
+    case EV(WORKFLOW_EXECUTION_SIGNALED): return ev->attributes_case == EV_ATTR(WORKFLOW_EXECUTION_SIGNALED);
+    case EV(WORKFLOW_EXECUTION_CANCEL_REQUESTED):
+        return ev->attributes_case == EV_ATTR(WORKFLOW_EXECUTION_CANCEL_REQUESTED);
+    case EV(TIMER_STARTED): return ev->attributes_case == EV_ATTR(TIMER_STARTED);
+    case EV(TIMER_FIRED): return ev->attributes_case == EV_ATTR(TIMER_FIRED);
+    case EV(TIMER_CANCELED): return ev->attributes_case == EV_ATTR(TIMER_CANCELED);
+    case EV(ACTIVITY_TASK_SCHEDULED): return ev->attributes_case == EV_ATTR(ACTIVITY_TASK_SCHEDULED);
+    case EV(ACTIVITY_TASK_COMPLETED): return ev->attributes_case == EV_ATTR(ACTIVITY_TASK_COMPLETED);
+    case EV(ACTIVITY_TASK_FAILED): return ev->attributes_case == EV_ATTR(ACTIVITY_TASK_FAILED);
+    case EV(ACTIVITY_TASK_TIMED_OUT): return ev->attributes_case == EV_ATTR(ACTIVITY_TASK_TIMED_OUT);
+    case EV(ACTIVITY_TASK_CANCELED): return ev->attributes_case == EV_ATTR(ACTIVITY_TASK_CANCELED);
+    case EV(ACTIVITY_TASK_CANCEL_REQUESTED): return ev->attributes_case == EV_ATTR(ACTIVITY_TASK_CANCEL_REQUESTED);
+    case EV(WORKFLOW_TASK_FAILED): return ev->attributes_case == EV_ATTR(WORKFLOW_TASK_FAILED);
+    case EV(WORKFLOW_TASK_TIMED_OUT): return ev->attributes_case == EV_ATTR(WORKFLOW_TASK_TIMED_OUT);
+    /* Events whose attributes this engine does not read. */
+    case EV(ACTIVITY_TASK_STARTED):
+    case EV(WORKFLOW_TASK_SCHEDULED):
+    case EV(WORKFLOW_TASK_STARTED):
+    case EV(WORKFLOW_TASK_COMPLETED):
+    case EV(WORKFLOW_EXECUTION_COMPLETED):
+    case EV(WORKFLOW_EXECUTION_FAILED):
+    case EV(WORKFLOW_EXECUTION_CANCELED):
+    case EV(WORKFLOW_EXECUTION_CONTINUED_AS_NEW):
+    case EV(WORKFLOW_EXECUTION_TERMINATED):
+    case EV(WORKFLOW_EXECUTION_TIMED_OUT):
+    case EV(WORKFLOW_EXECUTION_OPTIONS_UPDATED):
+        return true;
+    default:
+        return false;
+    }
+}
+
+static bool event_is_supported(const tw_pb_event *ev)
+{
+    return protobuf_c_enum_descriptor_get_value(&temporal__api__enums__v1__event_type__descriptor,
+                                                (int)ev->event_type) &&
+           known_event(ev);
+}
+
+static int unsupported(const tw_pb_event *ev, tw_error **err)
+{
+    const ProtobufCEnumValue *v =
+        protobuf_c_enum_descriptor_get_value(&temporal__api__enums__v1__event_type__descriptor, (int)ev->event_type);
+    if (!v)
+        return fail(err, TW_EPROTO, "history event %" PRId64 " (event type %d) is not supported by this engine yet",
+                    ev->event_id, (int)ev->event_type);
+    return fail(err, TW_EPROTO, "history event %" PRId64 " (%s) is not supported by this engine yet", ev->event_id,
+                v->name);
+}
+
+static int command_for_event(int event_type)
+{
+    switch (event_type) {
+    case EV(TIMER_STARTED): return CMD(START_TIMER);
+    case EV(TIMER_CANCELED): return CMD(CANCEL_TIMER);
+    case EV(ACTIVITY_TASK_SCHEDULED): return CMD(SCHEDULE_ACTIVITY_TASK);
+    case EV(ACTIVITY_TASK_CANCEL_REQUESTED): return CMD(REQUEST_CANCEL_ACTIVITY_TASK);
+    case EV(WORKFLOW_EXECUTION_COMPLETED): return CMD(COMPLETE_WORKFLOW_EXECUTION);
+    case EV(WORKFLOW_EXECUTION_FAILED): return CMD(FAIL_WORKFLOW_EXECUTION);
+    case EV(WORKFLOW_EXECUTION_CANCELED): return CMD(CANCEL_WORKFLOW_EXECUTION);
+    default: return CMD(CONTINUE_AS_NEW_WORKFLOW_EXECUTION);
+    }
+}
+
+/* Whether the head pending command p is what history recorded at ev. */
+static bool matches(const pending *p, const tw_pb_event *ev)
+{
+    if (!p || p->type != command_for_event((int)ev->event_type))
+        return false;
+    switch (ev->attributes_case) {
+    case EV_ATTR(TIMER_STARTED):
+        return strcmp(str(p->id), str(ev->timer_started_event_attributes->timer_id)) == 0;
+    case EV_ATTR(TIMER_CANCELED):
+        return strcmp(str(p->id), str(ev->timer_canceled_event_attributes->timer_id)) == 0;
+    case EV_ATTR(ACTIVITY_TASK_SCHEDULED): {
+        const Temporal__Api__History__V1__ActivityTaskScheduledEventAttributes *a =
+            ev->activity_task_scheduled_event_attributes;
+        return strcmp(str(p->id), str(a->activity_id)) == 0 &&
+               strcmp(str(p->activity_type), activity_type_name(a->activity_type)) == 0;
+    }
+    case EV_ATTR(ACTIVITY_TASK_CANCEL_REQUESTED):
+        return p->scheduled_event_id == ev->activity_task_cancel_requested_event_attributes->scheduled_event_id;
+    default:
+        return true;
+    }
+}
+
+static int match_command_event(tw_run *run, const tw_pb_event *ev, tw_error **err)
+{
+    pending *p = run->pend_count ? &run->pend[0] : NULL;
+    if (!matches(p, ev)) {
+        char have[320], produced[320];
+        describe_event(ev, have, sizeof(have));
+        if (p)
+            describe_pending(p, produced, sizeof(produced));
+        else
+            snprintf(produced, sizeof(produced), "no command");
+        return fail(err, TW_EPROTO, "non-deterministic: history event %" PRId64 " is %s but the workflow produced %s",
+                    ev->event_id, have, produced);
+    }
+    if (p->type == CMD(START_TIMER)) {
+        timer_rec *t = timer_by_seq(run, p->seq);
+        if (t && t->state == TIMER_UNSENT) {
+            t->state = TIMER_STARTED;
+            t->started_event_id = ev->event_id;
+        }
+    } else if (p->type == CMD(SCHEDULE_ACTIVITY_TASK)) {
+        activity_rec *a = activity_by_seq(run, p->seq);
+        if (a && a->state == ACT_UNSENT) {
+            a->state = ACT_SCHEDULED;
+            a->scheduled_event_id = ev->event_id;
+        }
+    }
+    pending_remove(run, 0);
+    return 0;
+}
+
+/*
+ * At a WorkflowTaskCompleted event (pos): matches the command events that
+ * follow it against the pending commands, which must all find theirs.
+ */
+static int match_task_commands(tw_run *run, tw_error **err)
+{
+    int64_t completed_id = run->events[run->pos]->event_id;
+    run->pos++;
+    int rc;
+    while (run->pos < run->event_count) {
+        const tw_pb_event *ev = run->events[run->pos];
+        if (is_command_event((int)ev->event_type) && event_is_supported(ev)) {
+            if ((rc = match_command_event(run, ev, err)))
+                return rc;
+        } else if (!event_is_supported(ev)) {
+            if (!ev->worker_may_ignore)
+                return unsupported(ev, err);
+        } else {
+            break;
+        }
+        run->pos++;
+    }
+    if (run->pend_count) {
+        char produced[320];
+        describe_pending(&run->pend[0], produced, sizeof(produced));
+        return fail(err, TW_EPROTO,
+                    "non-deterministic: history has no more command events for the workflow task completed at "
+                    "event %" PRId64 " (up to event %" PRId64 ") but the workflow produced %s",
+                    completed_id, run->events[run->pos - 1]->event_id, produced);
+    }
+    return 0;
+}
+
+static int check_task_failure(const tw_run *run, const tw_pb_event *ev, tw_error **err)
+{
+    int64_t started = ev->attributes_case == EV_ATTR(WORKFLOW_TASK_FAILED)
+                          ? ev->workflow_task_failed_event_attributes->started_event_id
+                          : ev->workflow_task_timed_out_event_attributes->started_event_id;
+    if (run->live_started_id && started == run->live_started_id)
+        return fail(err, TW_EPROTO,
+                    "history event %" PRId64 ": the workflow task started at event %" PRId64
+                    " failed after this run completed it; the run must be replayed from the start",
+                    ev->event_id, started);
+    return 0;
+}
+
+/* Applies the event at pos (not a WorkflowTaskCompleted) to the activation being made. */
+static int apply_event(tw_run *run, const tw_pb_event *ev, tw_activation *a, tw_error **err)
+{
+    if (!event_is_supported(ev))
+        return ev->worker_may_ignore ? 0 : unsupported(ev, err);
+    switch (ev->event_type) {
+    case EV(WORKFLOW_EXECUTION_STARTED): return job_started(run, ev, a);
+    case EV(WORKFLOW_EXECUTION_SIGNALED): return job_signal(ev, a);
+    case EV(WORKFLOW_EXECUTION_CANCEL_REQUESTED): return job_cancel_workflow(ev, a);
+    case EV(TIMER_FIRED): return job_timer_fired(run, ev, a, err);
+    case EV(ACTIVITY_TASK_COMPLETED):
+    case EV(ACTIVITY_TASK_FAILED):
+    case EV(ACTIVITY_TASK_TIMED_OUT):
+    case EV(ACTIVITY_TASK_CANCELED):
+        return job_activity(run, ev, a, err);
+    case EV(WORKFLOW_TASK_FAILED):
+    case EV(WORKFLOW_TASK_TIMED_OUT):
+        return check_task_failure(run, ev, err);
+    default:
+        if (is_command_event((int)ev->event_type))
+            return match_command_event(run, ev, err);
+        return 0;
+    }
+}
+
+/* ---- activations ---- */
+
+static int immediate_activation(tw_run *run, tw_activation *a)
+{
+    for (size_t i = 0; i < run->imm_count; i++) {
+        const activity_rec *act = &run->acts[run->immediate[i]];
+        tw_job *j = tw_activation_add_job(a, TW_JOB_RESOLVE_ACTIVITY);
+        if (!j)
+            return no_memory();
+        j->seq = act->seq;
+        j->resolution = TW_RESOLUTION_CANCELLED;
+        if (!(j->failure = activity_cancel_failure(act, "", act->scheduled_event_id, 0, NULL)))
+            return no_memory();
+    }
+    run->imm_count = 0;
+    return 0;
+}
+
+static int history_activation(tw_run *run, size_t boundary, tw_activation *a, tw_error **err)
+{
+    while (run->pos <= boundary) {
+        const tw_pb_event *ev = run->events[run->pos];
+        int rc;
+        if (ev->event_type == EV(WORKFLOW_TASK_COMPLETED)) {
+            if ((rc = match_task_commands(run, err)))
+                return rc;
+            continue;
+        }
+        if ((rc = apply_event(run, ev, a, err)))
+            return rc;
+        run->pos++;
+    }
+    return 0;
+}
+
+int tw_run_next_activation(tw_run *run, tw_activation **out, bool *live, tw_error **err)
+{
+    if (err)
+        *err = NULL;
+    if (out)
+        *out = NULL;
+    if (live)
+        *live = false;
+    if (!run || !out || !live)
+        return tw_set_error(TW_EINVAL, "tw_run_next_activation: %s is NULL", !run ? "run" : !out ? "out" : "live");
+    if (run->broken)
+        return tw_set_error(TW_EINVAL, "tw_run_next_activation: run %s is unusable after an earlier error",
+                            run->run_id);
+    if (run->awaiting)
+        return tw_set_error(TW_EINVAL, "tw_run_next_activation: the last activation of run %s awaits its completion",
+                            run->run_id);
+    bool boundary_live = false;
+    long boundary = run->imm_count ? -1 : find_boundary(run, run->pos, &boundary_live);
+    if (!run->imm_count && boundary < 0)
+        return tw_set_error(TW_EINVAL, "tw_run_next_activation: run %s has no activation to make", run->run_id);
+
+    tw_activation *a = tw_activation_create(run->run_id);
+    if (!a)
+        return no_memory();
+    int rc;
+    if (run->imm_count) {
+        rc = immediate_activation(run, a);
+    } else {
+        rc = history_activation(run, (size_t)boundary, a, err);
+        if (!rc) {
+            const tw_pb_event *started = run->events[boundary];
+            run->wft_live = boundary_live;
+            run->wft_time = tw_timestamp_to_ns(started->event_time);
+            run->wft_started_id = started->event_id;
+        }
+    }
+    if (rc) {
+        run->broken = true;
+        tw_activation_free(a);
+        return rc;
+    }
+    a->timestamp = run->wft_time;
+    a->replaying = !run->wft_live;
+    a->history_length = run->wft_started_id;
+    tw_activation_sort_jobs(a);
+    run->awaiting = true;
+    *live = run->wft_live;
+    *out = a;
+    return 0;
+}
+
+/* ---- completions -> pending commands ---- */
+
+static int push_pending(tw_run *run, tw_cmd *cmd, const char *id, const char *activity_type,
+                        int64_t scheduled_event_id)
+{
+    if (!GROW(run->pend, run->pend_count, run->pend_cap))
+        return no_memory();
+    pending *p = &run->pend[run->pend_count];
+    *p = (pending){.type = (int)cmd->pb->command_type, .seq = cmd->seq, .scheduled_event_id = scheduled_event_id};
+    p->id = tw_strdup(id);
+    p->activity_type = tw_strdup(activity_type);
+    if ((id && !p->id) || (activity_type && !p->activity_type)) {
+        free(p->id);
+        free(p->activity_type);
+        return no_memory();
+    }
+    p->pb = cmd->pb;
+    cmd->pb = NULL;
+    run->pend_count++;
+    return 0;
+}
+
+/* Drops the still unsent command of kind type for seq (cancelled before it was sent). */
+static void drop_unsent(tw_run *run, int type, uint32_t seq)
+{
+    for (size_t i = run->pend_count; i > 0; i--) {
+        if (run->pend[i - 1].type == type && run->pend[i - 1].seq == seq) {
+            pending_remove(run, i - 1);
+            return;
+        }
+    }
+}
+
+static int resolve_now(tw_run *run, activity_rec *act)
+{
+    if (!GROW(run->immediate, run->imm_count, run->imm_cap))
+        return no_memory();
+    act->state = ACT_RESOLVED;
+    run->immediate[run->imm_count++] = (size_t)(act - run->acts);
+    return 0;
+}
+
+static int apply_start_timer(tw_run *run, tw_cmd *cmd)
+{
+    timer_rec *t = timer_by_seq(run, cmd->seq);
+    if (t && t->state != TIMER_DONE)
+        return tw_set_error(TW_EINVAL, "tw_run_complete: timer seq %u is already used by a pending timer", cmd->seq);
+    if (!GROW(run->timers, run->timer_count, run->timer_cap))
+        return no_memory();
+    int rc = push_pending(run, cmd, cmd->pb->start_timer_command_attributes->timer_id, NULL, 0);
+    if (rc)
+        return rc;
+    run->timers[run->timer_count++] = (timer_rec){.seq = cmd->seq, .state = TIMER_UNSENT};
+    return 0;
+}
+
+static int apply_cancel_timer(tw_run *run, tw_cmd *cmd)
+{
+    timer_rec *t = timer_by_seq(run, cmd->seq);
+    if (!t)
+        return tw_set_error(TW_EINVAL, "tw_run_complete: cancel_timer: no timer with seq %u was started", cmd->seq);
+    int state = t->state;
+    t->state = TIMER_DONE;
+    if (state == TIMER_UNSENT)
+        drop_unsent(run, CMD(START_TIMER), cmd->seq);
+    if (state != TIMER_STARTED)
+        return 0;
+    return push_pending(run, cmd, cmd->pb->cancel_timer_command_attributes->timer_id, NULL, 0);
+}
+
+static int apply_schedule_activity(tw_run *run, tw_cmd *cmd)
+{
+    activity_rec *old = activity_by_seq(run, cmd->seq);
+    if (old && old->state != ACT_RESOLVED)
+        return tw_set_error(TW_EINVAL, "tw_run_complete: activity seq %u is already used by an unresolved activity",
+                            cmd->seq);
+    Temporal__Api__Command__V1__ScheduleActivityTaskCommandAttributes *a =
+        cmd->pb->schedule_activity_task_command_attributes;
+    pb_build b = {false};
+    if (!a->task_queue) {
+        a->task_queue = pb_new(&b, &temporal__api__taskqueue__v1__task_queue__descriptor);
+        if (a->task_queue)
+            a->task_queue->kind = TEMPORAL__API__ENUMS__V1__TASK_QUEUE_KIND__TASK_QUEUE_KIND_NORMAL;
+    }
+    if (a->task_queue && tw_str_empty(a->task_queue->name))
+        a->task_queue->name = pb_str(&b, run->task_queue);
+    if (b.oom || !GROW(run->acts, run->act_count, run->act_cap))
+        return no_memory();
+    activity_rec rec = {.seq = cmd->seq, .state = ACT_UNSENT, .cancellation_type = cmd->cancellation_type};
+    rec.activity_id = tw_strdup(str(a->activity_id));
+    rec.activity_type = tw_strdup(activity_type_name(a->activity_type));
+    int rc = rec.activity_id && rec.activity_type ? push_pending(run, cmd, rec.activity_id, rec.activity_type, 0)
+                                                  : no_memory();
+    if (rc) {
+        free(rec.activity_id);
+        free(rec.activity_type);
+        return rc;
+    }
+    run->acts[run->act_count++] = rec;
+    return 0;
+}
+
+static int apply_cancel_activity(tw_run *run, tw_cmd *cmd)
+{
+    activity_rec *act = activity_by_seq(run, cmd->seq);
+    if (!act)
+        return tw_set_error(TW_EINVAL, "tw_run_complete: request_cancel_activity: no activity with seq %u was scheduled",
+                            cmd->seq);
+    switch (act->state) {
+    case ACT_UNSENT:
+        /* Never sent: drop the schedule command too, and tell the workflow at once. */
+        drop_unsent(run, CMD(SCHEDULE_ACTIVITY_TASK), cmd->seq);
+        return resolve_now(run, act);
+    case ACT_SCHEDULED:
+        if (act->cancellation_type == TW_ACTIVITY_CANCEL_ABANDON)
+            return resolve_now(run, act);
+        cmd->pb->request_cancel_activity_task_command_attributes->scheduled_event_id = act->scheduled_event_id;
+        int rc = push_pending(run, cmd, NULL, NULL, act->scheduled_event_id);
+        if (rc)
+            return rc;
+        if (act->cancellation_type == TW_ACTIVITY_CANCEL_TRY)
+            return resolve_now(run, act);
+        act->state = ACT_CANCEL_REQUESTED;
+        return 0;
+    default:
+        return 0;  /* already resolved or being cancelled */
+    }
+}
+
+static int fill_continue_as_new(const tw_run *run, tw_cmd *cmd)
+{
+    Temporal__Api__Command__V1__ContinueAsNewWorkflowExecutionCommandAttributes *a =
+        cmd->pb->continue_as_new_workflow_execution_command_attributes;
+    pb_build b = {false};
+    if (!a->workflow_type) {
+        a->workflow_type = pb_new(&b, &temporal__api__common__v1__workflow_type__descriptor);
+        if (a->workflow_type)
+            a->workflow_type->name = pb_str(&b, run->workflow_type);
+    }
+    if (!a->task_queue) {
+        a->task_queue = pb_new(&b, &temporal__api__taskqueue__v1__task_queue__descriptor);
+        if (a->task_queue) {
+            a->task_queue->name = pb_str(&b, run->task_queue);
+            a->task_queue->kind = TEMPORAL__API__ENUMS__V1__TASK_QUEUE_KIND__TASK_QUEUE_KIND_NORMAL;
+        }
+    }
+    return b.oom ? no_memory() : 0;
+}
+
+static int apply_command(tw_run *run, tw_cmd *cmd)
+{
+    int type = (int)cmd->pb->command_type;
+    int rc;
+    switch (type) {
+    case CMD(START_TIMER): return apply_start_timer(run, cmd);
+    case CMD(CANCEL_TIMER): return apply_cancel_timer(run, cmd);
+    case CMD(SCHEDULE_ACTIVITY_TASK): return apply_schedule_activity(run, cmd);
+    case CMD(REQUEST_CANCEL_ACTIVITY_TASK): return apply_cancel_activity(run, cmd);
+    case CMD(CONTINUE_AS_NEW_WORKFLOW_EXECUTION):
+        if ((rc = fill_continue_as_new(run, cmd)))
+            return rc;
+        break;
+    default:
+        break;
+    }
+    if (tw_command_is_terminal(type)) {
+        /* The workflow is done: nothing else is delivered to it in this task. */
+        run->imm_count = 0;
+    }
+    return push_pending(run, cmd, NULL, NULL, 0);
+}
+
+/* Hands the live task's commands to the worker (they stay pending for matching). */
+static int output_commands(tw_run *run, tw_run_output *out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < run->pend_count; i++)
+        n += run->pend[i].pb != NULL;
+    if (!n)
+        return 0;
+    out->commands = calloc(n, sizeof(*out->commands));
+    if (!out->commands)
+        return no_memory();
+    for (size_t i = 0; i < run->pend_count; i++) {
+        pending *p = &run->pend[i];
+        if (!p->pb)
+            continue;
+        out->commands[out->command_count++] = p->pb;
+        p->pb = NULL;
+        if (tw_command_is_terminal(p->type))
+            out->terminal = true;
+    }
+    return 0;
+}
+
+int tw_run_complete(tw_run *run, tw_completion *c, tw_run_output *out, tw_error **err)
+{
+    if (err)
+        *err = NULL;
+    if (out)
+        memset(out, 0, sizeof(*out));
+    if (!run || !c || !out) {
+        tw_completion_free(c);
+        return tw_set_error(TW_EINVAL, "tw_run_complete: %s is NULL", !run ? "run" : !c ? "c" : "out");
+    }
+    if (strcmp(c->run_id, run->run_id) != 0) {
+        int rc = tw_set_error(TW_EINVAL, "tw_run_complete: the completion is for run %s, not for run %s", c->run_id,
+                              run->run_id);
+        tw_completion_free(c);
+        return rc;
+    }
+    if (!run->awaiting || run->broken) {
+        tw_completion_free(c);
+        return tw_set_error(TW_EINVAL, "tw_run_complete: run %s has no activation awaiting a completion",
+                            run->run_id);
+    }
+    run->awaiting = false;
+    tw_completion_move_answers(c, out);
+    if (c->task_failed) {
+        /* The task will be retried from the server's history: this run's state is of no further use. */
+        pending_drop_all(run);
+        run->imm_count = 0;
+        run->broken = true;
+        tw_completion_free(c);
+        return 0;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < c->cmd_count && !rc; i++)
+        rc = apply_command(run, &c->cmds[i]);
+    tw_completion_free(c);
+    if (!rc && !run->imm_count) {
+        if (run->wft_live) {
+            rc = output_commands(run, out);
+            run->live_started_id = run->wft_started_id;
+        } else {
+            rc = match_task_commands(run, err);
+        }
+    }
+    if (rc) {
+        run->broken = true;
+        tw_run_output_clear(out);
+    }
+    return rc;
+}
