@@ -16,8 +16,12 @@ if [ -z "${TW_TEST_ADDRESS:-}" ]; then
 fi
 echo "test: Temporal dev server at $TW_TEST_ADDRESS"
 
-echo "== C tests (unit, integration, abi)"
+echo "== C tests (unit, integration, abi, examples)"
 meson test -C build --print-errorlogs
+
+echo "== the C ABI from Go (cgo): examples/go"
+(cd examples/go && go build -o ../../build/examples/go_ffi_example .)
+./build/examples/go_ffi_example "$TW_TEST_ADDRESS"
 
 echo "== C tests under ASan + UBSan"
 if [ ! -f build-asan/build.ninja ]; then

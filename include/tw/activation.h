@@ -56,7 +56,8 @@ typedef enum tw_eviction_reason {
     TW_EVICTION_TASK_NOT_FOUND = 4,   /* the server no longer knows the task: stale */
     TW_EVICTION_SHUTDOWN = 5,
     TW_EVICTION_WORKFLOW_CLOSED = 6,  /* the run completed, failed, continued as new... */
-    TW_EVICTION_FATAL = 7             /* history could not be processed (message says why) */
+    TW_EVICTION_FATAL = 7,            /* history could not be processed (message says why) */
+    TW_EVICTION_REPLAY_FINISHED = 8   /* tw/replay.h: the replayer reached the end of the history */
 } tw_eviction_reason;
 
 /* ---- activations ---- */

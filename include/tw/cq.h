@@ -37,7 +37,10 @@ typedef enum tw_event_kind {
     TW_EVENT_COUNT_WORKFLOWS = 12,
     TW_EVENT_ACTIVATION = 13,
     TW_EVENT_ACTIVATION_DONE = 14,
-    TW_EVENT_WORKER_SHUTDOWN = 15
+    TW_EVENT_WORKER_SHUTDOWN = 15,
+    TW_EVENT_ACTIVITY_TASK = 16,      /* tw/activity.h: tw_event_take_activity_task */
+    TW_EVENT_ACTIVITY_DONE = 17,      /* tw/activity.h: an activity outcome was reported */
+    TW_EVENT_ACTIVITY_HEARTBEAT = 18  /* tw/activity.h: tw_client_heartbeat_activity answered */
 } tw_event_kind;
 
 /* Creates a queue. Returns 0, TW_ENOMEM, or TW_EINTERNAL if no eventfd could be made. */

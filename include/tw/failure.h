@@ -57,6 +57,13 @@ TW_API const char *tw_failure_identity(const tw_failure *f);
 TW_API int64_t tw_failure_scheduled_event_id(const tw_failure *f);
 TW_API int64_t tw_failure_started_event_id(const tw_failure *f);
 
+/*
+ * Serializes f and its causes as a temporal.api.failure.v1.Failure, the
+ * form the *_encoded calls take (e.g. to fail a workflow with the failure
+ * of an activity it ran). *out is owned by the caller: free with tw_free.
+ */
+TW_API int tw_failure_encode(const tw_failure *f, uint8_t **out, size_t *len);
+
 /* Child workflow failures. */
 TW_API const char *tw_failure_namespace(const tw_failure *f);
 TW_API const char *tw_failure_workflow_id(const tw_failure *f);

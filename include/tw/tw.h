@@ -11,5 +11,8 @@
 #include "client.h"
 #include "activation.h"
 #include "worker.h"
+#include "activity.h"
+#include "replay.h"
+#include "workflow.h"
 
 #endif

@@ -35,6 +35,11 @@ typedef struct tw_worker_options {
     uint32_t workflow_pollers;                /* pollers on the normal queue; default 2 */
     uint32_t sticky_pollers;                  /* pollers on the sticky queue; default 2 */
     int64_t sticky_schedule_to_start_timeout_ms; /* default 10000 */
+    uint32_t max_concurrent_activities;       /* running activity tasks (tw/activity.h); default 100 */
+    uint32_t activity_pollers;                /* activity task long polls; default 2 */
+    int no_activities;                        /* non-zero: never poll activity tasks */
+    int no_workflows;                         /* non-zero: never poll workflow tasks */
+    int64_t graceful_shutdown_timeout_ms;     /* how long shutdown lets activities run before cancelling them; default 0 */
 } tw_worker_options;
 
 TW_API void tw_worker_options_init(tw_worker_options *options);
@@ -46,6 +51,7 @@ TW_API int tw_worker_new(tw_client *client, const tw_worker_options *options, tw
  * Asks for the next activation. Completes with TW_EVENT_ACTIVATION:
  * tw_event_take_activation() hands it over. After tw_worker_shutdown has
  * delivered every eviction, further polls complete with TW_ECLOSED.
+ * TW_EINVAL synchronously when the worker was made with no_workflows.
  */
 TW_API int tw_worker_poll_activation(tw_worker *w, tw_cq *cq, uint64_t tag);
 
@@ -60,8 +66,10 @@ TW_API int tw_worker_complete_activation(tw_worker *w, tw_completion *c, tw_cq *
 
 /*
  * Stops polling, lets outstanding activations complete, evicts every cached
- * run (delivered as TW_JOB_REMOVE_FROM_CACHE activations to pollers), and
- * completes with TW_EVENT_WORKER_SHUTDOWN when nothing is left.
+ * run (delivered as TW_JOB_REMOVE_FROM_CACHE activations to pollers), lets
+ * running activities finish (cancelling them after
+ * graceful_shutdown_timeout_ms, see tw/activity.h), and completes with
+ * TW_EVENT_WORKER_SHUTDOWN when nothing is left.
  */
 TW_API int tw_worker_shutdown(tw_worker *w, tw_cq *cq, uint64_t tag);
 

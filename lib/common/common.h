@@ -71,7 +71,12 @@ struct tw_event {
     uint8_t *token;
     size_t token_len;
     struct tw_activation *activation; /* TW_EVENT_ACTIVATION, owned until taken */
+    struct tw_activity_task *activity_task; /* TW_EVENT_ACTIVITY_TASK, owned until taken */
+    int activity_flags;               /* TW_EVENT_ACTIVITY_HEARTBEAT: TW_HEARTBEAT_* bits */
 };
+
+/* What the server answered a heartbeat (tw_event.activity_flags). */
+enum { TW_HEARTBEAT_CANCEL_REQUESTED = 1, TW_HEARTBEAT_PAUSED = 2, TW_HEARTBEAT_RESET = 4 };
 
 /* A new event of kind with tag, status 0. NULL when out of memory. */
 tw_event *tw_event_create(int kind, uint64_t tag);
@@ -110,6 +115,8 @@ int tw_payloads_to_pb_map(const tw_payloads *list, const ProtobufCMessageDescrip
 /* Frees what tw_payloads_to_pb / _to_pb_map allocated. */
 void tw_pb_payloads_free(Temporal__Api__Common__V1__Payload **items, size_t n);
 void tw_pb_payload_map_free(void **entries, size_t n);
+/* A deep copy of list (NULL -> empty list); NULL only when out of memory. */
+tw_payloads *tw_payloads_copy(const tw_payloads *list);
 /* Checks names/metadata; returns 0 or TW_EINVAL naming `what`. */
 int tw_payloads_validate(const tw_payloads *list, const char *what, bool need_names);
 

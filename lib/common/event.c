@@ -39,6 +39,7 @@ void tw_event_free(tw_event *ev)
     tw_history_destroy(ev->history);
     free(ev->token);
     tw_activation_free(ev->activation);
+    tw_activity_task_free(ev->activity_task);
     free(ev);
 }
 

@@ -104,6 +104,20 @@ void tw_failure_destroy(tw_failure *f)
     temporal__api__failure__v1__failure__free_unpacked(root, NULL);
 }
 
+int tw_failure_encode(const tw_failure *f, uint8_t **out, size_t *len)
+{
+    if (!f || !out || !len)
+        return tw_set_error(TW_EINVAL, "tw_failure_encode: f, out and len must not be NULL");
+    size_t n = protobuf_c_message_get_packed_size(&f->pb->base);
+    uint8_t *buf = malloc(n ? n : 1);
+    if (!buf)
+        return tw_set_error(TW_ENOMEM, "tw_failure_encode: out of memory");
+    protobuf_c_message_pack(&f->pb->base, buf);
+    *out = buf;
+    *len = n;
+    return 0;
+}
+
 int tw_failure_kind_of(const tw_failure *f)
 {
     if (!f)

@@ -437,3 +437,24 @@ void tw_pb_payload_map_free(void **entries, size_t n)
             protobuf_c_message_free_unpacked(entries[i], NULL);
     free(entries);
 }
+
+tw_payloads *tw_payloads_copy(const tw_payloads *src)
+{
+    tw_payloads *out = calloc(1, sizeof(*out));
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < tw_payloads_count(src); i++) {
+        const payload *p = &src->items[i];
+        size_t index;
+        if (tw_payloads_add(out, p->data, p->len, &index) != 0 ||
+            (p->name && tw_payloads_set_name(out, index, p->name) != 0))
+            goto fail;
+        for (size_t m = 0; m < p->meta_count; m++)
+            if (tw_payloads_set_metadata(out, index, p->meta[m].key, p->meta[m].value, p->meta[m].len) != 0)
+                goto fail;
+    }
+    return out;
+fail:
+    tw_payloads_free(out);
+    return NULL;
+}

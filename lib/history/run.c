@@ -706,26 +706,28 @@ static bool is_command_event(int type)
     }
 }
 
-/* Events this engine knows, with the attributes each must carry. */
-static bool known_event(const tw_pb_event *ev)
+/*
+ * Whether this engine handles events of type; *attr is the attributes
+ * case such an event must carry (NOT_SET when the engine reads none).
+ */
+static bool handled_type(int type, int *attr)
 {
-    switch (ev->event_type) {
-    case EV(WORKFLOW_EXECUTION_STARTED): return ev->attributes_case == EV_ATTR(WORKFLOW_EXECUTION_STARTED);
-    case EV(WORKFLOW_EXECUTION_SIGNALED): return ev->attributes_case == EV_ATTR(WORKFLOW_EXECUTION_SIGNALED);
-    case EV(WORKFLOW_EXECUTION_CANCEL_REQUESTED):
-        return ev->attributes_case == EV_ATTR(WORKFLOW_EXECUTION_CANCEL_REQUESTED);
-    case EV(TIMER_STARTED): return ev->attributes_case == EV_ATTR(TIMER_STARTED);
-    case EV(TIMER_FIRED): return ev->attributes_case == EV_ATTR(TIMER_FIRED);
-    case EV(TIMER_CANCELED): return ev->attributes_case == EV_ATTR(TIMER_CANCELED);
-    case EV(ACTIVITY_TASK_SCHEDULED): return ev->attributes_case == EV_ATTR(ACTIVITY_TASK_SCHEDULED);
-    case EV(ACTIVITY_TASK_COMPLETED): return ev->attributes_case == EV_ATTR(ACTIVITY_TASK_COMPLETED);
-    case EV(ACTIVITY_TASK_FAILED): return ev->attributes_case == EV_ATTR(ACTIVITY_TASK_FAILED);
-    case EV(ACTIVITY_TASK_TIMED_OUT): return ev->attributes_case == EV_ATTR(ACTIVITY_TASK_TIMED_OUT);
-    case EV(ACTIVITY_TASK_CANCELED): return ev->attributes_case == EV_ATTR(ACTIVITY_TASK_CANCELED);
-    case EV(ACTIVITY_TASK_CANCEL_REQUESTED): return ev->attributes_case == EV_ATTR(ACTIVITY_TASK_CANCEL_REQUESTED);
-    case EV(WORKFLOW_TASK_FAILED): return ev->attributes_case == EV_ATTR(WORKFLOW_TASK_FAILED);
-    case EV(WORKFLOW_TASK_TIMED_OUT): return ev->attributes_case == EV_ATTR(WORKFLOW_TASK_TIMED_OUT);
-    /* Events whose attributes this engine does not read. */
+    *attr = TEMPORAL__API__HISTORY__V1__HISTORY_EVENT__ATTRIBUTES__NOT_SET;
+    switch (type) {
+    case EV(WORKFLOW_EXECUTION_STARTED): *attr = EV_ATTR(WORKFLOW_EXECUTION_STARTED); return true;
+    case EV(WORKFLOW_EXECUTION_SIGNALED): *attr = EV_ATTR(WORKFLOW_EXECUTION_SIGNALED); return true;
+    case EV(WORKFLOW_EXECUTION_CANCEL_REQUESTED): *attr = EV_ATTR(WORKFLOW_EXECUTION_CANCEL_REQUESTED); return true;
+    case EV(TIMER_STARTED): *attr = EV_ATTR(TIMER_STARTED); return true;
+    case EV(TIMER_FIRED): *attr = EV_ATTR(TIMER_FIRED); return true;
+    case EV(TIMER_CANCELED): *attr = EV_ATTR(TIMER_CANCELED); return true;
+    case EV(ACTIVITY_TASK_SCHEDULED): *attr = EV_ATTR(ACTIVITY_TASK_SCHEDULED); return true;
+    case EV(ACTIVITY_TASK_COMPLETED): *attr = EV_ATTR(ACTIVITY_TASK_COMPLETED); return true;
+    case EV(ACTIVITY_TASK_FAILED): *attr = EV_ATTR(ACTIVITY_TASK_FAILED); return true;
+    case EV(ACTIVITY_TASK_TIMED_OUT): *attr = EV_ATTR(ACTIVITY_TASK_TIMED_OUT); return true;
+    case EV(ACTIVITY_TASK_CANCELED): *attr = EV_ATTR(ACTIVITY_TASK_CANCELED); return true;
+    case EV(ACTIVITY_TASK_CANCEL_REQUESTED): *attr = EV_ATTR(ACTIVITY_TASK_CANCEL_REQUESTED); return true;
+    case EV(WORKFLOW_TASK_FAILED): *attr = EV_ATTR(WORKFLOW_TASK_FAILED); return true;
+    case EV(WORKFLOW_TASK_TIMED_OUT): *attr = EV_ATTR(WORKFLOW_TASK_TIMED_OUT); return true;
     case EV(ACTIVITY_TASK_STARTED):
     case EV(WORKFLOW_TASK_SCHEDULED):
     case EV(WORKFLOW_TASK_STARTED):
@@ -734,6 +736,7 @@ static bool known_event(const tw_pb_event *ev)
     case EV(WORKFLOW_EXECUTION_FAILED):
     case EV(WORKFLOW_EXECUTION_CANCELED):
     case EV(WORKFLOW_EXECUTION_CONTINUED_AS_NEW):
+    /* These end or annotate the run and need nothing from the workflow. */
     case EV(WORKFLOW_EXECUTION_TERMINATED):
     case EV(WORKFLOW_EXECUTION_TIMED_OUT):
     case EV(WORKFLOW_EXECUTION_OPTIONS_UPDATED):
@@ -743,22 +746,34 @@ static bool known_event(const tw_pb_event *ev)
     }
 }
 
-static bool event_is_supported(const tw_pb_event *ev)
-{
-    return protobuf_c_enum_descriptor_get_value(&temporal__api__enums__v1__event_type__descriptor,
-                                                (int)ev->event_type) &&
-           known_event(ev);
-}
-
-static int unsupported(const tw_pb_event *ev, tw_error **err)
+static const char *raw_type_name(int type, char *buf, size_t size)
 {
     const ProtobufCEnumValue *v =
-        protobuf_c_enum_descriptor_get_value(&temporal__api__enums__v1__event_type__descriptor, (int)ev->event_type);
-    if (!v)
-        return fail(err, TW_EPROTO, "history event %" PRId64 " (event type %d) is not supported by this engine yet",
-                    ev->event_id, (int)ev->event_type);
-    return fail(err, TW_EPROTO, "history event %" PRId64 " (%s) is not supported by this engine yet", ev->event_id,
-                v->name);
+        protobuf_c_enum_descriptor_get_value(&temporal__api__enums__v1__event_type__descriptor, type);
+    if (v)
+        return v->name;
+    snprintf(buf, size, "event type %d", type);
+    return buf;
+}
+
+/*
+ * Checks that the engine can process ev: 0, 1 when ev is to be skipped
+ * (unknown to the engine but marked worker_may_ignore), or TW_EPROTO.
+ */
+static int check_event(const tw_pb_event *ev, tw_error **err)
+{
+    char buf[32];
+    int attr;
+    if (!handled_type((int)ev->event_type, &attr)) {
+        if (ev->worker_may_ignore)
+            return 1;
+        return fail(err, TW_EPROTO, "history event %" PRId64 " (%s) is not supported by this engine yet",
+                    ev->event_id, raw_type_name((int)ev->event_type, buf, sizeof(buf)));
+    }
+    if (attr != TEMPORAL__API__HISTORY__V1__HISTORY_EVENT__ATTRIBUTES__NOT_SET && (int)ev->attributes_case != attr)
+        return fail(err, TW_EPROTO, "history event %" PRId64 " (%s) does not carry its attributes", ev->event_id,
+                    raw_type_name((int)ev->event_type, buf, sizeof(buf)));
+    return 0;
 }
 
 static int command_for_event(int event_type)
@@ -839,14 +854,13 @@ static int match_task_commands(tw_run *run, tw_error **err)
     int rc;
     while (run->pos < run->event_count) {
         const tw_pb_event *ev = run->events[run->pos];
-        if (is_command_event((int)ev->event_type) && event_is_supported(ev)) {
+        if ((rc = check_event(ev, err)) < 0)
+            return rc;
+        if (rc == 0) {
+            if (!is_command_event((int)ev->event_type))
+                break;
             if ((rc = match_command_event(run, ev, err)))
                 return rc;
-        } else if (!event_is_supported(ev)) {
-            if (!ev->worker_may_ignore)
-                return unsupported(ev, err);
-        } else {
-            break;
         }
         run->pos++;
     }
@@ -877,8 +891,9 @@ static int check_task_failure(const tw_run *run, const tw_pb_event *ev, tw_error
 /* Applies the event at pos (not a WorkflowTaskCompleted) to the activation being made. */
 static int apply_event(tw_run *run, const tw_pb_event *ev, tw_activation *a, tw_error **err)
 {
-    if (!event_is_supported(ev))
-        return ev->worker_may_ignore ? 0 : unsupported(ev, err);
+    int rc = check_event(ev, err);
+    if (rc)
+        return rc < 0 ? rc : 0;
     switch (ev->event_type) {
     case EV(WORKFLOW_EXECUTION_STARTED): return job_started(run, ev, a);
     case EV(WORKFLOW_EXECUTION_SIGNALED): return job_signal(ev, a);

@@ -75,6 +75,7 @@ struct rpc_call {
     void *arg;
     const void *owner;
     bool deadline_is_final;
+    bool timer_only;         /* a timer (tw_rpc_timer_start): no gRPC call, fires at fire_at_ms */
     /* per attempt */
     grpc_metadata send_md[MAX_METADATA];
     size_t send_md_count;
@@ -490,16 +491,21 @@ static int64_t fire_timers(tw_rpc_loop *loop)
             if (c->fire_at_ms < next)
                 next = c->fire_at_ms;
         }
-        int rc = due && !due->cancelled ? start_attempt_locked(due) : 0;
-        if (due && due->cancelled)
+        bool fired = due && due->timer_only && !due->cancelled;
+        int rc = due && !due->cancelled && !due->timer_only ? start_attempt_locked(due) : 0;
+        if (due && (due->cancelled || fired))
             due->fire_at_ms = 0;
         pthread_mutex_unlock(&loop->lock);
         if (!due)
             return next;
-        if (due->cancelled && !due->call)
+        if (fired) {
+            tw_rpc_reply reply = {NULL, NULL};
+            finish(due, &reply);
+        } else if (due->cancelled && !due->call) {
             finish_with(due, TW_ECANCELLED, "cancelled before the call completed");
-        else if (rc)
+        } else if (rc) {
             finish_with(due, rc, "could not start a gRPC call");
+        }
     }
 }
 
@@ -635,6 +641,42 @@ int tw_rpc_start(tw_rpc_channel *ch, const tw_rpc_request *req)
         free(c);
         return tw_set_error(rc, "%s: %s", req->method,
                             closed ? "the client is closed" : "could not start the gRPC call");
+    }
+    return 0;
+}
+
+int tw_rpc_timer_start(tw_rpc_channel *ch, int64_t delay_ms, tw_rpc_done_fn done, void *arg, const void *owner)
+{
+    rpc_call *c = calloc(1, sizeof(*c));
+    if (!c)
+        return tw_set_error(TW_ENOMEM, "timer: out of memory");
+    c->method = grpc_empty_slice();
+    c->request = grpc_empty_slice();
+    c->status_details = grpc_empty_slice();
+    c->loop = ch->loop;
+    c->ch = ch;
+    c->timer_only = true;
+    c->done = done;
+    c->arg = arg;
+    c->owner = owner;
+    tw_rpc_loop *loop = ch->loop;
+    pthread_mutex_lock(&loop->lock);
+    pthread_mutex_lock(&ch->lock);
+    bool closed = ch->closed || loop->stopping;
+    if (!closed)
+        ch->refs++;
+    pthread_mutex_unlock(&ch->lock);
+    if (!closed) {
+        c->fire_at_ms = tw_now_ms() + (delay_ms > 0 ? delay_ms : 1);
+        c->next = loop->live;
+        if (loop->live)
+            loop->live->prev = c;
+        loop->live = c;
+    }
+    pthread_mutex_unlock(&loop->lock);
+    if (closed) {
+        free(c);
+        return tw_set_error(TW_ECLOSED, "timer: the client is closed");
     }
     return 0;
 }

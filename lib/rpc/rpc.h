@@ -73,6 +73,15 @@ typedef struct tw_rpc_request {
  */
 int tw_rpc_start(tw_rpc_channel *ch, const tw_rpc_request *req);
 
+/*
+ * Starts a timer on the completion thread: done runs once, after delay_ms
+ * (reply->error NULL, no response), or with TW_ECANCELLED when cancelled
+ * first like a call (tw_rpc_cancel_owner, closing ch, stopping the loop;
+ * a cancelled timer ends within the loop's 200 ms tick). Same guarantees
+ * as tw_rpc_start: on error (TW_ECLOSED, TW_ENOMEM) done never runs.
+ */
+int tw_rpc_timer_start(tw_rpc_channel *ch, int64_t delay_ms, tw_rpc_done_fn done, void *arg, const void *owner);
+
 /* Cancels the live calls of ch started with this owner (their callbacks see TW_ECANCELLED). */
 void tw_rpc_cancel_owner(tw_rpc_channel *ch, const void *owner);
 

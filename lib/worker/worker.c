@@ -19,6 +19,7 @@
 #include "client/build.h"
 #include "client/client.h"
 #include "history/history.h"
+#include "worker/activity.h"
 #include "worker/worker.h"
 
 #define WS(name) temporal__api__workflowservice__v1__##name
@@ -86,6 +87,8 @@ struct tw_worker {
     bool closed;                         /* shutdown finished */
     tw_cq *shutdown_cq;
     uint64_t shutdown_tag;
+    tw_act *act;                         /* the activity side (activity.c) */
+    bool act_busy;                       /* shutting down while activities still run */
 };
 
 static const tw_error oom = {TW_ENOMEM, 0, "out of memory", NULL, NULL, NULL, 0};
@@ -320,22 +323,26 @@ static void trim_cache_locked(tw_worker *w)
 
 static void task_done_locked(tw_worker *w, run_entry *e)
 {
+    free_commands(e);
+    tw_run_output_clear(&e->queries);
+    /* Evictions first, while the entry still has its task: evict_locked then keeps the entry. */
+    if (w->opts.max_cached_workflows == 0 && e->run && !e->evict_pending)
+        evict_locked(w, e, TW_EVICTION_CACHE_FULL, "workflow caching is disabled");
+    run_pending_eviction_locked(w, e);
     if (e->task) {
         temporal__api__workflowservice__v1__poll_workflow_task_queue_response__free_unpacked(e->task, NULL);
         e->task = NULL;
         w->tasks_in_flight--;
     }
-    free_commands(e);
-    tw_run_output_clear(&e->queries);
-    if (w->opts.max_cached_workflows == 0 && e->run && !e->evict_pending)
-        evict_locked(w, e, TW_EVICTION_CACHE_FULL, "workflow caching is disabled");
-    run_pending_eviction_locked(w, e);
     if (!e->evicting && e->queued) {
         queued_task *q = e->queued;
         e->queued = q->next;
         e->task = q->task;
         free(q);
         start_task_locked(w, e);
+    } else if (!e->run && !e->lang_knows && !e->evicting && !e->fetching && e->outstanding == ACT_NONE) {
+        /* The language dropped the run while this task was being answered: nothing is left of it. */
+        destroy_run_entry(w, e);
     }
     trim_cache_locked(w);
     poll_more_locked(w);
@@ -399,6 +406,7 @@ static void on_task_answered(tw_rpc_reply *reply, void *arg)
     }
     free(t->run_id);
     free(t);
+    tw_rpc_reply_clear(reply);
     worker_unref_locked(w);
 }
 
@@ -492,6 +500,9 @@ static void respond_completed_locked(tw_worker *w, run_entry *e)
                  &WS(respond_workflow_task_completed_response__descriptor), b.oom || !r);
 }
 
+static bool is_legacy_query(const wf_task *t);
+static void respond_legacy_query_locked(tw_worker *w, run_entry *e, const tw_run_output *out, const char *failure);
+
 /* Fails the current workflow task (reported to the server on attempt 1 only) and evicts the run. */
 static void fail_task_locked(tw_worker *w, run_entry *e, int cause, int eviction, const char *message,
                              const char *stack)
@@ -499,6 +510,12 @@ static void fail_task_locked(tw_worker *w, run_entry *e, int cause, int eviction
     tw_log(&w->log, TW_LOG_WARN, "workflow task of run %s failed: %s", e->run_id, message);
     free_commands(e);
     evict_locked(w, e, eviction, message);
+    if (is_legacy_query(e->task)) {
+        /* A query task is answered as a failed query, never as a failed workflow task. */
+        tw_run_output none = {0};
+        respond_legacy_query_locked(w, e, &none, message);
+        return;
+    }
     if (e->task->attempt > 1) {
         finish_completion_call(e, NULL);
         task_done_locked(w, e);
@@ -645,6 +662,7 @@ static void on_history_page(tw_rpc_reply *reply, void *arg)
     }
     free(t->run_id);
     free(t);
+    tw_rpc_reply_clear(reply);
     worker_unref_locked(w);
 }
 
@@ -805,6 +823,7 @@ static void on_poll(tw_rpc_reply *reply, void *arg)
     poll_more_locked(w);
     maybe_finish_shutdown_locked(w);
     free(p);
+    tw_rpc_reply_clear(reply);
     worker_unref_locked(w);
 }
 
@@ -882,7 +901,7 @@ static void maybe_finish_shutdown_locked(tw_worker *w)
 {
     if (!w->shutting_down || w->closed)
         return;
-    if (w->normal_polls || w->sticky_polls || w->tasks_in_flight || w->lru_head || w->ready_head)
+    if (w->normal_polls || w->sticky_polls || w->tasks_in_flight || w->lru_head || w->ready_head || w->act_busy)
         return;
     w->closed = true;
     while (w->wait_head) {
@@ -899,10 +918,20 @@ static void maybe_finish_shutdown_locked(tw_worker *w)
     }
 }
 
+/* The activity side finished after shutdown began (activity.c calls this with no lock held). */
+static void on_activities_idle(void *arg)
+{
+    tw_worker *w = arg;
+    pthread_mutex_lock(&w->lock);
+    w->act_busy = false;
+    maybe_finish_shutdown_locked(w);
+    worker_unref_locked(w);
+}
+
 static void on_shutdown_worker_rpc(tw_rpc_reply *reply, void *arg)
 {
     tw_worker *w = arg;
-    (void)reply; /* best effort: older servers do not implement ShutdownWorker */
+    tw_rpc_reply_clear(reply); /* best effort: older servers do not implement ShutdownWorker */
     pthread_mutex_lock(&w->lock);
     worker_unref_locked(w);
 }
@@ -944,6 +973,10 @@ int tw_worker_shutdown(tw_worker *w, tw_cq *cq, uint64_t tag)
         evict_locked(w, e, TW_EVICTION_SHUTDOWN, "the worker is shutting down");
         e = next;
     }
+    if (tw_act_shutdown(w->act, on_activities_idle, w)) {
+        w->act_busy = true;
+        worker_ref(w);
+    }
     maybe_finish_shutdown_locked(w);
     pthread_mutex_unlock(&w->lock);
     return 0;
@@ -956,7 +989,8 @@ void tw_worker_options_init(tw_worker_options *o)
     if (o)
         *o = (tw_worker_options){.size = sizeof(*o), .max_concurrent_workflow_tasks = 100,
                                  .max_cached_workflows = 1000, .workflow_pollers = 2, .sticky_pollers = 2,
-                                 .sticky_schedule_to_start_timeout_ms = 10000};
+                                 .sticky_schedule_to_start_timeout_ms = 10000,
+                                 .max_concurrent_activities = 100, .activity_pollers = 2};
 }
 
 int tw_worker_new(tw_client *client, const tw_worker_options *options, tw_worker **out)
@@ -1010,12 +1044,17 @@ int tw_worker_new(tw_client *client, const tw_worker_options *options, tw_worker
         worker_destroy(w);
         return tw_set_error(TW_ENOMEM, "%s: out of memory", fn);
     }
+    if ((rc = tw_act_new(fn, client, &o, w->identity, &w->act))) {
+        worker_destroy(w);
+        return rc;
+    }
     *out = w;
     return 0;
 }
 
 static void worker_destroy(tw_worker *w)
 {
+    tw_act_free(w->act);
     while (w->lru_head)
         destroy_run_entry(w, w->lru_head);
     while (w->ready_head) {
@@ -1048,7 +1087,16 @@ void tw_worker_free(tw_worker *w)
     pthread_mutex_lock(&w->lock);
     w->shutting_down = true;
     tw_rpc_cancel_owner(w->ch, w);
+    if (tw_act_abandon(w->act) && w->act_busy) {
+        w->act_busy = false;
+        w->refs--; /* the reference on_activities_idle would have dropped */
+    }
     worker_unref_locked(w);
+}
+
+tw_act *tw_worker_act(const tw_worker *w)
+{
+    return w->act;
 }
 
 const char *tw_worker_sticky_queue(const tw_worker *w)
@@ -1060,6 +1108,8 @@ int tw_worker_poll_activation(tw_worker *w, tw_cq *cq, uint64_t tag)
 {
     if (!w || !cq)
         return tw_set_error(TW_EINVAL, "tw_worker_poll_activation: w and cq must not be NULL");
+    if (w->opts.no_workflows)
+        return tw_set_error(TW_EINVAL, "tw_worker_poll_activation: the worker was made with no_workflows set");
     waiter *wt = calloc(1, sizeof(*wt));
     if (!wt)
         return tw_set_error(TW_ENOMEM, "tw_worker_poll_activation: out of memory");
@@ -1097,8 +1147,12 @@ static void complete_eviction_locked(tw_worker *w, run_entry *e)
     tw_run_free(e->run);
     e->run = NULL;
     if (e->task) {
-        /* A task for this run came in meanwhile (it waited in the queue): start it fresh. */
-        start_task_locked(w, e);
+        /*
+         * The run's current task is still being answered (its failure, or
+         * the commands, went to the server): it must not run again. Once
+         * the server replies, task_done_locked starts the next queued task
+         * or drops the entry.
+         */
     } else if (e->queued) {
         queued_task *q = e->queued;
         e->queued = q->next;
@@ -1160,7 +1214,7 @@ int tw_worker_complete_activation(tw_worker *w, tw_completion *c, tw_cq *cq, uin
     }
     if (rc) {
         const char *msg = err ? err->message : tw_error_message(tw_error_last());
-        bool nondet = rc == TW_EPROTO;
+        bool nondet = rc == TW_EPROTO && msg && strstr(msg, "non-deterministic");
         e->done_cq = cq;
         e->done_tag = tag;
         if (nondet)

@@ -1,0 +1,3 @@
+module example.com/tw-go-ffi
+
+go 1.21

@@ -1,0 +1,798 @@
+/*
+ * tw_wf_instance: operations, cancellation scopes, signal buffering and
+ * query dispatch over one run's activations (see tw/workflow.h).
+ *
+ * Commands go straight into the activation's tw_completion as the code
+ * issues them; the engine (lib/history) drops a start that is cancelled
+ * before it was sent. Resolutions the runtime produces itself (timer
+ * cancellation, zero-length timers) and scope-cancellation notices are
+ * queued and delivered between drains, never re-entrantly from inside the
+ * binding's own call.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/runtime.h"
+
+enum op_state { OP_PENDING = 0, OP_RESOLVED = 1 };
+
+struct tw_op {
+    tw_wf_instance *wf;
+    tw_scope *scope;
+    struct tw_op *next_all;
+    int kind;
+    uint32_t seq;
+    uint64_t tag;
+    int state;
+    bool internal;         /* a scope's timeout timer: never reported to the binding */
+    bool cancel_requested;
+};
+
+struct tw_scope {
+    tw_wf_instance *wf;
+    tw_scope *parent;
+    tw_scope *first_child, *next_sibling;
+    tw_scope *next_all;
+    uint64_t tag;
+    bool detached;
+    bool cancelled;
+    tw_op *timeout_timer;
+};
+
+typedef enum deferred_kind { DEFER_RESOLVE = 1, DEFER_SCOPE_CANCELLED = 2 } deferred_kind;
+
+typedef struct deferred {
+    struct deferred *next;
+    int kind;
+    tw_op *op;
+    tw_scope *scope;
+    int resolution;
+    tw_failure *failure;
+} deferred;
+
+typedef struct buffered_signal {
+    struct buffered_signal *next;
+    char *name;
+    tw_payloads *args;
+    tw_payloads *headers;
+} buffered_signal;
+
+typedef struct info {
+    char *workflow_id, *run_id, *workflow_type, *task_queue;
+    char *parent_workflow_id, *parent_run_id, *parent_namespace, *continued_run_id, *cron_schedule;
+    int32_t attempt;
+    int64_t start_time, execution_timeout_ms, run_timeout_ms, task_timeout_ms;
+    tw_payloads *memo, *search_attributes, *last_completion_result;
+} info;
+
+struct tw_wf_instance {
+    tw_wf_callbacks cb;
+    void *ud;
+    info info;
+    tw_scope *root;
+    tw_scope *all_scopes;
+    tw_op *all_ops;
+    tw_op **timers;        /* by seq */
+    size_t timer_cap;
+    tw_op **activities;    /* by seq */
+    size_t activity_cap;
+    uint32_t next_timer_seq;
+    uint32_t next_activity_seq;
+    tw_completion *completion;  /* being built; non-NULL only inside activate */
+    bool in_query;
+    bool query_violation;
+    bool done;
+    int64_t now;
+    bool replaying;
+    uint64_t rng;
+    deferred *deferred_head, *deferred_tail;
+    buffered_signal *signals_head, *signals_tail;
+};
+
+static const char empty[] = "";
+
+static const char *str(const char *s)
+{
+    return s ? s : empty;
+}
+
+/* ---- guards ---- */
+
+static int require_activation(const tw_wf_instance *wf, const char *fn)
+{
+    if (!wf)
+        return tw_set_error(TW_EINVAL, "%s: wf must not be NULL", fn);
+    if (!wf->completion)
+        return tw_set_error(TW_EINVAL, "%s: must be called from a workflow callback inside tw_wf_instance_activate",
+                            fn);
+    return 0;
+}
+
+/* Commands are refused while a query runs: queries must not change the workflow. */
+static int require_command(tw_wf_instance *wf, const char *fn)
+{
+    int rc = require_activation(wf, fn);
+    if (rc)
+        return rc;
+    if (wf->in_query) {
+        wf->query_violation = true;
+        return tw_set_error(TW_EINVAL, "%s: a query handler must not change the workflow", fn);
+    }
+    return 0;
+}
+
+/* ---- deferred notices ---- */
+
+static void defer(tw_wf_instance *wf, deferred *d)
+{
+    if (wf->deferred_tail)
+        wf->deferred_tail->next = d;
+    else
+        wf->deferred_head = d;
+    wf->deferred_tail = d;
+}
+
+static tw_failure *cancelled_failure(const char *message)
+{
+    Temporal__Api__Failure__V1__Failure f = TEMPORAL__API__FAILURE__V1__FAILURE__INIT;
+    Temporal__Api__Failure__V1__CanceledFailureInfo info = TEMPORAL__API__FAILURE__V1__CANCELED_FAILURE_INFO__INIT;
+    f.message = (char *)message;
+    f.failure_info_case = TEMPORAL__API__FAILURE__V1__FAILURE__FAILURE_INFO_CANCELED_FAILURE_INFO;
+    f.canceled_failure_info = &info;
+    return tw_failure_from_pb(&f);
+}
+
+/* Resolves op later with CANCELLED (timer cancellation) or COMPLETED (zero-length timer). */
+static void defer_resolution(tw_wf_instance *wf, tw_op *op, int resolution)
+{
+    op->state = OP_RESOLVED;
+    if (op->internal)
+        return;
+    deferred *d = calloc(1, sizeof(*d));
+    if (!d)
+        return;
+    d->kind = DEFER_RESOLVE;
+    d->op = op;
+    d->resolution = resolution;
+    if (resolution == TW_RESOLUTION_CANCELLED)
+        d->failure = cancelled_failure("Timer cancelled");
+    defer(wf, d);
+}
+
+static void defer_activity_cancelled(tw_wf_instance *wf, tw_op *op)
+{
+    op->state = OP_RESOLVED;
+    deferred *d = calloc(1, sizeof(*d));
+    if (!d)
+        return;
+    d->kind = DEFER_RESOLVE;
+    d->op = op;
+    d->resolution = TW_RESOLUTION_CANCELLED;
+    d->failure = cancelled_failure("Activity cancelled before it was scheduled");
+    defer(wf, d);
+}
+
+static bool deliver_deferred(tw_wf_instance *wf)
+{
+    bool any = false;
+    while (wf->deferred_head) {
+        deferred *d = wf->deferred_head;
+        wf->deferred_head = d->next;
+        if (!wf->deferred_head)
+            wf->deferred_tail = NULL;
+        any = true;
+        if (d->kind == DEFER_RESOLVE && wf->cb.resolved)
+            wf->cb.resolved(wf, d->op, d->op->tag, d->resolution, NULL, d->failure, wf->ud);
+        else if (d->kind == DEFER_SCOPE_CANCELLED && wf->cb.scope_cancelled)
+            wf->cb.scope_cancelled(wf, d->scope, d->scope->tag, wf->ud);
+        tw_failure_destroy(d->failure);
+        free(d);
+    }
+    return any;
+}
+
+/* ---- ops ---- */
+
+static tw_op **slot_for(tw_wf_instance *wf, int kind, uint32_t seq)
+{
+    tw_op ***table = kind == TW_OP_TIMER ? &wf->timers : &wf->activities;
+    size_t *cap = kind == TW_OP_TIMER ? &wf->timer_cap : &wf->activity_cap;
+    if (seq >= *cap) {
+        size_t n = *cap ? *cap * 2 : 16;
+        while (n <= seq)
+            n *= 2;
+        tw_op **grown = realloc(*table, n * sizeof(**table));
+        if (!grown)
+            return NULL;
+        memset(grown + *cap, 0, (n - *cap) * sizeof(**table));
+        *table = grown;
+        *cap = n;
+    }
+    return &(*table)[seq];
+}
+
+static tw_op *op_new(tw_wf_instance *wf, tw_scope *scope, int kind, uint64_t tag)
+{
+    uint32_t seq = kind == TW_OP_TIMER ? ++wf->next_timer_seq : ++wf->next_activity_seq;
+    tw_op **slot = slot_for(wf, kind, seq);
+    tw_op *op = slot ? calloc(1, sizeof(*op)) : NULL;
+    if (!op) {
+        tw_set_error(TW_ENOMEM, "out of memory");
+        return NULL;
+    }
+    *slot = op;
+    op->wf = wf;
+    op->scope = scope ? scope : wf->root;
+    op->kind = kind;
+    op->seq = seq;
+    op->tag = tag;
+    op->next_all = wf->all_ops;
+    wf->all_ops = op;
+    return op;
+}
+
+static tw_op *op_by_seq(tw_wf_instance *wf, int kind, uint32_t seq)
+{
+    tw_op **table = kind == TW_OP_TIMER ? wf->timers : wf->activities;
+    size_t cap = kind == TW_OP_TIMER ? wf->timer_cap : wf->activity_cap;
+    return seq < cap ? table[seq] : NULL;
+}
+
+static int start_timer(tw_wf_instance *wf, tw_scope *scope, int64_t duration_ms, uint64_t tag, bool internal,
+                       tw_op **out)
+{
+    tw_op *op = op_new(wf, scope, TW_OP_TIMER, tag);
+    if (!op)
+        return TW_ENOMEM;
+    op->internal = internal;
+    if (out)
+        *out = op;
+    if (op->scope->cancelled && !internal) {
+        /* Work started in a cancelled scope is cancelled before it begins. */
+        defer_resolution(wf, op, TW_RESOLUTION_CANCELLED);
+        return 0;
+    }
+    if (duration_ms == 0) {
+        /* The server rejects zero-length timers; such a timer simply fires now. */
+        defer_resolution(wf, op, TW_RESOLUTION_COMPLETED);
+        return 0;
+    }
+    int rc = tw_completion_start_timer(wf->completion, op->seq, duration_ms);
+    if (rc)
+        op->state = OP_RESOLVED;
+    return rc;
+}
+
+int tw_wf_start_timer(tw_wf_instance *wf, tw_scope *scope, int64_t duration_ms, uint64_t tag, tw_op **out)
+{
+    static const char fn[] = "tw_wf_start_timer";
+    int rc = require_command(wf, fn);
+    if (rc)
+        return rc;
+    if (duration_ms < 0)
+        return tw_set_error(TW_EINVAL, "%s: duration_ms must not be negative, got %lld", fn, (long long)duration_ms);
+    if (scope && scope->wf != wf)
+        return tw_set_error(TW_EINVAL, "%s: scope belongs to another instance", fn);
+    return start_timer(wf, scope, duration_ms, tag, false, out);
+}
+
+int tw_wf_start_activity(tw_wf_instance *wf, tw_scope *scope, const tw_activity_options *options, uint64_t tag,
+                         tw_op **out)
+{
+    static const char fn[] = "tw_wf_start_activity";
+    int rc = require_command(wf, fn);
+    if (rc)
+        return rc;
+    if (scope && scope->wf != wf)
+        return tw_set_error(TW_EINVAL, "%s: scope belongs to another instance", fn);
+    tw_op *op = op_new(wf, scope, TW_OP_ACTIVITY, tag);
+    if (!op)
+        return TW_ENOMEM;
+    if (op->scope->cancelled) {
+        /* Work started in a cancelled scope is cancelled before it begins. */
+        if (out)
+            *out = op;
+        defer_activity_cancelled(wf, op);
+        return 0;
+    }
+    rc = tw_completion_schedule_activity(wf->completion, op->seq, options);
+    if (rc) {
+        op->state = OP_RESOLVED;
+        return rc;
+    }
+    if (out)
+        *out = op;
+    return 0;
+}
+
+/* Cancels op on behalf of its scope or the binding. */
+static int cancel_op(tw_op *op)
+{
+    tw_wf_instance *wf = op->wf;
+    if (op->state == OP_RESOLVED || op->cancel_requested)
+        return 0;
+    op->cancel_requested = true;
+    if (op->kind == TW_OP_TIMER) {
+        int rc = tw_completion_cancel_timer(wf->completion, op->seq);
+        defer_resolution(wf, op, TW_RESOLUTION_CANCELLED);
+        return rc;
+    }
+    /* The engine resolves the activity as its cancellation type says. */
+    return tw_completion_request_cancel_activity(wf->completion, op->seq);
+}
+
+int tw_op_cancel(tw_op *op)
+{
+    if (!op)
+        return tw_set_error(TW_EINVAL, "tw_op_cancel: op must not be NULL");
+    int rc = require_command(op->wf, "tw_op_cancel");
+    return rc ? rc : cancel_op(op);
+}
+
+int tw_op_kind_of(const tw_op *op)
+{
+    return op ? op->kind : 0;
+}
+
+uint64_t tw_op_tag(const tw_op *op)
+{
+    return op ? op->tag : 0;
+}
+
+int tw_op_is_resolved(const tw_op *op)
+{
+    return op ? op->state == OP_RESOLVED : 1;
+}
+
+/* ---- scopes ---- */
+
+static tw_scope *scope_new(tw_wf_instance *wf, tw_scope *parent, bool detached, uint64_t tag)
+{
+    tw_scope *s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    s->wf = wf;
+    s->parent = parent;
+    s->detached = detached;
+    s->tag = tag;
+    s->next_all = wf->all_scopes;
+    wf->all_scopes = s;
+    if (parent) {
+        s->next_sibling = parent->first_child;
+        parent->first_child = s;
+    }
+    return s;
+}
+
+static void cancel_scope(tw_scope *s)
+{
+    tw_wf_instance *wf = s->wf;
+    if (s->cancelled)
+        return;
+    s->cancelled = true;
+    deferred *d = calloc(1, sizeof(*d));
+    if (d) {
+        d->kind = DEFER_SCOPE_CANCELLED;
+        d->scope = s;
+        defer(wf, d);
+    }
+    for (tw_op *op = wf->all_ops; op; op = op->next_all)
+        if (op->scope == s)
+            cancel_op(op);
+    for (tw_scope *c = s->first_child; c; c = c->next_sibling)
+        if (!c->detached)
+            cancel_scope(c);
+}
+
+tw_scope *tw_wf_root_scope(tw_wf_instance *wf)
+{
+    return wf ? wf->root : NULL;
+}
+
+int tw_wf_scope_new(tw_wf_instance *wf, tw_scope *parent, int detached, int64_t timeout_ms, uint64_t tag,
+                    tw_scope **out)
+{
+    static const char fn[] = "tw_wf_scope_new";
+    if (!out)
+        return tw_set_error(TW_EINVAL, "%s: out must not be NULL", fn);
+    int rc = timeout_ms > 0 ? require_command(wf, fn) : (wf ? 0 : tw_set_error(TW_EINVAL, "%s: wf must not be NULL", fn));
+    if (rc)
+        return rc;
+    if (timeout_ms < 0)
+        return tw_set_error(TW_EINVAL, "%s: timeout_ms must not be negative", fn);
+    if (parent && parent->wf != wf)
+        return tw_set_error(TW_EINVAL, "%s: parent belongs to another instance", fn);
+    tw_scope *s = scope_new(wf, parent ? parent : wf->root, detached != 0, tag);
+    if (!s)
+        return tw_set_error(TW_ENOMEM, "%s: out of memory", fn);
+    if (timeout_ms > 0 && (rc = start_timer(wf, s, timeout_ms, 0, true, &s->timeout_timer)) != 0)
+        return rc;
+    /* A scope made under a cancelled parent starts cancelled, as its parent's work would be. */
+    if (s->parent && s->parent->cancelled && !s->detached && wf->completion)
+        cancel_scope(s);
+    *out = s;
+    return 0;
+}
+
+int tw_scope_cancel(tw_scope *scope)
+{
+    if (!scope)
+        return tw_set_error(TW_EINVAL, "tw_scope_cancel: scope must not be NULL");
+    int rc = require_command(scope->wf, "tw_scope_cancel");
+    if (rc)
+        return rc;
+    cancel_scope(scope);
+    return 0;
+}
+
+int tw_scope_is_cancelled(const tw_scope *scope)
+{
+    return scope ? scope->cancelled : 0;
+}
+
+tw_scope *tw_scope_parent(const tw_scope *scope)
+{
+    return scope ? scope->parent : NULL;
+}
+
+/* ---- signals ---- */
+
+static void buffer_signal(tw_wf_instance *wf, const char *name, const tw_payloads *args, const tw_payloads *headers)
+{
+    buffered_signal *b = calloc(1, sizeof(*b));
+    if (!b)
+        return;
+    b->name = tw_strdup(name);
+    b->args = tw_payloads_copy(args);
+    b->headers = tw_payloads_copy(headers);
+    if (wf->signals_tail)
+        wf->signals_tail->next = b;
+    else
+        wf->signals_head = b;
+    wf->signals_tail = b;
+}
+
+static void free_signal(buffered_signal *b)
+{
+    free(b->name);
+    tw_payloads_free(b->args);
+    tw_payloads_free(b->headers);
+    free(b);
+}
+
+static void deliver_signal(tw_wf_instance *wf, const char *name, const tw_payloads *args,
+                           const tw_payloads *headers)
+{
+    int handled = wf->cb.signal ? wf->cb.signal(wf, name, args, headers, wf->ud) : 1;
+    if (!handled)
+        buffer_signal(wf, name, args, headers);
+}
+
+int tw_wf_signal_handler_added(tw_wf_instance *wf, const char *name)
+{
+    int rc = require_command(wf, "tw_wf_signal_handler_added");
+    if (rc)
+        return rc;
+    /* Take the matching signals out first: delivering may buffer them again. */
+    buffered_signal *matched = NULL, **mtail = &matched, **link = &wf->signals_head;
+    wf->signals_tail = NULL;
+    while (*link) {
+        buffered_signal *b = *link;
+        if (!name || strcmp(b->name, name) == 0) {
+            *link = b->next;
+            b->next = NULL;
+            *mtail = b;
+            mtail = &b->next;
+        } else {
+            wf->signals_tail = b;
+            link = &b->next;
+        }
+    }
+    while (matched) {
+        buffered_signal *b = matched;
+        matched = b->next;
+        deliver_signal(wf, b->name, b->args, b->headers);
+        free_signal(b);
+    }
+    return 0;
+}
+
+/* ---- terminal commands ---- */
+
+static int terminal(tw_wf_instance *wf, int rc)
+{
+    if (rc == 0)
+        wf->done = true;
+    return rc;
+}
+
+int tw_wf_complete(tw_wf_instance *wf, const tw_payloads *result)
+{
+    int rc = require_command(wf, "tw_wf_complete");
+    return rc ? rc : terminal(wf, tw_completion_complete_workflow(wf->completion, result));
+}
+
+int tw_wf_fail(tw_wf_instance *wf, const char *message, const char *type, int non_retryable,
+               const tw_payloads *details)
+{
+    int rc = require_command(wf, "tw_wf_fail");
+    return rc ? rc
+              : terminal(wf, tw_completion_fail_workflow(wf->completion, message, type, non_retryable, details));
+}
+
+int tw_wf_fail_encoded(tw_wf_instance *wf, const uint8_t *failure, size_t len)
+{
+    int rc = require_command(wf, "tw_wf_fail_encoded");
+    return rc ? rc : terminal(wf, tw_completion_fail_workflow_encoded(wf->completion, failure, len));
+}
+
+int tw_wf_cancel(tw_wf_instance *wf, const tw_payloads *details)
+{
+    int rc = require_command(wf, "tw_wf_cancel");
+    return rc ? rc : terminal(wf, tw_completion_cancel_workflow(wf->completion, details));
+}
+
+int tw_wf_continue_as_new(tw_wf_instance *wf, const tw_continue_as_new_options *options)
+{
+    int rc = require_command(wf, "tw_wf_continue_as_new");
+    return rc ? rc : terminal(wf, tw_completion_continue_as_new(wf->completion, options));
+}
+
+int tw_wf_fail_task(tw_wf_instance *wf, const char *message, const char *stack_trace)
+{
+    int rc = require_activation(wf, "tw_wf_fail_task");
+    return rc ? rc : tw_completion_fail_task(wf->completion, message, stack_trace);
+}
+
+int tw_wf_is_done(const tw_wf_instance *wf)
+{
+    return wf ? wf->done : 0;
+}
+
+/* ---- jobs ---- */
+
+static void copy_info(tw_wf_instance *wf, const tw_job *j)
+{
+    info *i = &wf->info;
+    i->workflow_id = tw_strdup_or_empty(tw_job_workflow_id(j));
+    i->workflow_type = tw_strdup_or_empty(tw_job_name(j));
+    i->task_queue = tw_strdup_or_empty(tw_job_task_queue(j));
+    i->parent_workflow_id = tw_strdup_or_empty(tw_job_parent_workflow_id(j));
+    i->parent_run_id = tw_strdup_or_empty(tw_job_parent_run_id(j));
+    i->parent_namespace = tw_strdup_or_empty(tw_job_parent_namespace(j));
+    i->continued_run_id = tw_strdup_or_empty(tw_job_continued_from_run_id(j));
+    i->cron_schedule = tw_strdup_or_empty(tw_job_cron_schedule(j));
+    i->attempt = tw_job_attempt(j);
+    i->start_time = tw_job_start_time(j);
+    i->execution_timeout_ms = tw_job_execution_timeout_ms(j);
+    i->run_timeout_ms = tw_job_run_timeout_ms(j);
+    i->task_timeout_ms = tw_job_task_timeout_ms(j);
+    i->memo = tw_payloads_copy(tw_job_memo(j));
+    i->search_attributes = tw_payloads_copy(tw_job_search_attributes(j));
+    i->last_completion_result =
+        tw_job_last_completion_result(j) ? tw_payloads_copy(tw_job_last_completion_result(j)) : NULL;
+    wf->rng = tw_job_random_seed(j) | 1; /* xorshift needs a non-zero state */
+}
+
+static void run_query(tw_wf_instance *wf, const tw_job *j)
+{
+    tw_payloads *result = NULL;
+    const char *error = NULL;
+    if (tw_payloads_new(&result) != 0) {
+        tw_completion_respond_query(wf->completion, tw_job_query_id(j), NULL, "out of memory");
+        return;
+    }
+    wf->in_query = true;
+    wf->query_violation = false;
+    if (wf->cb.query)
+        wf->cb.query(wf, tw_job_name(j), tw_job_args(j), tw_job_headers(j), result, &error, wf->ud);
+    else
+        error = "this workflow has no query handlers";
+    wf->in_query = false;
+    if (wf->query_violation && !error)
+        error = "the query handler tried to change the workflow (queries are read-only)";
+    tw_completion_respond_query(wf->completion, tw_job_query_id(j), error ? NULL : result, error);
+    tw_payloads_free(result);
+}
+
+static void resolve(tw_wf_instance *wf, tw_op *op, int resolution, const tw_payloads *result,
+                    const tw_failure *failure)
+{
+    if (!op || op->state == OP_RESOLVED)
+        return;
+    op->state = OP_RESOLVED;
+    if (op->internal) {
+        /* A scope's timeout fired: the scope is cancelled. */
+        if (resolution == TW_RESOLUTION_COMPLETED)
+            cancel_scope(op->scope);
+        return;
+    }
+    if (wf->cb.resolved)
+        wf->cb.resolved(wf, op, op->tag, resolution, result, failure, wf->ud);
+}
+
+static void apply_job(tw_wf_instance *wf, const tw_job *j)
+{
+    switch (tw_job_kind_of(j)) {
+    case TW_JOB_INITIALIZE:
+        copy_info(wf, j);
+        if (wf->cb.start)
+            wf->cb.start(wf, tw_job_name(j), tw_job_args(j), wf->ud);
+        break;
+    case TW_JOB_FIRE_TIMER:
+        resolve(wf, op_by_seq(wf, TW_OP_TIMER, tw_job_seq(j)), TW_RESOLUTION_COMPLETED, NULL, NULL);
+        break;
+    case TW_JOB_RESOLVE_ACTIVITY:
+        resolve(wf, op_by_seq(wf, TW_OP_ACTIVITY, tw_job_seq(j)), tw_job_resolution(j), tw_job_result(j),
+                tw_job_failure(j));
+        break;
+    case TW_JOB_SIGNAL:
+        deliver_signal(wf, tw_job_name(j), tw_job_args(j), tw_job_headers(j));
+        break;
+    case TW_JOB_QUERY:
+        run_query(wf, j);
+        break;
+    case TW_JOB_CANCEL_WORKFLOW:
+        if (wf->cb.cancel_requested)
+            wf->cb.cancel_requested(wf, tw_job_name(j), wf->ud);
+        cancel_scope(wf->root);
+        break;
+    case TW_JOB_UPDATE_RANDOM_SEED:
+        wf->rng = tw_job_random_seed(j) | 1;
+        break;
+    case TW_JOB_REMOVE_FROM_CACHE:
+        if (wf->cb.evict)
+            wf->cb.evict(wf, tw_job_eviction_reason(j), tw_job_name(j), wf->ud);
+        break;
+    default:
+        break;
+    }
+}
+
+int tw_wf_instance_activate(tw_wf_instance *wf, const tw_activation *a, tw_completion **out)
+{
+    static const char fn[] = "tw_wf_instance_activate";
+    if (!wf || !a || !out)
+        return tw_set_error(TW_EINVAL, "%s: wf, activation and out must not be NULL", fn);
+    *out = NULL;
+    if (wf->completion)
+        return tw_set_error(TW_EINVAL, "%s: called again from inside a callback", fn);
+    const char *run_id = tw_activation_run_id(a);
+    if (wf->info.run_id && strcmp(wf->info.run_id, run_id) != 0)
+        return tw_set_error(TW_EINVAL, "%s: activation is for run %s, this instance runs %s", fn, run_id,
+                            wf->info.run_id);
+    if (!wf->info.run_id && !(wf->info.run_id = tw_strdup(run_id)))
+        return tw_set_error(TW_ENOMEM, "%s: out of memory", fn);
+    int rc = tw_completion_new(run_id, &wf->completion);
+    if (rc)
+        return rc;
+    bool queries_only = true;
+    for (size_t i = 0; i < tw_activation_job_count(a); i++) {
+        int kind = tw_job_kind_of(tw_activation_job(a, i));
+        if (kind != TW_JOB_QUERY && kind != TW_JOB_REMOVE_FROM_CACHE)
+            queries_only = false;
+    }
+    /* Query and eviction activations carry no workflow time (timestamp 0): keep the last task's. */
+    if (!queries_only) {
+        wf->now = tw_activation_timestamp(a);
+        wf->replaying = tw_activation_is_replaying(a) != 0;
+    }
+    for (size_t i = 0; i < tw_activation_job_count(a); i++)
+        apply_job(wf, tw_activation_job(a, i));
+    /* Run the workflow until it is blocked; resolutions made meanwhile wake it again. */
+    if (!queries_only) {
+        do {
+            if (wf->cb.drain)
+                wf->cb.drain(wf, wf->ud);
+        } while (deliver_deferred(wf));
+    }
+    *out = wf->completion;
+    wf->completion = NULL;
+    return 0;
+}
+
+/* ---- lifetime ---- */
+
+static const tw_wf_callbacks no_callbacks = {sizeof(tw_wf_callbacks), 0, 0, 0, 0, 0, 0, 0, 0};
+
+int tw_wf_instance_new(const tw_wf_callbacks *callbacks, void *user_data, tw_wf_instance **out)
+{
+    static const char fn[] = "tw_wf_instance_new";
+    if (!out)
+        return tw_set_error(TW_EINVAL, "%s: out must not be NULL", fn);
+    *out = NULL;
+    if (callbacks && callbacks->size < sizeof(size_t))
+        return tw_set_error(TW_EINVAL, "%s: callbacks->size is %zu; set it to sizeof(tw_wf_callbacks)", fn,
+                            callbacks->size);
+    tw_wf_instance *wf = calloc(1, sizeof(*wf));
+    if (!wf)
+        return tw_set_error(TW_ENOMEM, "%s: out of memory", fn);
+    wf->cb = no_callbacks;
+    if (callbacks)
+        tw_copy_options(&wf->cb, sizeof(wf->cb), callbacks);
+    wf->ud = user_data;
+    wf->rng = 0x9E3779B97F4A7C15ULL;
+    if (!(wf->root = scope_new(wf, NULL, false, 0))) {
+        free(wf);
+        return tw_set_error(TW_ENOMEM, "%s: out of memory", fn);
+    }
+    *out = wf;
+    return 0;
+}
+
+void tw_wf_instance_free(tw_wf_instance *wf)
+{
+    if (!wf)
+        return;
+    tw_completion_free(wf->completion);
+    for (tw_op *op = wf->all_ops; op;) {
+        tw_op *next = op->next_all;
+        free(op);
+        op = next;
+    }
+    for (tw_scope *s = wf->all_scopes; s;) {
+        tw_scope *next = s->next_all;
+        free(s);
+        s = next;
+    }
+    while (wf->deferred_head) {
+        deferred *d = wf->deferred_head;
+        wf->deferred_head = d->next;
+        tw_failure_destroy(d->failure);
+        free(d);
+    }
+    while (wf->signals_head) {
+        buffered_signal *b = wf->signals_head;
+        wf->signals_head = b->next;
+        free_signal(b);
+    }
+    info *i = &wf->info;
+    char *strings[] = {i->workflow_id, i->run_id, i->workflow_type, i->task_queue, i->parent_workflow_id,
+                       i->parent_run_id, i->parent_namespace, i->continued_run_id, i->cron_schedule};
+    for (size_t k = 0; k < sizeof(strings) / sizeof(strings[0]); k++)
+        free(strings[k]);
+    tw_payloads_free(i->memo);
+    tw_payloads_free(i->search_attributes);
+    tw_payloads_free(i->last_completion_result);
+    free(wf->timers);
+    free(wf->activities);
+    free(wf);
+}
+
+/* ---- information ---- */
+
+const char *tw_wf_workflow_id(const tw_wf_instance *wf) { return wf ? str(wf->info.workflow_id) : empty; }
+const char *tw_wf_run_id(const tw_wf_instance *wf) { return wf ? str(wf->info.run_id) : empty; }
+const char *tw_wf_workflow_type(const tw_wf_instance *wf) { return wf ? str(wf->info.workflow_type) : empty; }
+const char *tw_wf_task_queue(const tw_wf_instance *wf) { return wf ? str(wf->info.task_queue) : empty; }
+int32_t tw_wf_attempt(const tw_wf_instance *wf) { return wf ? wf->info.attempt : 0; }
+int64_t tw_wf_start_time(const tw_wf_instance *wf) { return wf ? wf->info.start_time : 0; }
+int64_t tw_wf_execution_timeout_ms(const tw_wf_instance *wf) { return wf ? wf->info.execution_timeout_ms : 0; }
+int64_t tw_wf_run_timeout_ms(const tw_wf_instance *wf) { return wf ? wf->info.run_timeout_ms : 0; }
+int64_t tw_wf_task_timeout_ms(const tw_wf_instance *wf) { return wf ? wf->info.task_timeout_ms : 0; }
+const char *tw_wf_parent_workflow_id(const tw_wf_instance *wf) { return wf ? str(wf->info.parent_workflow_id) : empty; }
+const char *tw_wf_parent_run_id(const tw_wf_instance *wf) { return wf ? str(wf->info.parent_run_id) : empty; }
+const char *tw_wf_parent_namespace(const tw_wf_instance *wf) { return wf ? str(wf->info.parent_namespace) : empty; }
+const char *tw_wf_continued_run_id(const tw_wf_instance *wf) { return wf ? str(wf->info.continued_run_id) : empty; }
+const char *tw_wf_cron_schedule(const tw_wf_instance *wf) { return wf ? str(wf->info.cron_schedule) : empty; }
+const tw_payloads *tw_wf_memo(const tw_wf_instance *wf) { return wf ? wf->info.memo : NULL; }
+const tw_payloads *tw_wf_search_attributes(const tw_wf_instance *wf) { return wf ? wf->info.search_attributes : NULL; }
+const tw_payloads *tw_wf_last_completion_result(const tw_wf_instance *wf)
+{
+    return wf ? wf->info.last_completion_result : NULL;
+}
+int64_t tw_wf_now(const tw_wf_instance *wf) { return wf ? wf->now : 0; }
+int tw_wf_is_replaying(const tw_wf_instance *wf) { return wf ? wf->replaying : 0; }
+
+uint64_t tw_wf_random(tw_wf_instance *wf)
+{
+    if (!wf)
+        return 0;
+    /* xorshift64*: deterministic for a given seed, good enough for workflow ids and sampling. */
+    uint64_t x = wf->rng;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    wf->rng = x;
+    return x * 0x2545F4914F6CDD1DULL;
+}

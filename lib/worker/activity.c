@@ -1,0 +1,1293 @@
+/*
+ * The activity side of a tw_worker (see tw/activity.h and activity.h).
+ *
+ * Long polls bring activity tasks; each one becomes a `running` record
+ * that holds a slot until the language reports the outcome (or releases
+ * the task for async completion), and a START task queued for the
+ * language's poll calls. CANCEL tasks come from heartbeat replies, local
+ * timeouts and shutdown; they are queued ahead of STARTs, and only after
+ * the START of the same task was handed out.
+ *
+ * Time-driven work (heartbeat throttle windows, local timeouts, the
+ * shutdown grace period, poll backoff) is done by a tick: a transport timer
+ * re-armed every TICK_MS while anything needs it.
+ *
+ * Concurrency and lifetime: one mutex guards everything; RPC and timer
+ * callbacks run on the transport thread, the language calls in from its
+ * own threads. Every call or timer in flight holds a reference on the
+ * tw_act, and so does the worker until it is destroyed.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client/activity.h"
+#include "client/client.h"
+#include "worker/activity.h"
+
+#define WS(name) temporal__api__workflowservice__v1__##name
+typedef Temporal__Api__Workflowservice__V1__PollActivityTaskQueueResponse task_pb;
+typedef Temporal__Api__Common__V1__Payloads pb_payloads_msg;
+
+#define TICK_MS 100
+#define POLL_BACKOFF_MS 1000
+/* Local timeouts fire this long after the server's, so the server's verdict normally comes first. */
+#define LOCAL_TIMEOUT_BUFFER_MS 5000
+#define MAX_THROTTLE_MS 60000
+#define DEFAULT_THROTTLE_MS 30000
+
+struct tw_activity_task {
+    int kind;
+    int cancel_reason;
+    uint8_t *token;
+    size_t token_len;
+    task_pb *pb;                 /* START: the poll response, owned */
+    char *namespace_name;
+    char *task_queue;
+    tw_payloads *args;
+    tw_payloads *headers;
+    tw_payloads *heartbeat_details;
+};
+
+/* A task between the poll that brought it and its reported outcome. */
+typedef struct running {
+    struct running *next;
+    uint64_t id;
+    uint8_t *token;
+    size_t token_len;
+    char *activity_id;
+    char *activity_type;
+    int64_t heartbeat_timeout_ms;
+    int64_t throttle_ms;
+    bool delivered;              /* the START was handed to the language */
+    int pending_cancel;          /* reason to deliver once the START is handed out */
+    int cancel_reason;           /* CANCEL handed out (0: none) */
+    bool known_not_found;        /* the server no longer knows the task: report nothing */
+    /* heartbeats */
+    bool hb_window;              /* a heartbeat went out less than throttle_ms ago */
+    bool hb_in_flight;
+    int64_t hb_sent_at;
+    pb_payloads_msg *hb_pending; /* latest details waiting for the window to end */
+    bool hb_has_pending;
+    /* local timeouts (monotonic ms; 0: none) */
+    int64_t heartbeat_deadline;
+    int64_t close_deadline;
+    /* outcome */
+    bool reporting;              /* the language gave the outcome */
+    bool report_sent;
+    ProtobufCMessage *report;    /* request to send once heartbeats are flushed */
+    const char *report_method;
+    const ProtobufCMessageDescriptor *report_resp;
+    tw_cq *done_cq;
+    uint64_t done_tag;
+} running;
+
+typedef struct ready_task {
+    struct ready_task *next;
+    tw_activity_task *task;
+    uint64_t running_id;
+} ready_task;
+
+typedef struct waiter {
+    struct waiter *next;
+    tw_cq *cq;
+    uint64_t tag;
+} waiter;
+
+struct tw_act {
+    pthread_mutex_t lock;
+    size_t refs;
+    tw_rpc_channel *ch;
+    tw_logger log;
+    char *namespace_name;
+    char *task_queue;
+    char *identity;
+    uint32_t max_running;
+    uint32_t pollers;
+    int64_t grace_ms;
+    bool disabled;
+    bool started;
+    bool shutting_down;
+    bool closed;                 /* shutdown finished: polls complete with TW_ECLOSED */
+    bool abandoned;
+    bool cancel_all;             /* grace period over: every task gets a worker-shutdown CANCEL */
+    int64_t grace_deadline;      /* 0: none */
+    int64_t poll_backoff_until;
+    uint32_t polls;
+    running *running;
+    size_t running_count;
+    uint64_t next_id;
+    ready_task *ready_head, *ready_tail;
+    waiter *wait_head, *wait_tail;
+    bool ticking;
+    tw_act_idle_fn idle;
+    void *idle_arg;
+    char poll_owner;             /* address used as the tw_rpc owner of polls */
+    char call_owner;             /* ... and of every other call and timer */
+};
+
+static const tw_error oom = {TW_ENOMEM, 0, "out of memory", NULL, NULL, NULL, 0};
+
+/* ---- tasks ---- */
+
+static tw_activity_task *task_alloc(int kind)
+{
+    tw_activity_task *t = calloc(1, sizeof(*t));
+    if (t)
+        t->kind = kind;
+    return t;
+}
+
+void tw_activity_task_free(tw_activity_task *t)
+{
+    if (!t)
+        return;
+    if (t->pb)
+        temporal__api__workflowservice__v1__poll_activity_task_queue_response__free_unpacked(t->pb, NULL);
+    else
+        free(t->token);
+    free(t->namespace_name);
+    free(t->task_queue);
+    tw_payloads_free(t->args);
+    tw_payloads_free(t->headers);
+    tw_payloads_free(t->heartbeat_details);
+    free(t);
+}
+
+static tw_payloads *payloads_of(const pb_payloads_msg *ps)
+{
+    return tw_payloads_from_pb(ps ? ps->n_payloads : 0, ps ? ps->payloads : NULL);
+}
+
+/* A START task owning pb (freed on failure too). */
+static tw_activity_task *task_start(const tw_act *act, task_pb *pb)
+{
+    tw_activity_task *t = task_alloc(TW_ACTIVITY_TASK_START);
+    if (!t) {
+        temporal__api__workflowservice__v1__poll_activity_task_queue_response__free_unpacked(pb, NULL);
+        return NULL;
+    }
+    t->pb = pb;
+    t->token = pb->task_token.data;
+    t->token_len = pb->task_token.len;
+    t->namespace_name = tw_strdup(act->namespace_name);
+    t->task_queue = tw_strdup(act->task_queue);
+    t->args = payloads_of(pb->input);
+    t->heartbeat_details = payloads_of(pb->heartbeat_details);
+    t->headers = tw_payloads_from_pb_map(pb->header ? pb->header->n_fields : 0,
+                                         pb->header ? (void *const *)pb->header->fields : NULL);
+    if (!t->namespace_name || !t->task_queue || !t->args || !t->heartbeat_details || !t->headers) {
+        tw_activity_task_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+static tw_activity_task *task_cancel(const running *r, int reason)
+{
+    tw_activity_task *t = task_alloc(TW_ACTIVITY_TASK_CANCEL);
+    if (!t)
+        return NULL;
+    t->cancel_reason = reason;
+    t->token = malloc(r->token_len);
+    if (t->token) {
+        memcpy(t->token, r->token, r->token_len);
+        t->token_len = r->token_len;
+    }
+    tw_payloads_new(&t->args);
+    tw_payloads_new(&t->headers);
+    tw_payloads_new(&t->heartbeat_details);
+    if (!t->token || !t->args || !t->headers || !t->heartbeat_details) {
+        tw_activity_task_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+/* ---- references and the idle check ---- */
+
+static void act_destroy(tw_act *act)
+{
+    free(act->namespace_name);
+    free(act->task_queue);
+    free(act->identity);
+    pthread_mutex_destroy(&act->lock);
+    free(act);
+}
+
+static bool idle_locked(const tw_act *act)
+{
+    return act->polls == 0 && !act->running;
+}
+
+static void complete_waiter(waiter *wt, tw_activity_task *t, const tw_error *err)
+{
+    tw_event *ev = tw_event_create(TW_EVENT_ACTIVITY_TASK, wt->tag);
+    if (ev) {
+        ev->activity_task = t;
+        if (err)
+            tw_event_fail(ev, err);
+    } else {
+        tw_activity_task_free(t);
+    }
+    tw_cq_push(wt->cq, ev);
+    free(wt);
+}
+
+static void fail_waiters_locked(tw_act *act, int code, const char *message)
+{
+    tw_error *err = tw_error_create(code, 0, "%s", message);
+    while (act->wait_head) {
+        waiter *wt = act->wait_head;
+        act->wait_head = wt->next;
+        complete_waiter(wt, NULL, err ? err : &oom);
+    }
+    act->wait_tail = NULL;
+    tw_error_destroy(err);
+}
+
+/*
+ * Leaves the lock, first finishing shutdown if nothing is left; drops a
+ * reference when unref. The idle callback runs after the lock is released.
+ */
+static void act_leave(tw_act *act, bool unref)
+{
+    tw_act_idle_fn idle = NULL;
+    void *arg = NULL;
+    if (act->shutting_down && !act->closed && idle_locked(act)) {
+        act->closed = true;
+        fail_waiters_locked(act, TW_ECLOSED, "the worker has shut down");
+        idle = act->idle;
+        arg = act->idle_arg;
+        act->idle = NULL;
+    }
+    bool last = unref && --act->refs == 0;
+    pthread_mutex_unlock(&act->lock);
+    if (idle)
+        idle(arg);
+    if (last)
+        act_destroy(act);
+}
+
+/* ---- handing tasks to the language ---- */
+
+static running *find_by_id(tw_act *act, uint64_t id)
+{
+    for (running *r = act->running; r; r = r->next)
+        if (r->id == id)
+            return r;
+    return NULL;
+}
+
+static running *find_by_token(tw_act *act, const uint8_t *token, size_t len)
+{
+    for (running *r = act->running; r; r = r->next)
+        if (r->token_len == len && memcmp(r->token, token, len) == 0)
+            return r;
+    return NULL;
+}
+
+static void issue_cancel_locked(tw_act *act, running *r, int reason);
+
+static void dispatch_locked(tw_act *act)
+{
+    while (act->ready_head && act->wait_head) {
+        ready_task *rt = act->ready_head;
+        waiter *wt = act->wait_head;
+        act->ready_head = rt->next;
+        if (!act->ready_head)
+            act->ready_tail = NULL;
+        act->wait_head = wt->next;
+        if (!act->wait_head)
+            act->wait_tail = NULL;
+        running *r = find_by_id(act, rt->running_id);
+        bool start = rt->task->kind == TW_ACTIVITY_TASK_START;
+        complete_waiter(wt, rt->task, NULL);
+        free(rt);
+        if (start && r) {
+            r->delivered = true;
+            if (r->pending_cancel)
+                issue_cancel_locked(act, r, r->pending_cancel);
+        }
+    }
+}
+
+/* Queues t for the language: CANCELs ahead of STARTs (their START went out already). */
+static void offer_locked(tw_act *act, tw_activity_task *t, uint64_t running_id)
+{
+    ready_task *rt = calloc(1, sizeof(*rt));
+    if (!rt) {
+        tw_log(&act->log, TW_LOG_ERROR, "out of memory queueing an activity task");
+        tw_activity_task_free(t);
+        return;
+    }
+    rt->task = t;
+    rt->running_id = running_id;
+    if (t->kind == TW_ACTIVITY_TASK_CANCEL) {
+        ready_task **at = &act->ready_head;
+        while (*at && (*at)->task->kind == TW_ACTIVITY_TASK_CANCEL)
+            at = &(*at)->next;
+        rt->next = *at;
+        *at = rt;
+        if (!rt->next)
+            act->ready_tail = rt;
+    } else {
+        if (act->ready_tail)
+            act->ready_tail->next = rt;
+        else
+            act->ready_head = rt;
+        act->ready_tail = rt;
+    }
+    dispatch_locked(act);
+}
+
+static void issue_cancel_locked(tw_act *act, running *r, int reason)
+{
+    if (r->cancel_reason || r->reporting)
+        return;
+    if (!r->delivered) {
+        if (!r->pending_cancel)
+            r->pending_cancel = reason;
+        return;
+    }
+    r->pending_cancel = 0;
+    r->cancel_reason = reason;
+    if (reason == TW_ACTIVITY_CANCEL_REASON_NOT_FOUND || reason == TW_ACTIVITY_CANCEL_REASON_TIMED_OUT)
+        r->known_not_found = true;
+    tw_log(&act->log, TW_LOG_DEBUG, "cancelling activity %s (%s), reason %d", r->activity_id, r->activity_type,
+           reason);
+    tw_activity_task *t = task_cancel(r, reason);
+    if (!t) {
+        tw_log(&act->log, TW_LOG_ERROR, "out of memory cancelling activity %s", r->activity_id);
+        return;
+    }
+    offer_locked(act, t, r->id);
+}
+
+static void cancel_all_locked(tw_act *act)
+{
+    act->cancel_all = true;
+    act->grace_deadline = 0;
+    for (running *r = act->running; r; r = r->next)
+        issue_cancel_locked(act, r, TW_ACTIVITY_CANCEL_REASON_WORKER_SHUTDOWN);
+}
+
+/* ---- running records ---- */
+
+static void free_running(running *r)
+{
+    free(r->token);
+    free(r->activity_id);
+    free(r->activity_type);
+    if (r->hb_pending)
+        protobuf_c_message_free_unpacked(&r->hb_pending->base, NULL);
+    if (r->report)
+        protobuf_c_message_free_unpacked(r->report, NULL);
+    free(r);
+}
+
+static void poll_more_locked(tw_act *act);
+
+/* Forgets a task: drops its queued tasks, frees its slot. */
+static void remove_running_locked(tw_act *act, running *r)
+{
+    for (running **at = &act->running; *at; at = &(*at)->next) {
+        if (*at == r) {
+            *at = r->next;
+            break;
+        }
+    }
+    act->running_count--;
+    ready_task *prev = NULL;
+    for (ready_task *rt = act->ready_head; rt;) {
+        ready_task *next = rt->next;
+        if (rt->running_id == r->id) {
+            if (prev)
+                prev->next = next;
+            else
+                act->ready_head = next;
+            if (act->ready_tail == rt)
+                act->ready_tail = prev;
+            tw_activity_task_free(rt->task);
+            free(rt);
+        } else {
+            prev = rt;
+        }
+        rt = next;
+    }
+    free_running(r);
+    poll_more_locked(act);
+}
+
+static int64_t duration_ms(const Google__Protobuf__Duration *d)
+{
+    return d ? d->seconds * 1000 + d->nanos / 1000000 : 0;
+}
+
+static void arm_tick_locked(tw_act *act);
+
+/* A task the poll brought: track it and queue its START (pb is owned). */
+static void accept_locked(tw_act *act, task_pb *pb)
+{
+    running *r = calloc(1, sizeof(*r));
+    if (r) {
+        r->token = malloc(pb->task_token.len);
+        r->activity_id = tw_strdup_or_empty(pb->activity_id);
+        r->activity_type = tw_strdup_or_empty(pb->activity_type ? pb->activity_type->name : NULL);
+    }
+    if (!r || !r->token || !r->activity_id || !r->activity_type) {
+        tw_log(&act->log, TW_LOG_ERROR, "out of memory accepting an activity task");
+        if (r)
+            free_running(r);
+        temporal__api__workflowservice__v1__poll_activity_task_queue_response__free_unpacked(pb, NULL);
+        return;
+    }
+    memcpy(r->token, pb->task_token.data, pb->task_token.len);
+    r->token_len = pb->task_token.len;
+    r->id = ++act->next_id;
+    int64_t now = tw_now_ms();
+    r->heartbeat_timeout_ms = duration_ms(pb->heartbeat_timeout);
+    /* The server sends 0 for "no heartbeat timeout"; sdk-core treats both alike. */
+    int64_t throttle = r->heartbeat_timeout_ms > 0 ? r->heartbeat_timeout_ms * 4 / 5 : DEFAULT_THROTTLE_MS;
+    r->throttle_ms = throttle < MAX_THROTTLE_MS ? throttle : MAX_THROTTLE_MS;
+    if (r->heartbeat_timeout_ms > 0)
+        r->heartbeat_deadline = now + r->heartbeat_timeout_ms + LOCAL_TIMEOUT_BUFFER_MS;
+    int64_t start_to_close = duration_ms(pb->start_to_close_timeout);
+    if (start_to_close > 0)
+        r->close_deadline = now + start_to_close + LOCAL_TIMEOUT_BUFFER_MS;
+    tw_activity_task *t = task_start(act, pb);
+    if (!t) {
+        tw_log(&act->log, TW_LOG_ERROR, "out of memory accepting activity %s", r->activity_id);
+        free_running(r);
+        return;
+    }
+    r->next = act->running;
+    act->running = r;
+    act->running_count++;
+    if (act->cancel_all)
+        r->pending_cancel = TW_ACTIVITY_CANCEL_REASON_WORKER_SHUTDOWN;
+    offer_locked(act, t, r->id);
+    arm_tick_locked(act);
+}
+
+/* ---- calls ---- */
+
+typedef struct call_arg {
+    tw_act *act;
+    uint64_t running_id;
+} call_arg;
+
+/* Starts a call for task running_id; the request stays the caller's. Returns 0 or the error. */
+static int start_call_locked(tw_act *act, uint64_t running_id, const char *method, const ProtobufCMessage *req,
+                             const ProtobufCMessageDescriptor *resp, int retry, tw_rpc_done_fn done)
+{
+    call_arg *a = calloc(1, sizeof(*a));
+    if (!a)
+        return tw_set_error(TW_ENOMEM, "%s: out of memory", method);
+    a->act = act;
+    a->running_id = running_id;
+    bool poll = retry == TW_RPC_LONG_POLL;
+    tw_rpc_request r = {.method = method, .message = req, .response_type = resp, .retry = retry,
+                        .timeout_ms = poll ? 70000 : 10000, .budget_ms = 30000, .done = done, .arg = a,
+                        .owner = poll ? (const void *)&act->poll_owner : (const void *)&act->call_owner};
+    int rc = tw_rpc_start(act->ch, &r);
+    if (rc) {
+        free(a);
+        return rc;
+    }
+    act->refs++;
+    return 0;
+}
+
+/* Takes a callback's argument apart and enters the lock. */
+static tw_act *enter_call(void *arg, uint64_t *running_id)
+{
+    call_arg *a = arg;
+    tw_act *act = a->act;
+    *running_id = a->running_id;
+    free(a);
+    pthread_mutex_lock(&act->lock);
+    return act;
+}
+
+/* ---- polling ---- */
+
+static void on_poll(tw_rpc_reply *reply, void *arg)
+{
+    uint64_t unused;
+    tw_act *act = enter_call(arg, &unused);
+    act->polls--;
+    if (reply->error) {
+        if (reply->error->code != TW_ECANCELLED && !act->shutting_down) {
+            tw_log(&act->log, TW_LOG_WARN, "activity task poll failed: %s", reply->error->message);
+            act->poll_backoff_until = tw_now_ms() + POLL_BACKOFF_MS;
+            arm_tick_locked(act);
+        }
+    } else {
+        task_pb *pb = (void *)reply->response;
+        if (pb->task_token.len && !act->abandoned) {
+            reply->response = NULL; /* accept_locked owns it now */
+            accept_locked(act, pb);
+        }
+    }
+    poll_more_locked(act);
+    tw_rpc_reply_clear(reply);
+    act_leave(act, true);
+}
+
+static int start_poll_locked(tw_act *act)
+{
+    pb_build b = {false};
+    Temporal__Api__Workflowservice__V1__PollActivityTaskQueueRequest *r =
+        pb_new(&b, &WS(poll_activity_task_queue_request__descriptor));
+    if (r) {
+        r->namespace_ = pb_str(&b, act->namespace_name);
+        r->identity = pb_str(&b, act->identity);
+        r->task_queue = pb_new(&b, &temporal__api__taskqueue__v1__task_queue__descriptor);
+        if (r->task_queue) {
+            r->task_queue->name = pb_str(&b, act->task_queue);
+            r->task_queue->kind = TEMPORAL__API__ENUMS__V1__TASK_QUEUE_KIND__TASK_QUEUE_KIND_NORMAL;
+        }
+    }
+    int rc = !r || b.oom ? TW_ENOMEM
+                         : start_call_locked(act, 0, "PollActivityTaskQueue", &r->base,
+                                             &WS(poll_activity_task_queue_response__descriptor), TW_RPC_LONG_POLL,
+                                             on_poll);
+    if (r)
+        protobuf_c_message_free_unpacked(&r->base, NULL);
+    if (rc) {
+        tw_log(&act->log, TW_LOG_ERROR, "could not start an activity task poll: %s",
+               rc == TW_ENOMEM ? "out of memory" : tw_error_message(tw_error_last()));
+        return rc;
+    }
+    act->polls++;
+    return 0;
+}
+
+static void poll_more_locked(tw_act *act)
+{
+    if (!act->started || act->shutting_down || act->abandoned)
+        return;
+    if (act->poll_backoff_until && tw_now_ms() < act->poll_backoff_until)
+        return;
+    act->poll_backoff_until = 0;
+    while (act->polls < act->pollers && act->polls + act->running_count < act->max_running)
+        if (start_poll_locked(act) != 0)
+            return;
+}
+
+/* ---- heartbeats ---- */
+
+static void try_report_locked(tw_act *act, running *r);
+
+static void on_heartbeat(tw_rpc_reply *reply, void *arg)
+{
+    uint64_t id;
+    tw_act *act = enter_call(arg, &id);
+    running *r = find_by_id(act, id);
+    if (r) {
+        r->hb_in_flight = false;
+        /* The throttle window still counts from the send, as in sdk-core; the local timeout from now. */
+        if (r->heartbeat_timeout_ms > 0)
+            r->heartbeat_deadline = tw_now_ms() + r->heartbeat_timeout_ms + LOCAL_TIMEOUT_BUFFER_MS;
+        if (reply->error) {
+            if (reply->error->code == TW_ENOTFOUND)
+                issue_cancel_locked(act, r, TW_ACTIVITY_CANCEL_REASON_NOT_FOUND);
+            else if (reply->error->code != TW_ECANCELLED)
+                tw_log(&act->log, TW_LOG_WARN, "heartbeat of activity %s failed: %s", r->activity_id,
+                       reply->error->message);
+        } else {
+            const Temporal__Api__Workflowservice__V1__RecordActivityTaskHeartbeatResponse *resp =
+                (void *)reply->response;
+            /* Cancellation first, then reset, then pause, as sdk-core ranks them. */
+            if (resp->cancel_requested)
+                issue_cancel_locked(act, r, TW_ACTIVITY_CANCEL_REASON_CANCELLED);
+            else if (resp->activity_reset)
+                issue_cancel_locked(act, r, TW_ACTIVITY_CANCEL_REASON_RESET);
+            else if (resp->activity_paused)
+                issue_cancel_locked(act, r, TW_ACTIVITY_CANCEL_REASON_PAUSED);
+        }
+        try_report_locked(act, r);
+        arm_tick_locked(act);
+    }
+    tw_rpc_reply_clear(reply);
+    act_leave(act, true);
+}
+
+/* Sends a heartbeat for r now; takes details (may be NULL). */
+static void send_heartbeat_locked(tw_act *act, running *r, pb_payloads_msg *details)
+{
+    pb_build b = {false};
+    Temporal__Api__Workflowservice__V1__RecordActivityTaskHeartbeatRequest *m =
+        pb_new(&b, &WS(record_activity_task_heartbeat_request__descriptor));
+    if (m) {
+        m->task_token = pb_bytes(&b, r->token, r->token_len);
+        m->namespace_ = pb_str(&b, act->namespace_name);
+        m->identity = pb_str(&b, act->identity);
+        m->details = details;
+        details = NULL;
+    }
+    if (details)
+        protobuf_c_message_free_unpacked(&details->base, NULL);
+    r->hb_window = true;
+    r->hb_sent_at = tw_now_ms();
+    int rc = !m || b.oom ? TW_ENOMEM
+                         : start_call_locked(act, r->id, "RecordActivityTaskHeartbeat", &m->base,
+                                             &WS(record_activity_task_heartbeat_response__descriptor), TW_RPC_RETRY,
+                                             on_heartbeat);
+    if (m)
+        protobuf_c_message_free_unpacked(&m->base, NULL);
+    if (rc)
+        tw_log(&act->log, TW_LOG_WARN, "could not send a heartbeat for activity %s", r->activity_id);
+    else
+        r->hb_in_flight = true;
+    arm_tick_locked(act);
+}
+
+static void send_pending_heartbeat_locked(tw_act *act, running *r)
+{
+    pb_payloads_msg *details = r->hb_pending;
+    r->hb_pending = NULL;
+    r->hb_has_pending = false;
+    send_heartbeat_locked(act, r, details);
+}
+
+/* ---- outcomes ---- */
+
+static void finish_report_locked(tw_act *act, running *r, const tw_error *err)
+{
+    if (r->done_cq) {
+        tw_event *ev = tw_event_create(TW_EVENT_ACTIVITY_DONE, r->done_tag);
+        if (ev && err)
+            tw_event_fail(ev, err);
+        tw_cq_push(r->done_cq, ev);
+        r->done_cq = NULL;
+    }
+    if (err && err->code != TW_ECANCELLED)
+        tw_log(&act->log, err->code == TW_ENOTFOUND ? TW_LOG_INFO : TW_LOG_WARN,
+               "reporting the outcome of activity %s failed: %s", r->activity_id, err->message);
+    remove_running_locked(act, r);
+}
+
+static void on_report(tw_rpc_reply *reply, void *arg)
+{
+    uint64_t id;
+    tw_act *act = enter_call(arg, &id);
+    running *r = find_by_id(act, id);
+    if (r)
+        finish_report_locked(act, r, reply->error);
+    tw_rpc_reply_clear(reply);
+    act_leave(act, true);
+}
+
+/* Sends r's outcome once no heartbeat is in flight or waiting. */
+static void try_report_locked(tw_act *act, running *r)
+{
+    if (!r->reporting || r->report_sent || r->hb_in_flight)
+        return;
+    if (r->hb_has_pending && !r->known_not_found) {
+        send_pending_heartbeat_locked(act, r);
+        if (r->hb_in_flight)
+            return;
+    }
+    if (!r->report) {
+        finish_report_locked(act, r, NULL);
+        return;
+    }
+    r->report_sent = true;
+    int rc = start_call_locked(act, r->id, r->report_method, r->report, r->report_resp, TW_RPC_RETRY, on_report);
+    protobuf_c_message_free_unpacked(r->report, NULL);
+    r->report = NULL;
+    if (rc)
+        finish_report_locked(act, r, rc == TW_ENOMEM ? &oom : tw_error_last());
+}
+
+/* ---- the tick ---- */
+
+static bool needs_tick_locked(const tw_act *act)
+{
+    return !act->abandoned && (act->running || act->poll_backoff_until);
+}
+
+static void tick_locked(tw_act *act)
+{
+    int64_t now = tw_now_ms();
+    if (act->grace_deadline && now >= act->grace_deadline)
+        cancel_all_locked(act);
+    for (running *r = act->running; r;) {
+        running *next = r->next; /* r may go: a report can finish at once */
+        if (r->hb_window && !r->hb_in_flight && now - r->hb_sent_at >= r->throttle_ms) {
+            if (r->hb_has_pending && !r->reporting)
+                send_pending_heartbeat_locked(act, r);
+            else
+                r->hb_window = false;
+        }
+        bool timed_out = (r->heartbeat_deadline && now >= r->heartbeat_deadline) ||
+                         (r->close_deadline && now >= r->close_deadline);
+        if (timed_out && !r->reporting && !r->cancel_reason)
+            issue_cancel_locked(act, r, TW_ACTIVITY_CANCEL_REASON_TIMED_OUT);
+        r = next;
+    }
+    if (act->poll_backoff_until && now >= act->poll_backoff_until)
+        poll_more_locked(act);
+}
+
+static void on_tick(tw_rpc_reply *reply, void *arg)
+{
+    uint64_t unused;
+    tw_act *act = enter_call(arg, &unused);
+    act->ticking = false;
+    if (!reply->error && !act->abandoned) {
+        tick_locked(act);
+        arm_tick_locked(act);
+    }
+    tw_rpc_reply_clear(reply);
+    act_leave(act, true);
+}
+
+static void arm_tick_locked(tw_act *act)
+{
+    if (act->ticking || !needs_tick_locked(act))
+        return;
+    call_arg *a = calloc(1, sizeof(*a));
+    if (!a)
+        return;
+    a->act = act;
+    if (tw_rpc_timer_start(act->ch, TICK_MS, on_tick, a, &act->call_owner) != 0) {
+        free(a);
+        return;
+    }
+    act->refs++;
+    act->ticking = true;
+}
+
+/* ---- worker.c hooks ---- */
+
+int tw_act_new(const char *fn, tw_client *client, const tw_worker_options *o, const char *identity, tw_act **out)
+{
+    *out = NULL;
+    if (o->no_activities && o->no_workflows)
+        return tw_set_error(TW_EINVAL, "%s: no_activities and no_workflows are both set: the worker would poll "
+                                       "nothing", fn);
+    if (!o->no_activities) {
+        if (o->max_concurrent_activities == 0)
+            return tw_set_error(TW_EINVAL, "%s: max_concurrent_activities must be at least 1", fn);
+        if (o->activity_pollers == 0)
+            return tw_set_error(TW_EINVAL, "%s: activity_pollers must be at least 1", fn);
+    }
+    if (o->graceful_shutdown_timeout_ms < 0)
+        return tw_set_error(TW_EINVAL, "%s: graceful_shutdown_timeout_ms must not be negative, got %lld", fn,
+                            (long long)o->graceful_shutdown_timeout_ms);
+    tw_act *act = calloc(1, sizeof(*act));
+    if (!act)
+        return tw_set_error(TW_ENOMEM, "%s: out of memory", fn);
+    pthread_mutex_init(&act->lock, NULL);
+    act->refs = 1;
+    act->ch = client->ch;
+    act->log = client->rt->log;
+    act->namespace_name = tw_strdup(client->namespace_name);
+    act->task_queue = tw_strdup(o->task_queue);
+    act->identity = tw_strdup(identity);
+    act->max_running = o->max_concurrent_activities;
+    act->pollers = o->activity_pollers < o->max_concurrent_activities ? o->activity_pollers
+                                                                       : o->max_concurrent_activities;
+    act->grace_ms = o->graceful_shutdown_timeout_ms;
+    act->disabled = o->no_activities != 0;
+    if (!act->namespace_name || !act->task_queue || !act->identity) {
+        act_destroy(act);
+        return tw_set_error(TW_ENOMEM, "%s: out of memory", fn);
+    }
+    *out = act;
+    return 0;
+}
+
+bool tw_act_shutdown(tw_act *act, tw_act_idle_fn idle, void *arg)
+{
+    pthread_mutex_lock(&act->lock);
+    act->shutting_down = true;
+    tw_rpc_cancel_owner(act->ch, &act->poll_owner);
+    if (act->grace_ms > 0 && act->running) {
+        act->grace_deadline = tw_now_ms() + act->grace_ms;
+        arm_tick_locked(act);
+    } else {
+        cancel_all_locked(act);
+    }
+    bool busy = !idle_locked(act);
+    if (busy) {
+        act->idle = idle;
+        act->idle_arg = arg;
+    } else if (!act->closed) {
+        act->closed = true;
+        fail_waiters_locked(act, TW_ECLOSED, "the worker has shut down");
+    }
+    pthread_mutex_unlock(&act->lock);
+    return busy;
+}
+
+static void abandon_locked(tw_act *act)
+{
+    if (act->abandoned)
+        return;
+    act->abandoned = true;
+    act->shutting_down = true;
+    act->closed = true;
+    tw_rpc_cancel_owner(act->ch, &act->poll_owner);
+    tw_rpc_cancel_owner(act->ch, &act->call_owner);
+    fail_waiters_locked(act, TW_ECANCELLED, "the worker was freed");
+    while (act->ready_head) {
+        ready_task *rt = act->ready_head;
+        act->ready_head = rt->next;
+        tw_activity_task_free(rt->task);
+        free(rt);
+    }
+    act->ready_tail = NULL;
+    static const tw_error freed = {TW_ECANCELLED, 0, "the worker was freed", NULL, NULL, NULL, 0};
+    while (act->running) {
+        running *r = act->running;
+        act->running = r->next;
+        if (r->done_cq) {
+            tw_event *ev = tw_event_create(TW_EVENT_ACTIVITY_DONE, r->done_tag);
+            if (ev)
+                tw_event_fail(ev, &freed);
+            tw_cq_push(r->done_cq, ev);
+        }
+        free_running(r);
+    }
+    act->running_count = 0;
+}
+
+bool tw_act_abandon(tw_act *act)
+{
+    pthread_mutex_lock(&act->lock);
+    abandon_locked(act);
+    bool had = act->idle != NULL;
+    act->idle = NULL;
+    pthread_mutex_unlock(&act->lock);
+    return had;
+}
+
+void tw_act_free(tw_act *act)
+{
+    if (!act)
+        return;
+    pthread_mutex_lock(&act->lock);
+    abandon_locked(act);
+    act->idle = NULL;
+    act_leave(act, true);
+}
+
+/* ---- public API: the worker side ---- */
+
+static int check_token(const char *fn, const tw_worker *w, const uint8_t *token, size_t len)
+{
+    if (!w)
+        return tw_set_error(TW_EINVAL, "%s: w must not be NULL", fn);
+    if (!token || !len)
+        return tw_set_error(TW_EINVAL, "%s: token is %s", fn, token ? "empty (token_len is 0)" : "NULL");
+    return 0;
+}
+
+/* Finds the running task of token for an outcome or heartbeat; TW_EINVAL (lock released) when there is none. */
+static int find_for_call_locked(const char *fn, tw_act *act, const uint8_t *token, size_t len, running **out)
+{
+    running *r = find_by_token(act, token, len);
+    int rc = 0;
+    if (!r)
+        rc = tw_set_error(TW_EINVAL, "%s: no running activity task has this token (%zu bytes): it was never "
+                                     "delivered by this worker, or its outcome was already reported", fn, len);
+    else if (r->reporting)
+        rc = tw_set_error(TW_EINVAL, "%s: the outcome of activity %s (%s) was already reported", fn, r->activity_id,
+                          r->activity_type);
+    if (rc)
+        pthread_mutex_unlock(&act->lock);
+    *out = r;
+    return rc;
+}
+
+int tw_worker_poll_activity_task(tw_worker *w, tw_cq *cq, uint64_t tag)
+{
+    static const char fn[] = "tw_worker_poll_activity_task";
+    if (!w || !cq)
+        return tw_set_error(TW_EINVAL, "%s: w and cq must not be NULL", fn);
+    tw_act *act = tw_worker_act(w);
+    if (act->disabled)
+        return tw_set_error(TW_EINVAL, "%s: the worker was made with no_activities set", fn);
+    waiter *wt = calloc(1, sizeof(*wt));
+    if (!wt)
+        return tw_set_error(TW_ENOMEM, "%s: out of memory", fn);
+    wt->cq = cq;
+    wt->tag = tag;
+    tw_cq_expect(cq);
+    pthread_mutex_lock(&act->lock);
+    if (act->closed) {
+        tw_error *err = act->abandoned ? tw_error_create(TW_ECANCELLED, 0, "the worker was freed")
+                                       : tw_error_create(TW_ECLOSED, 0, "the worker has shut down");
+        complete_waiter(wt, NULL, err ? err : &oom);
+        tw_error_destroy(err);
+        pthread_mutex_unlock(&act->lock);
+        return 0;
+    }
+    if (act->wait_tail)
+        act->wait_tail->next = wt;
+    else
+        act->wait_head = wt;
+    act->wait_tail = wt;
+    if (!act->started) {
+        act->started = true;
+        poll_more_locked(act);
+    }
+    dispatch_locked(act);
+    act_leave(act, false);
+    return 0;
+}
+
+tw_activity_task *tw_event_take_activity_task(tw_event *ev)
+{
+    if (!ev)
+        return NULL;
+    tw_activity_task *t = ev->activity_task;
+    ev->activity_task = NULL;
+    return t;
+}
+
+/*
+ * Records the outcome of the task with token: req (taken, NULL for none)
+ * is sent once heartbeats are flushed; completes into cq.
+ */
+static int report_outcome(const char *fn, tw_worker *w, const uint8_t *token, size_t len, tw_cq *cq, uint64_t tag,
+                          ProtobufCMessage *req, const char *method, const ProtobufCMessageDescriptor *resp)
+{
+    tw_act *act = tw_worker_act(w);
+    pthread_mutex_lock(&act->lock);
+    running *r;
+    int rc = find_for_call_locked(fn, act, token, len, &r);
+    if (rc) {
+        if (req)
+            protobuf_c_message_free_unpacked(req, NULL);
+        return rc;
+    }
+    tw_cq_expect(cq);
+    r->reporting = true;
+    r->done_cq = cq;
+    r->done_tag = tag;
+    if (r->known_not_found) {
+        /* The server no longer knows the task (sdk-core does not report these either). */
+        if (req)
+            protobuf_c_message_free_unpacked(req, NULL);
+        req = NULL;
+    }
+    r->report = req;
+    r->report_method = method;
+    r->report_resp = resp;
+    try_report_locked(act, r);
+    act_leave(act, false);
+    return 0;
+}
+
+/* Common argument checks of the outcome calls. */
+static int check_outcome(const char *fn, const tw_worker *w, const uint8_t *token, size_t len, const tw_cq *cq)
+{
+    int rc = check_token(fn, w, token, len);
+    if (rc)
+        return rc;
+    if (!cq)
+        return tw_set_error(TW_EINVAL, "%s: cq must not be NULL", fn);
+    if (tw_worker_act(w)->disabled)
+        return tw_set_error(TW_EINVAL, "%s: the worker was made with no_activities set", fn);
+    return 0;
+}
+
+#define FILL_RESPONSE(m, b, act, token, len)                  \
+    do {                                                      \
+        (m)->task_token = pb_bytes(b, token, len);            \
+        (m)->namespace_ = pb_str(b, (act)->namespace_name);   \
+        (m)->identity = pb_str(b, (act)->identity);           \
+    } while (0)
+
+/* Sends a failure for the task (failure owned: attached or freed). */
+static int report_failure(const char *fn, tw_worker *w, const uint8_t *token, size_t len, tw_pb_failure *failure,
+                          pb_build *b, tw_cq *cq, uint64_t tag)
+{
+    Temporal__Api__Workflowservice__V1__RespondActivityTaskFailedRequest *m =
+        pb_new(b, &WS(respond_activity_task_failed_request__descriptor));
+    if (m) {
+        FILL_RESPONSE(m, b, tw_worker_act(w), token, len);
+        m->failure = failure;
+    } else if (failure) {
+        protobuf_c_message_free_unpacked(&failure->base, NULL);
+    }
+    if (!m || b->oom) {
+        if (m)
+            protobuf_c_message_free_unpacked(&m->base, NULL);
+        return tw_set_error(TW_ENOMEM, "%s: out of memory", fn);
+    }
+    return report_outcome(fn, w, token, len, cq, tag, &m->base, "RespondActivityTaskFailed",
+                          &WS(respond_activity_task_failed_response__descriptor));
+}
+
+int tw_worker_complete_activity_task(tw_worker *w, const uint8_t *token, size_t token_len, const tw_payloads *result,
+                                     tw_cq *cq, uint64_t tag)
+{
+    static const char fn[] = "tw_worker_complete_activity_task";
+    int rc = check_outcome(fn, w, token, token_len, cq);
+    if (rc)
+        return rc;
+    pb_build b = {false};
+    Temporal__Api__Workflowservice__V1__RespondActivityTaskCompletedRequest *m =
+        pb_new(&b, &WS(respond_activity_task_completed_request__descriptor));
+    if (m) {
+        FILL_RESPONSE(m, &b, tw_worker_act(w), token, token_len);
+        m->result = pb_payloads(&b, result);
+    }
+    if (!m || b.oom) {
+        if (m)
+            protobuf_c_message_free_unpacked(&m->base, NULL);
+        return tw_set_error(TW_ENOMEM, "%s: out of memory", fn);
+    }
+    return report_outcome(fn, w, token, token_len, cq, tag, &m->base, "RespondActivityTaskCompleted",
+                          &WS(respond_activity_task_completed_response__descriptor));
+}
+
+int tw_worker_fail_activity_task(tw_worker *w, const uint8_t *token, size_t token_len,
+                                 const tw_activity_failure *failure, tw_cq *cq, uint64_t tag)
+{
+    static const char fn[] = "tw_worker_fail_activity_task";
+    tw_activity_failure f;
+    int rc = check_outcome(fn, w, token, token_len, cq);
+    if (rc || (rc = check_activity_failure(fn, failure, &f)))
+        return rc;
+    pb_build b = {false};
+    return report_failure(fn, w, token, token_len, pb_activity_failure(&b, &f), &b, cq, tag);
+}
+
+int tw_worker_fail_activity_task_encoded(tw_worker *w, const uint8_t *token, size_t token_len,
+                                         const uint8_t *failure, size_t len, tw_cq *cq, uint64_t tag)
+{
+    static const char fn[] = "tw_worker_fail_activity_task_encoded";
+    tw_pb_failure *f = NULL;
+    int rc = check_outcome(fn, w, token, token_len, cq);
+    if (rc || (rc = decode_failure_arg(fn, failure, len, &f)))
+        return rc;
+    pb_build b = {false};
+    return report_failure(fn, w, token, token_len, f, &b, cq, tag);
+}
+
+int tw_worker_report_activity_task_cancelled(tw_worker *w, const uint8_t *token, size_t token_len,
+                                             const tw_payloads *details, tw_cq *cq, uint64_t tag)
+{
+    static const char fn[] = "tw_worker_report_activity_task_cancelled";
+    int rc = check_outcome(fn, w, token, token_len, cq);
+    if (rc)
+        return rc;
+    tw_act *act = tw_worker_act(w);
+    pthread_mutex_lock(&act->lock);
+    running *r = find_by_token(act, token, token_len);
+    bool shutdown = r && r->cancel_reason == TW_ACTIVITY_CANCEL_REASON_WORKER_SHUTDOWN;
+    pthread_mutex_unlock(&act->lock);
+    pb_build b = {false};
+    if (shutdown) {
+        /* As sdk-core: a failure, so that the server retries it elsewhere without waiting for a timeout. */
+        return report_failure(fn, w, token, token_len, pb_worker_shutdown_failure(&b), &b, cq, tag);
+    }
+    Temporal__Api__Workflowservice__V1__RespondActivityTaskCanceledRequest *m =
+        pb_new(&b, &WS(respond_activity_task_canceled_request__descriptor));
+    if (m) {
+        FILL_RESPONSE(m, &b, act, token, token_len);
+        m->details = pb_payloads(&b, details);
+    }
+    if (!m || b.oom) {
+        if (m)
+            protobuf_c_message_free_unpacked(&m->base, NULL);
+        return tw_set_error(TW_ENOMEM, "%s: out of memory", fn);
+    }
+    return report_outcome(fn, w, token, token_len, cq, tag, &m->base, "RespondActivityTaskCanceled",
+                          &WS(respond_activity_task_canceled_response__descriptor));
+}
+
+int tw_worker_heartbeat_activity_task(tw_worker *w, const uint8_t *token, size_t token_len,
+                                      const tw_payloads *details)
+{
+    static const char fn[] = "tw_worker_heartbeat_activity_task";
+    int rc = check_token(fn, w, token, token_len);
+    if (rc)
+        return rc;
+    tw_act *act = tw_worker_act(w);
+    pb_build b = {false};
+    pb_payloads_msg *copy = pb_payloads(&b, details);
+    if (b.oom) {
+        if (copy)
+            protobuf_c_message_free_unpacked(&copy->base, NULL);
+        return tw_set_error(TW_ENOMEM, "%s: out of memory", fn);
+    }
+    pthread_mutex_lock(&act->lock);
+    running *r;
+    if ((rc = find_for_call_locked(fn, act, token, token_len, &r))) {
+        if (copy)
+            protobuf_c_message_free_unpacked(&copy->base, NULL);
+        return rc;
+    }
+    if (r->known_not_found) {
+        if (copy)
+            protobuf_c_message_free_unpacked(&copy->base, NULL);
+    } else if (!r->hb_window) {
+        send_heartbeat_locked(act, r, copy);
+    } else {
+        /* Within the throttle window: keep the latest details for when it ends. */
+        if (r->hb_pending)
+            protobuf_c_message_free_unpacked(&r->hb_pending->base, NULL);
+        r->hb_pending = copy;
+        r->hb_has_pending = true;
+    }
+    act_leave(act, false);
+    return 0;
+}
+
+int tw_worker_release_activity_task(tw_worker *w, const uint8_t *token, size_t token_len)
+{
+    static const char fn[] = "tw_worker_release_activity_task";
+    int rc = check_token(fn, w, token, token_len);
+    if (rc)
+        return rc;
+    tw_act *act = tw_worker_act(w);
+    pthread_mutex_lock(&act->lock);
+    running *r;
+    if ((rc = find_for_call_locked(fn, act, token, token_len, &r)))
+        return rc;
+    remove_running_locked(act, r);
+    act_leave(act, false);
+    return 0;
+}
+
+/* ---- task accessors ---- */
+
+static const char *str(const char *s)
+{
+    return s ? s : "";
+}
+
+static const task_pb *pb_of(const tw_activity_task *t)
+{
+    return t ? t->pb : NULL;
+}
+
+int tw_activity_task_kind_of(const tw_activity_task *t)
+{
+    return t ? t->kind : 0;
+}
+
+int tw_activity_task_token(const tw_activity_task *t, const uint8_t **token, size_t *len)
+{
+    if (!t || !token || !len)
+        return tw_set_error(TW_EINVAL, "tw_activity_task_token: t, token and len must not be NULL");
+    *token = t->token;
+    *len = t->token_len;
+    return 0;
+}
+
+int tw_activity_task_cancel_reason(const tw_activity_task *t)
+{
+    return t ? t->cancel_reason : 0;
+}
+
+const char *tw_activity_task_namespace(const tw_activity_task *t)
+{
+    return t ? str(t->namespace_name) : "";
+}
+
+const char *tw_activity_task_workflow_namespace(const tw_activity_task *t)
+{
+    const task_pb *pb = pb_of(t);
+    return pb ? str(pb->workflow_namespace) : "";
+}
+
+const char *tw_activity_task_workflow_id(const tw_activity_task *t)
+{
+    const task_pb *pb = pb_of(t);
+    return pb && pb->workflow_execution ? str(pb->workflow_execution->workflow_id) : "";
+}
+
+const char *tw_activity_task_run_id(const tw_activity_task *t)
+{
+    const task_pb *pb = pb_of(t);
+    return pb && pb->workflow_execution ? str(pb->workflow_execution->run_id) : "";
+}
+
+const char *tw_activity_task_workflow_type(const tw_activity_task *t)
+{
+    const task_pb *pb = pb_of(t);
+    return pb && pb->workflow_type ? str(pb->workflow_type->name) : "";
+}
+
+const char *tw_activity_task_activity_id(const tw_activity_task *t)
+{
+    const task_pb *pb = pb_of(t);
+    return pb ? str(pb->activity_id) : "";
+}
+
+const char *tw_activity_task_activity_type(const tw_activity_task *t)
+{
+    const task_pb *pb = pb_of(t);
+    return pb && pb->activity_type ? str(pb->activity_type->name) : "";
+}
+
+const char *tw_activity_task_task_queue(const tw_activity_task *t)
+{
+    return t ? str(t->task_queue) : "";
+}
+
+int32_t tw_activity_task_attempt(const tw_activity_task *t)
+{
+    const task_pb *pb = pb_of(t);
+    return pb ? pb->attempt : 0;
+}
+
+int64_t tw_activity_task_scheduled_time(const tw_activity_task *t)
+{
+    const task_pb *pb = pb_of(t);
+    return pb ? tw_timestamp_to_ns(pb->scheduled_time) : 0;
+}
+
+int64_t tw_activity_task_started_time(const tw_activity_task *t)
+{
+    const task_pb *pb = pb_of(t);
+    return pb ? tw_timestamp_to_ns(pb->started_time) : 0;
+}
+
+int64_t tw_activity_task_current_attempt_scheduled_time(const tw_activity_task *t)
+{
+    const task_pb *pb = pb_of(t);
+    return pb ? tw_timestamp_to_ns(pb->current_attempt_scheduled_time) : 0;
+}
+
+int64_t tw_activity_task_schedule_to_close_timeout_ms(const tw_activity_task *t)
+{
+    const task_pb *pb = pb_of(t);
+    return pb ? duration_ms(pb->schedule_to_close_timeout) : 0;
+}
+
+int64_t tw_activity_task_start_to_close_timeout_ms(const tw_activity_task *t)
+{
+    const task_pb *pb = pb_of(t);
+    return pb ? duration_ms(pb->start_to_close_timeout) : 0;
+}
+
+int64_t tw_activity_task_heartbeat_timeout_ms(const tw_activity_task *t)
+{
+    const task_pb *pb = pb_of(t);
+    return pb ? duration_ms(pb->heartbeat_timeout) : 0;
+}
+
+const tw_payloads *tw_activity_task_heartbeat_details(const tw_activity_task *t)
+{
+    return t ? t->heartbeat_details : NULL;
+}
+
+const tw_payloads *tw_activity_task_args(const tw_activity_task *t)
+{
+    return t ? t->args : NULL;
+}
+
+const tw_payloads *tw_activity_task_headers(const tw_activity_task *t)
+{
+    return t ? t->headers : NULL;
+}

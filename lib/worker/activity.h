@@ -1,0 +1,55 @@
+/*
+ * lib/worker/activity.c - the activity side of a tw_worker: activity task
+ * polling with slots, delivery of START and CANCEL tasks, throttled
+ * heartbeats, local timeouts, outcome reports and graceful shutdown.
+ * Private to the library.
+ *
+ * worker.c owns one tw_act per worker and calls in at creation, shutdown,
+ * free and destruction. The activity side has its own lock; lock order is
+ * worker, then activity, then transport. It never calls into the worker
+ * except through the idle callback given to tw_act_shutdown, which it runs
+ * with no lock of its own held and never from inside a tw_act_* call made
+ * by worker.c.
+ */
+#ifndef TW_LIB_WORKER_ACTIVITY_H
+#define TW_LIB_WORKER_ACTIVITY_H
+
+#include "common/common.h"
+
+typedef struct tw_act tw_act;
+
+/* Runs once when a shutting-down activity side has nothing left running. */
+typedef void (*tw_act_idle_fn)(void *arg);
+
+/*
+ * Makes the activity side of a worker on client's namespace from the
+ * worker's checked options (activity fields are checked here: TW_EINVAL
+ * naming fn and the field). identity is copied.
+ */
+int tw_act_new(const char *fn, tw_client *client, const tw_worker_options *options, const char *identity,
+               tw_act **out);
+
+/*
+ * Begins shutdown: stops polling, starts the grace period (or cancels
+ * running tasks at once when it is 0). Returns true when tasks or polls are
+ * still outstanding: idle(arg) will then run exactly once when they are
+ * gone, unless tw_act_abandon drops it first. Returns false when already
+ * idle (idle is not kept).
+ */
+bool tw_act_shutdown(tw_act *act, tw_act_idle_fn idle, void *arg);
+
+/*
+ * The worker is being freed: cancels every call, drops running tasks
+ * without reporting them, fails waiting polls and outcome reports with
+ * TW_ECANCELLED. Returns true when it dropped an idle callback registered
+ * by tw_act_shutdown (which then never runs).
+ */
+bool tw_act_abandon(tw_act *act);
+
+/* Abandons (if not yet) and drops the worker's reference. NULL is a no-op. */
+void tw_act_free(tw_act *act);
+
+/* The activity side of w (worker.c). */
+tw_act *tw_worker_act(const tw_worker *w);
+
+#endif

@@ -1,0 +1,1538 @@
+/*
+ * lib/history: synthetic histories (heap protobuf-c messages made with
+ * ../history_builders.h) through tw_run, activations and completions:
+ * jobs and their details, replay and live workflow tasks, activity
+ * cancellation types, paging, the determinism check, queries, evictions
+ * and bad input.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "../history_builders.h"
+
+#define RUN_ID "run-1"
+
+/* ================================================================== */
+/* Run helpers                                                          */
+
+static tw_run *run_of(pb_history *h)
+{
+    cr_assert(!B.oom, "builder ran out of memory");
+    tw_run *run;
+    cr_assert_eq(tw_run_new(RUN_ID, &run), 0);
+    cr_assert_eq(tw_run_append(run, h), 0, "%s", tw_error_message(tw_error_last()));
+    return run;
+}
+
+static tw_activation *next_act(tw_run *run, bool expect_live)
+{
+    cr_assert(tw_run_has_next_activation(run));
+    tw_activation *a = NULL;
+    bool live = !expect_live;
+    tw_error *err = NULL;
+    int rc = tw_run_next_activation(run, &a, &live, &err);
+    cr_assert_eq(rc, 0, "next_activation: %s", err ? tw_error_message(err) : tw_error_message(tw_error_last()));
+    cr_assert_null(err);
+    cr_assert_not_null(a);
+    cr_assert_eq(live, expect_live);
+    cr_assert_eq(tw_activation_is_replaying(a), !expect_live);
+    cr_assert_str_eq(tw_activation_run_id(a), RUN_ID);
+    return a;
+}
+
+static tw_completion *new_completion(void)
+{
+    tw_completion *c;
+    cr_assert_eq(tw_completion_new(RUN_ID, &c), 0);
+    return c;
+}
+
+static void complete_ok(tw_run *run, tw_completion *c, tw_run_output *out)
+{
+    tw_error *err = NULL;
+    int rc = tw_run_complete(run, c, out, &err);
+    cr_assert_eq(rc, 0, "complete: %s", err ? tw_error_message(err) : tw_error_message(tw_error_last()));
+    cr_assert_null(err);
+}
+
+/* Completes with c and expects non-determinism (TW_EPROTO) with exactly message. */
+static void complete_nondeterministic(tw_run *run, tw_completion *c, const char *message)
+{
+    tw_run_output out;
+    tw_error *err = NULL;
+    cr_assert_eq(tw_run_complete(run, c, &out, &err), TW_EPROTO);
+    cr_assert_not_null(err);
+    cr_assert_eq(tw_error_code(err), TW_EPROTO);
+    cr_assert_str_eq(tw_error_message(err), message);
+    cr_assert_eq(out.command_count, 0);
+    tw_error_destroy(err);
+    cr_assert_not(tw_run_has_next_activation(run));
+}
+
+static const tw_job *job_at(const tw_activation *a, size_t i, int kind)
+{
+    cr_assert_gt(tw_activation_job_count(a), i);
+    const tw_job *j = tw_activation_job(a, i);
+    cr_assert_not_null(j);
+    cr_assert_eq(tw_job_kind_of(j), kind, "job %zu is kind %d, expected %d", i, tw_job_kind_of(j), kind);
+    return j;
+}
+
+static void assert_json(const tw_payloads *list, size_t i, const char *json)
+{
+    cr_assert_not_null(list);
+    char *s = NULL;
+    cr_assert_eq(tw_payloads_data_string(list, i, &s), 0);
+    cr_assert_str_eq(s, json);
+    tw_free(s);
+}
+
+static tw_activity_options activity(const char *type)
+{
+    tw_activity_options o;
+    tw_activity_options_init(&o);
+    o.activity_type = type;
+    o.start_to_close_timeout_ms = 10000;
+    return o;
+}
+
+static void schedule(tw_completion *c, uint32_t seq, const char *type, int cancellation_type)
+{
+    tw_activity_options o = activity(type);
+    o.cancellation_type = cancellation_type;
+    cr_assert_eq(tw_completion_schedule_activity(c, seq, &o), 0, "%s", tw_error_message(tw_error_last()));
+}
+
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+static void expect_einval(int rc, const char *needle)
+{
+    cr_assert_eq(rc, TW_EINVAL, "rc %d, expected TW_EINVAL", rc);
+    const char *msg = tw_error_message(tw_error_last());
+    cr_assert(strstr(msg, needle) != NULL, "message \"%s\" does not mention \"%s\"", msg, needle);
+}
+
+static void setup(void)
+{
+    B.oom = false;
+}
+
+TestSuite(history, .init = setup);
+
+/* ================================================================== */
+/* Initialize                                                           */
+
+Test(history, initialize_job_has_every_detail)
+{
+    pb_history *h = hist_new();
+    Temporal__Api__History__V1__WorkflowExecutionStartedEventAttributes *s = started(h);
+    s->input = json_payloads("\"Ada\"");
+    tw_payloads *hdr = named_json("trace", "\"abc\"");
+    tw_payloads *memo = named_json("owner", "\"ops\"");
+    tw_payloads *sa = named_json("CustomKeywordField", "\"blue\"");
+    s->header = pb_header(&B, hdr);
+    s->memo = pb_memo(&B, memo);
+    s->search_attributes = pb_search_attributes(&B, sa);
+    tw_payloads_free(hdr);
+    tw_payloads_free(memo);
+    tw_payloads_free(sa);
+    s->attempt = 3;
+    s->first_execution_run_id = pb_str(&B, "first-run");
+    s->continued_execution_run_id = pb_str(&B, "prev-run");
+    s->original_execution_run_id = pb_str(&B, "original-run");
+    s->parent_workflow_namespace = pb_str(&B, "parent-ns");
+    s->parent_workflow_execution = pb_new(&B, &temporal__api__common__v1__workflow_execution__descriptor);
+    s->parent_workflow_execution->workflow_id = pb_str(&B, "parent-wf");
+    s->parent_workflow_execution->run_id = pb_str(&B, "parent-run");
+    s->cron_schedule = pb_str(&B, "0 * * * *");
+    s->workflow_execution_timeout = pb_duration_ms(&B, 3600000);
+    s->workflow_run_timeout = pb_duration_ms(&B, 600000);
+    s->workflow_task_timeout = pb_duration_ms(&B, 10000);
+    s->last_completion_result = json_payloads("42");
+    s->continued_failure = app_failure("previous run failed", "Boom");
+    wft(h, false);
+
+    tw_run *run = run_of(h);
+    cr_assert_str_eq(tw_run_task_queue(run), "tq");
+    cr_assert_str_eq(tw_run_workflow_type(run), "greeter");
+    cr_assert_eq(tw_run_last_event_id(run), 3);
+    cr_assert_str_eq(tw_run_id(run), RUN_ID);
+
+    tw_activation *a = next_act(run, true);
+    cr_assert_eq(tw_activation_timestamp(a), time_of(3));
+    cr_assert_eq(tw_activation_history_length(a), 3);
+    cr_assert_eq(tw_activation_job_count(a), 1);
+    const tw_job *j = job_at(a, 0, TW_JOB_INITIALIZE);
+    cr_assert_str_eq(tw_job_name(j), "greeter");
+    assert_json(tw_job_args(j), 0, "\"Ada\"");
+    cr_assert_str_eq(tw_payloads_name(tw_job_headers(j), 0), "trace");
+    assert_json(tw_job_headers(j), 0, "\"abc\"");
+    cr_assert_str_eq(tw_job_workflow_id(j), "wf-id");
+    cr_assert_str_eq(tw_job_task_queue(j), "tq");
+    cr_assert_eq(tw_job_attempt(j), 3);
+    cr_assert_str_eq(tw_job_first_execution_run_id(j), "first-run");
+    cr_assert_str_eq(tw_job_continued_from_run_id(j), "prev-run");
+    cr_assert_str_eq(tw_job_parent_namespace(j), "parent-ns");
+    cr_assert_str_eq(tw_job_parent_workflow_id(j), "parent-wf");
+    cr_assert_str_eq(tw_job_parent_run_id(j), "parent-run");
+    cr_assert_str_eq(tw_job_cron_schedule(j), "0 * * * *");
+    cr_assert_eq(tw_job_execution_timeout_ms(j), 3600000);
+    cr_assert_eq(tw_job_run_timeout_ms(j), 600000);
+    cr_assert_eq(tw_job_task_timeout_ms(j), 10000);
+    cr_assert_eq(tw_job_start_time(j), time_of(1));
+    cr_assert_str_eq(tw_payloads_name(tw_job_memo(j), 0), "owner");
+    assert_json(tw_job_memo(j), 0, "\"ops\"");
+    cr_assert_str_eq(tw_payloads_name(tw_job_search_attributes(j), 0), "CustomKeywordField");
+    assert_json(tw_job_search_attributes(j), 0, "\"blue\"");
+    assert_json(tw_job_last_completion_result(j), 0, "42");
+    cr_assert_str_eq(tw_failure_message(tw_job_continued_failure(j)), "previous run failed");
+    cr_assert_str_eq(tw_failure_application_type(tw_job_continued_failure(j)), "Boom");
+    cr_assert_eq(tw_job_random_seed(j), fnv1a("original-run"));
+    cr_assert_eq(tw_job_seq(j), 0);
+    cr_assert_null(tw_job_failure(j));
+    cr_assert_null(tw_job_result(j));
+    tw_activation_free(a);
+
+    tw_completion *c = new_completion();
+    cr_assert_eq(tw_completion_start_timer(c, 1, 5000), 0);
+    tw_run_output out;
+    complete_ok(run, c, &out);
+    cr_assert_eq(out.command_count, 1);
+    cr_assert_eq(out.commands[0]->command_type, CMD(START_TIMER));
+    cr_assert_str_eq(out.commands[0]->start_timer_command_attributes->timer_id, "1");
+    cr_assert_eq(out.commands[0]->start_timer_command_attributes->start_to_fire_timeout->seconds, 5);
+    cr_assert_not(out.terminal);
+    tw_run_output_clear(&out);
+    cr_assert_not(tw_run_has_next_activation(run));
+    tw_run_free(run);
+}
+
+Test(history, initialize_defaults_and_seed_from_run_id)
+{
+    pb_history *h = hist_new();
+    Temporal__Api__History__V1__WorkflowExecutionStartedEventAttributes *s = started(h);
+    free(s->workflow_id);
+    s->workflow_id = NULL;
+    wft(h, false);
+    tw_run *run = run_of(h);
+    tw_activation *a = next_act(run, true);
+    const tw_job *j = job_at(a, 0, TW_JOB_INITIALIZE);
+    cr_assert_str_eq(tw_job_workflow_id(j), "");
+    cr_assert_eq(tw_job_random_seed(j), fnv1a(RUN_ID));
+    cr_assert_eq(tw_payloads_count(tw_job_args(j)), 0);
+    cr_assert_eq(tw_payloads_count(tw_job_headers(j)), 0);
+    cr_assert_eq(tw_payloads_count(tw_job_memo(j)), 0);
+    cr_assert_null(tw_job_last_completion_result(j));
+    cr_assert_null(tw_job_continued_failure(j));
+    cr_assert_eq(tw_job_execution_timeout_ms(j), 0);
+    cr_assert_str_eq(tw_job_parent_workflow_id(j), "");
+    tw_activation_free(a);
+    tw_run_free(run);
+}
+
+/* ================================================================== */
+/* Timers                                                               */
+
+/* 1 started, 2-4 WFT, 5 timer 1, 6 fired, 7-9 WFT, 10 timer 2, 11 fired, 12-14 WFT, 15 completed. */
+static pb_history *two_timers_history(void)
+{
+    pb_history *h = hist_new();
+    started(h);
+    int64_t c1 = wft(h, true);
+    int64_t t1 = timer_started(h, "1", c1);
+    timer_fired(h, "1", t1);
+    int64_t c2 = wft(h, true);
+    int64_t t2 = timer_started(h, "2", c2);
+    timer_fired(h, "2", t2);
+    int64_t c3 = wft(h, true);
+    wf_completed(h, c3);
+    return h;
+}
+
+Test(history, timer_replay_of_finished_history)
+{
+    tw_run *run = run_of(two_timers_history());
+    tw_run_output out;
+
+    tw_activation *a = next_act(run, false);
+    cr_assert_eq(tw_activation_timestamp(a), time_of(3));
+    cr_assert_eq(tw_activation_history_length(a), 3);
+    job_at(a, 0, TW_JOB_INITIALIZE);
+    tw_activation_free(a);
+    tw_completion *c = new_completion();
+    cr_assert_eq(tw_completion_start_timer(c, 1, 1000), 0);
+    complete_ok(run, c, &out);
+    cr_assert_eq(out.command_count, 0, "a replayed task sends nothing");
+    tw_run_output_clear(&out);
+
+    a = next_act(run, false);
+    cr_assert_eq(tw_activation_timestamp(a), time_of(8));
+    cr_assert_eq(tw_activation_history_length(a), 8);
+    cr_assert_eq(tw_activation_job_count(a), 1);
+    cr_assert_eq(tw_job_seq(job_at(a, 0, TW_JOB_FIRE_TIMER)), 1);
+    tw_activation_free(a);
+    c = new_completion();
+    cr_assert_eq(tw_completion_start_timer(c, 2, 1000), 0);
+    complete_ok(run, c, &out);
+    cr_assert_eq(out.command_count, 0);
+    tw_run_output_clear(&out);
+
+    a = next_act(run, false);
+    cr_assert_eq(tw_activation_timestamp(a), time_of(13));
+    cr_assert_eq(tw_job_seq(job_at(a, 0, TW_JOB_FIRE_TIMER)), 2);
+    tw_activation_free(a);
+    c = new_completion();
+    cr_assert_eq(tw_completion_complete_workflow(c, NULL), 0);
+    complete_ok(run, c, &out);
+    cr_assert_eq(out.command_count, 0);
+    cr_assert_not(out.terminal);
+    tw_run_output_clear(&out);
+    cr_assert_not(tw_run_has_next_activation(run));
+    tw_run_free(run);
+}
+
+Test(history, timer_live_last_task_sends_commands)
+{
+    pb_history *full = two_timers_history();
+    tw_run *run;
+    cr_assert_eq(tw_run_new(RUN_ID, &run), 0);
+    cr_assert_eq(tw_run_append(run, page_of(full, 1, 13)), 0);
+    tw_run_output out;
+
+    tw_activation *a = next_act(run, false);
+    tw_activation_free(a);
+    tw_completion *c = new_completion();
+    cr_assert_eq(tw_completion_start_timer(c, 1, 1000), 0);
+    complete_ok(run, c, &out);
+    tw_run_output_clear(&out);
+
+    a = next_act(run, false);
+    tw_activation_free(a);
+    c = new_completion();
+    cr_assert_eq(tw_completion_start_timer(c, 2, 1000), 0);
+    complete_ok(run, c, &out);
+    tw_run_output_clear(&out);
+
+    a = next_act(run, true);
+    cr_assert_eq(tw_activation_timestamp(a), time_of(13));
+    cr_assert_eq(tw_job_seq(job_at(a, 0, TW_JOB_FIRE_TIMER)), 2);
+    tw_activation_free(a);
+    tw_payloads *result;
+    cr_assert_eq(tw_payloads_new(&result), 0);
+    cr_assert_eq(tw_payloads_add_json(result, "\"done\"", NULL), 0);
+    c = new_completion();
+    cr_assert_eq(tw_completion_complete_workflow(c, result), 0);
+    tw_payloads_free(result);
+    complete_ok(run, c, &out);
+    cr_assert_eq(out.command_count, 1);
+    cr_assert(out.terminal);
+    cr_assert_eq(out.commands[0]->command_type, CMD(COMPLETE_WORKFLOW_EXECUTION));
+    Temporal__Api__Common__V1__Payloads *r = out.commands[0]->complete_workflow_execution_command_attributes->result;
+    cr_assert_eq(r->n_payloads, 1);
+    cr_assert_eq(memcmp(r->payloads[0]->data.data, "\"done\"", 6), 0);
+    tw_run_output_clear(&out);
+    cr_assert_not(tw_run_has_next_activation(run));
+
+    /* The server records it: no further boundary. */
+    cr_assert_eq(tw_run_append(run, page_of(full, 14, 15)), 0);
+    cr_assert_not(tw_run_has_next_activation(run));
+    hist_free(full);
+    tw_run_free(run);
+}
+
+Test(history, timer_started_live_then_matched_from_new_events)
+{
+    pb_history *full = two_timers_history();
+    tw_run *run;
+    cr_assert_eq(tw_run_new(RUN_ID, &run), 0);
+    cr_assert_eq(tw_run_append(run, page_of(full, 1, 3)), 0);
+    tw_run_output out;
+    tw_activation *a = next_act(run, true);
+    tw_activation_free(a);
+    tw_completion *c = new_completion();
+    cr_assert_eq(tw_completion_start_timer(c, 1, 1000), 0);
+    complete_ok(run, c, &out);
+    cr_assert_eq(out.command_count, 1);
+    tw_run_output_clear(&out);
+    cr_assert_not(tw_run_has_next_activation(run));
+
+    /* The next workflow task brings the timer's events (a sticky cache hit), overlapping by one. */
+    cr_assert_eq(tw_run_append(run, page_of(full, 3, 8)), 0);
+    a = next_act(run, true);
+    cr_assert_eq(tw_activation_timestamp(a), time_of(8));
+    cr_assert_eq(tw_job_seq(job_at(a, 0, TW_JOB_FIRE_TIMER)), 1);
+    tw_activation_free(a);
+    c = new_completion();
+    cr_assert_eq(tw_completion_cancel_timer(c, 1), 0, "cancelling a fired timer is a no-op");
+    cr_assert_eq(tw_completion_complete_workflow(c, NULL), 0);
+    complete_ok(run, c, &out);
+    cr_assert_eq(out.command_count, 1);
+    cr_assert_eq(out.commands[0]->command_type, CMD(COMPLETE_WORKFLOW_EXECUTION));
+    tw_run_output_clear(&out);
+    hist_free(full);
+    tw_run_free(run);
+}
+
+Test(history, timer_cancelled_before_sent_drops_both)
+{
+    pb_history *h = hist_new();
+    started(h);
+    wft(h, false);
+    tw_run *run = run_of(h);
+    tw_activation *a = next_act(run, true);
+    tw_activation_free(a);
+    tw_completion *c = new_completion();
+    cr_assert_eq(tw_completion_start_timer(c, 1, 1000), 0);
+    cr_assert_eq(tw_completion_start_timer(c, 2, 1000), 0);
+    cr_assert_eq(tw_completion_cancel_timer(c, 1), 0);
+    tw_run_output out;
+    complete_ok(run, c, &out);
+    cr_assert_eq(out.command_count, 1);
+    cr_assert_str_eq(out.commands[0]->start_timer_command_attributes->timer_id, "2");
+    tw_run_output_clear(&out);
+    cr_assert_not(tw_run_has_next_activation(run), "cancelled timers resolve in the language");
+    tw_run_free(run);
+}
+
+Test(history, timer_cancel_of_started_timer_is_matched)
+{
+    pb_history *h = hist_new();
+    started(h);
+    int64_t c1 = wft(h, true);
+    int64_t t1 = timer_started(h, "1", c1);
+    signaled(h, "stop", "{}");
+    int64_t c2 = wft(h, true);
+    pb_event *e = add_event(h, EV(TIMER_CANCELED));
+    NEW_ATTR(e, timer_canceled_event_attributes, TIMER_CANCELED,
+             temporal__api__history__v1__timer_canceled_event_attributes__descriptor);
+    e->timer_canceled_event_attributes->timer_id = pb_str(&B, "1");
+    e->timer_canceled_event_attributes->started_event_id = t1;
+    e->timer_canceled_event_attributes->workflow_task_completed_event_id = c2;
+    wf_completed(h, c2);
+    tw_run *run = run_of(h);
+    tw_run_output out;
+
+    tw_activation *a = next_act(run, false);
+    tw_activation_free(a);
+    tw_completion *c = new_completion();
+    cr_assert_eq(tw_completion_start_timer(c, 1, 1000), 0);
+    complete_ok(run, c, &out);
+
+    a = next_act(run, false);
+    cr_assert_str_eq(tw_job_name(job_at(a, 0, TW_JOB_SIGNAL)), "stop");
+    tw_activation_free(a);
+    c = new_completion();
+    cr_assert_eq(tw_completion_cancel_timer(c, 1), 0);
+    cr_assert_eq(tw_completion_complete_workflow(c, NULL), 0);
+    complete_ok(run, c, &out);
+    cr_assert_not(tw_run_has_next_activation(run));
+    tw_run_free(run);
+}
+
+/* ================================================================== */
+/* Activities                                                           */
+
+/* 1 started, 2-4 WFT, 5 scheduled "1" greet; returns the history for the outcome to be added. */
+static pb_history *activity_history(void)
+{
+    pb_history *h = hist_new();
+    started(h);
+    int64_t c1 = wft(h, true);
+    act_scheduled(h, "1", "greet", c1);
+    act_started(h, 5);
+    return h;
+}
+
+/* Replays the schedule of activity seq 1 and returns the next activation. */
+static tw_activation *schedule_then_next(tw_run *run, int cancellation_type, bool live)
+{
+    tw_activation *a = next_act(run, false);
+    tw_activation_free(a);
+    tw_completion *c = new_completion();
+    schedule(c, 1, "greet", cancellation_type);
+    tw_run_output out;
+    complete_ok(run, c, &out);
+    cr_assert_eq(out.command_count, 0);
+    return next_act(run, live);
+}
+
+static void assert_activity_info(const tw_failure *f, int64_t started_id, const char *identity, int retry_state)
+{
+    cr_assert_eq(tw_failure_kind_of(f), TW_FAILURE_ACTIVITY);
+    cr_assert_str_eq(tw_failure_activity_type(f), "greet");
+    cr_assert_str_eq(tw_failure_activity_id(f), "1");
+    cr_assert_eq(tw_failure_scheduled_event_id(f), 5);
+    cr_assert_eq(tw_failure_started_event_id(f), started_id);
+    cr_assert_str_eq(tw_failure_identity(f), identity);
+    cr_assert_eq(tw_failure_retry_state(f), retry_state);
+}
+
+Test(history, activity_schedule_command_fields)
+{
+    pb_history *h = hist_new();
+    started(h);
+    wft(h, false);
+    tw_run *run = run_of(h);
+    tw_activation *a = next_act(run, true);
+    tw_activation_free(a);
+
+    tw_payloads *args, *hdr = named_json("trace", "\"x\"");
+    cr_assert_eq(tw_payloads_new(&args), 0);
+    cr_assert_eq(tw_payloads_add_json(args, "\"Ada\"", NULL), 0);
+    const char *non_retryable[] = {"ValueError", NULL};
+    tw_activity_options o = activity("greet");
+    o.args = args;
+    o.headers = hdr;
+    o.schedule_to_close_timeout_ms = 60000;
+    o.schedule_to_start_timeout_ms = 5000;
+    o.heartbeat_timeout_ms = 2500;
+    o.retry_initial_interval_ms = 1000;
+    o.retry_backoff_coefficient = 2.0;
+    o.retry_maximum_interval_ms = 30000;
+    o.retry_maximum_attempts = 5;
+    o.retry_non_retryable_error_types = non_retryable;
+    tw_completion *c = new_completion();
+    cr_assert_eq(tw_completion_schedule_activity(c, 1, &o), 0);
+    o = activity("other");
+    o.activity_id = "custom-id";
+    o.task_queue = "other-tq";
+    cr_assert_eq(tw_completion_schedule_activity(c, 2, &o), 0);
+    tw_payloads_free(args);
+    tw_payloads_free(hdr);
+    tw_run_output out;
+    complete_ok(run, c, &out);
+    cr_assert_eq(out.command_count, 2);
+
+    cr_assert_eq(out.commands[0]->command_type, CMD(SCHEDULE_ACTIVITY_TASK));
+    Temporal__Api__Command__V1__ScheduleActivityTaskCommandAttributes *s =
+        out.commands[0]->schedule_activity_task_command_attributes;
+    cr_assert_str_eq(s->activity_id, "1");
+    cr_assert_str_eq(s->activity_type->name, "greet");
+    cr_assert_str_eq(s->task_queue->name, "tq", "default: the run's task queue");
+    cr_assert_eq(s->task_queue->kind, TEMPORAL__API__ENUMS__V1__TASK_QUEUE_KIND__TASK_QUEUE_KIND_NORMAL);
+    cr_assert_eq(s->input->n_payloads, 1);
+    cr_assert_eq(s->header->n_fields, 1);
+    cr_assert_str_eq(s->header->fields[0]->key, "trace");
+    cr_assert_eq(s->start_to_close_timeout->seconds, 10);
+    cr_assert_eq(s->schedule_to_close_timeout->seconds, 60);
+    cr_assert_eq(s->schedule_to_start_timeout->seconds, 5);
+    cr_assert_eq(s->heartbeat_timeout->seconds, 2);
+    cr_assert_eq(s->heartbeat_timeout->nanos, 500000000);
+    cr_assert_not_null(s->retry_policy);
+    cr_assert_eq(s->retry_policy->initial_interval->seconds, 1);
+    cr_assert_float_eq(s->retry_policy->backoff_coefficient, 2.0, 1e-9);
+    cr_assert_eq(s->retry_policy->maximum_interval->seconds, 30);
+    cr_assert_eq(s->retry_policy->maximum_attempts, 5);
+    cr_assert_eq(s->retry_policy->n_non_retryable_error_types, 1);
+    cr_assert_str_eq(s->retry_policy->non_retryable_error_types[0], "ValueError");
+
+    s = out.commands[1]->schedule_activity_task_command_attributes;
+    cr_assert_str_eq(s->activity_id, "custom-id");
+    cr_assert_str_eq(s->task_queue->name, "other-tq");
+    cr_assert_null(s->retry_policy, "no retry field set: server default");
+    cr_assert_null(s->schedule_to_close_timeout);
+    tw_run_output_clear(&out);
+    tw_run_free(run);
+}
+
+Test(history, activity_completed)
+{
+    pb_history *h = activity_history();
+    act_completed(h, 5, 6, "\"Hello, Ada\"");
+    wft(h, false);
+    tw_run *run = run_of(h);
+    tw_activation *a = schedule_then_next(run, TW_ACTIVITY_CANCEL_TRY, true);
+    cr_assert_eq(tw_activation_timestamp(a), time_of(9));
+    const tw_job *j = job_at(a, 0, TW_JOB_RESOLVE_ACTIVITY);
+    cr_assert_eq(tw_job_seq(j), 1);
+    cr_assert_eq(tw_job_resolution(j), TW_RESOLUTION_COMPLETED);
+    assert_json(tw_job_result(j), 0, "\"Hello, Ada\"");
+    cr_assert_null(tw_job_failure(j));
+    tw_activation_free(a);
+    tw_run_free(run);
+}
+
+Test(history, activity_completed_without_result)
+{
+    pb_history *h = activity_history();
+    act_completed(h, 5, 6, NULL);
+    wft(h, false);
+    tw_run *run = run_of(h);
+    tw_activation *a = schedule_then_next(run, TW_ACTIVITY_CANCEL_TRY, true);
+    const tw_job *j = job_at(a, 0, TW_JOB_RESOLVE_ACTIVITY);
+    cr_assert_not_null(tw_job_result(j));
+    cr_assert_eq(tw_payloads_count(tw_job_result(j)), 0);
+    tw_activation_free(a);
+    tw_run_free(run);
+}
+
+Test(history, activity_failed_is_wrapped)
+{
+    pb_history *h = activity_history();
+    act_failed(h, 5, 6);
+    wft(h, false);
+    tw_run *run = run_of(h);
+    tw_activation *a = schedule_then_next(run, TW_ACTIVITY_CANCEL_TRY, true);
+    const tw_job *j = job_at(a, 0, TW_JOB_RESOLVE_ACTIVITY);
+    cr_assert_eq(tw_job_resolution(j), TW_RESOLUTION_FAILED);
+    cr_assert_null(tw_job_result(j));
+    const tw_failure *f = tw_job_failure(j);
+    cr_assert_str_eq(tw_failure_message(f), "Activity task failed");
+    assert_activity_info(f, 6, "worker@host", TEMPORAL__API__ENUMS__V1__RETRY_STATE__RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED);
+    const tw_failure *cause = tw_failure_cause(f);
+    cr_assert_eq(tw_failure_kind_of(cause), TW_FAILURE_APPLICATION);
+    cr_assert_str_eq(tw_failure_message(cause), "boom");
+    cr_assert_str_eq(tw_failure_application_type(cause), "ValueError");
+    cr_assert_null(tw_failure_cause(cause));
+    tw_activation_free(a);
+    tw_run_free(run);
+}
+
+Test(history, activity_timed_out_is_wrapped)
+{
+    pb_history *h = activity_history();
+    act_timed_out(h, 5, 6);
+    wft(h, false);
+    tw_run *run = run_of(h);
+    tw_activation *a = schedule_then_next(run, TW_ACTIVITY_CANCEL_TRY, true);
+    const tw_job *j = job_at(a, 0, TW_JOB_RESOLVE_ACTIVITY);
+    cr_assert_eq(tw_job_resolution(j), TW_RESOLUTION_FAILED);
+    const tw_failure *f = tw_job_failure(j);
+    cr_assert_str_eq(tw_failure_message(f), "Activity task timed out");
+    assert_activity_info(f, 6, "", TEMPORAL__API__ENUMS__V1__RETRY_STATE__RETRY_STATE_TIMEOUT);
+    const tw_failure *cause = tw_failure_cause(f);
+    cr_assert_eq(tw_failure_kind_of(cause), TW_FAILURE_TIMEOUT);
+    cr_assert_eq(tw_failure_timeout_type(cause), TEMPORAL__API__ENUMS__V1__TIMEOUT_TYPE__TIMEOUT_TYPE_START_TO_CLOSE);
+    cr_assert_str_eq(tw_failure_message(cause), "activity StartToClose timeout");
+    tw_activation_free(a);
+    tw_run_free(run);
+}
+
+/* 1-4, 5 scheduled, 6 started, 7 signal "cancel", 8-9 WFT live. */
+static pb_history *activity_then_signal_history(void)
+{
+    pb_history *h = activity_history();
+    signaled(h, "cancel", "{}");
+    wft(h, false);
+    return h;
+}
+
+Test(history, activity_cancel_wait_resolves_on_canceled_event)
+{
+    pb_history *h = activity_then_signal_history();
+    tw_run *run = run_of(h);
+    tw_activation *a = schedule_then_next(run, TW_ACTIVITY_CANCEL_WAIT, true);
+    job_at(a, 0, TW_JOB_SIGNAL);
+    tw_activation_free(a);
+    tw_completion *c = new_completion();
+    cr_assert_eq(tw_completion_request_cancel_activity(c, 1), 0);
+    tw_run_output out;
+    complete_ok(run, c, &out);
+    cr_assert_eq(out.command_count, 1);
+    cr_assert_eq(out.commands[0]->command_type, CMD(REQUEST_CANCEL_ACTIVITY_TASK));
+    cr_assert_eq(out.commands[0]->request_cancel_activity_task_command_attributes->scheduled_event_id, 5);
+    tw_run_output_clear(&out);
+    cr_assert_not(tw_run_has_next_activation(run), "WAIT resolves only when the server confirms");
+
+    /* 10 WFT completed, 11 cancel requested, 12 canceled, 13-14 WFT. */
+    pb_history *all = activity_then_signal_history();
+    pb_event *wc = add_event(all, EV(WORKFLOW_TASK_COMPLETED));
+    NEW_ATTR(wc, workflow_task_completed_event_attributes, WORKFLOW_TASK_COMPLETED,
+             temporal__api__history__v1__workflow_task_completed_event_attributes__descriptor);
+    act_cancel_requested(all, 5, wc->event_id);
+    act_canceled(all, 5, 6, "\"bye\"");
+    wft(all, false);
+    cr_assert_eq(tw_run_append(run, page_of(all, 10, 14)), 0);
+    hist_free(all);
+
+    a = next_act(run, true);
+    cr_assert_eq(tw_activation_timestamp(a), time_of(14));
+    const tw_job *j = job_at(a, 0, TW_JOB_RESOLVE_ACTIVITY);
+    cr_assert_eq(tw_job_seq(j), 1);
+    cr_assert_eq(tw_job_resolution(j), TW_RESOLUTION_CANCELLED);
+    const tw_failure *f = tw_job_failure(j);
+    cr_assert_str_eq(tw_failure_message(f), "Activity cancelled");
+    assert_activity_info(f, 6, "worker@host", TEMPORAL__API__ENUMS__V1__RETRY_STATE__RETRY_STATE_CANCEL_REQUESTED);
+    const tw_failure *cause = tw_failure_cause(f);
+    cr_assert_eq(tw_failure_kind_of(cause), TW_FAILURE_CANCELED);
+    assert_json(tw_failure_details(cause), 0, "\"bye\"");
+    tw_activation_free(a);
+    tw_run_free(run);
+}
+
+Test(history, activity_cancel_try_resolves_in_next_activation)
+{
+    pb_history *all = activity_then_signal_history();
+    tw_run *run;
+    cr_assert_eq(tw_run_new(RUN_ID, &run), 0);
+    cr_assert_eq(tw_run_append(run, page_of(all, 1, 9)), 0);
+    tw_activation *a = schedule_then_next(run, TW_ACTIVITY_CANCEL_TRY, true);
+    tw_activation_free(a);
+    tw_completion *c = new_completion();
+    cr_assert_eq(tw_completion_request_cancel_activity(c, 1), 0);
+    tw_run_output out;
+    complete_ok(run, c, &out);
+    cr_assert_eq(out.command_count, 0, "commands wait for the task's last completion");
+    cr_assert(tw_run_has_next_activation(run));
+
+    a = next_act(run, true);
+    cr_assert_eq(tw_activation_timestamp(a), time_of(9), "same workflow task, same time");
+    cr_assert_eq(tw_activation_history_length(a), 9);
+    cr_assert_eq(tw_activation_job_count(a), 1);
+    const tw_job *j = job_at(a, 0, TW_JOB_RESOLVE_ACTIVITY);
+    cr_assert_eq(tw_job_seq(j), 1);
+    cr_assert_eq(tw_job_resolution(j), TW_RESOLUTION_CANCELLED);
+    const tw_failure *f = tw_job_failure(j);
+    cr_assert_eq(tw_failure_kind_of(f), TW_FAILURE_ACTIVITY);
+    cr_assert_eq(tw_failure_kind_of(tw_failure_cause(f)), TW_FAILURE_CANCELED);
+    cr_assert_eq(tw_failure_scheduled_event_id(f), 5);
+    tw_activation_free(a);
+    c = new_completion();
+    cr_assert_eq(tw_completion_start_timer(c, 1, 1000), 0);
+    complete_ok(run, c, &out);
+    cr_assert_eq(out.command_count, 2);
+    cr_assert_eq(out.commands[0]->command_type, CMD(REQUEST_CANCEL_ACTIVITY_TASK));
+    cr_assert_eq(out.commands[0]->request_cancel_activity_task_command_attributes->scheduled_event_id, 5);
+    cr_assert_eq(out.commands[1]->command_type, CMD(START_TIMER));
+    tw_run_output_clear(&out);
+    cr_assert_not(tw_run_has_next_activation(run));
+
+    /* The server's events: the late ActivityTaskCanceled is ignored, the timer fires. */
+    pb_event *wc = add_event(all, EV(WORKFLOW_TASK_COMPLETED));
+    NEW_ATTR(wc, workflow_task_completed_event_attributes, WORKFLOW_TASK_COMPLETED,
+             temporal__api__history__v1__workflow_task_completed_event_attributes__descriptor);
+    act_cancel_requested(all, 5, wc->event_id);
+    int64_t t = timer_started(all, "1", wc->event_id);
+    act_canceled(all, 5, 6, NULL);
+    timer_fired(all, "1", t);
+    wft(all, false);
+    cr_assert_eq(tw_run_append(run, page_of(all, 10, (int64_t)all->n_events)), 0);
+    hist_free(all);
+    a = next_act(run, true);
+    cr_assert_eq(tw_activation_job_count(a), 1);
+    cr_assert_eq(tw_job_seq(job_at(a, 0, TW_JOB_FIRE_TIMER)), 1);
+    tw_activation_free(a);
+    tw_run_free(run);
+}
+
+Test(history, activity_cancel_try_replays)
+{
+    /* The same story as a finished history replayed from the start. */
+    pb_history *h = activity_history();
+    signaled(h, "cancel", "{}");
+    int64_t c2 = wft(h, true);
+    act_cancel_requested(h, 5, c2);
+    int64_t t = timer_started(h, "1", c2);
+    act_canceled(h, 5, 6, NULL);
+    timer_fired(h, "1", t);
+    int64_t c3 = wft(h, true);
+    wf_completed(h, c3);
+    tw_run *run = run_of(h);
+    tw_run_output out;
+
+    tw_activation *a = schedule_then_next(run, TW_ACTIVITY_CANCEL_TRY, false);
+    tw_activation_free(a);
+    tw_completion *c = new_completion();
+    cr_assert_eq(tw_completion_request_cancel_activity(c, 1), 0);
+    complete_ok(run, c, &out);
+    a = next_act(run, false);
+    cr_assert_eq(tw_job_resolution(job_at(a, 0, TW_JOB_RESOLVE_ACTIVITY)), TW_RESOLUTION_CANCELLED);
+    tw_activation_free(a);
+    c = new_completion();
+    cr_assert_eq(tw_completion_start_timer(c, 1, 1000), 0);
+    complete_ok(run, c, &out);
+    cr_assert_eq(out.command_count, 0);
+
+    a = next_act(run, false);
+    cr_assert_eq(tw_activation_job_count(a), 1);
+    job_at(a, 0, TW_JOB_FIRE_TIMER);
+    tw_activation_free(a);
+    c = new_completion();
+    cr_assert_eq(tw_completion_complete_workflow(c, NULL), 0);
+    complete_ok(run, c, &out);
+    cr_assert_not(tw_run_has_next_activation(run));
+    tw_run_free(run);
+}
+
+Test(history, activity_cancel_abandon_sends_nothing)
+{
+    pb_history *all = activity_then_signal_history();
+    tw_run *run;
+    cr_assert_eq(tw_run_new(RUN_ID, &run), 0);
+    cr_assert_eq(tw_run_append(run, page_of(all, 1, 9)), 0);
+    tw_activation *a = schedule_then_next(run, TW_ACTIVITY_CANCEL_ABANDON, true);
+    tw_activation_free(a);
+    tw_completion *c = new_completion();
+    cr_assert_eq(tw_completion_request_cancel_activity(c, 1), 0);
+    tw_run_output out;
+    complete_ok(run, c, &out);
+    cr_assert_eq(out.command_count, 0);
+    a = next_act(run, true);
+    const tw_job *j = job_at(a, 0, TW_JOB_RESOLVE_ACTIVITY);
+    cr_assert_eq(tw_job_resolution(j), TW_RESOLUTION_CANCELLED);
+    tw_activation_free(a);
+    c = new_completion();
+    cr_assert_eq(tw_completion_start_timer(c, 1, 1000), 0);
+    complete_ok(run, c, &out);
+    cr_assert_eq(out.command_count, 1, "no RequestCancelActivityTask for an abandoned activity");
+    cr_assert_eq(out.commands[0]->command_type, CMD(START_TIMER));
+    tw_run_output_clear(&out);
+
+    /* The abandoned activity completes anyway: ignored. */
+    pb_event *done = add_event(all, EV(WORKFLOW_TASK_COMPLETED));
+    NEW_ATTR(done, workflow_task_completed_event_attributes, WORKFLOW_TASK_COMPLETED,
+             temporal__api__history__v1__workflow_task_completed_event_attributes__descriptor);
+    int64_t t = timer_started(all, "1", done->event_id);
+    act_completed(all, 5, 6, "\"late\"");
+    timer_fired(all, "1", t);
+    wft(all, false);
+    cr_assert_eq(tw_run_append(run, page_of(all, 10, (int64_t)all->n_events)), 0);
+    hist_free(all);
+    a = next_act(run, true);
+    cr_assert_eq(tw_activation_job_count(a), 1);
+    job_at(a, 0, TW_JOB_FIRE_TIMER);
+    tw_activation_free(a);
+    tw_run_free(run);
+}
+
+Test(history, activity_cancelled_before_sent_drops_both)
+{
+    pb_history *h = hist_new();
+    started(h);
+    wft(h, false);
+    tw_run *run = run_of(h);
+    tw_activation *a = next_act(run, true);
+    tw_activation_free(a);
+    tw_completion *c = new_completion();
+    schedule(c, 1, "greet", TW_ACTIVITY_CANCEL_WAIT);
+    cr_assert_eq(tw_completion_request_cancel_activity(c, 1), 0);
+    tw_run_output out;
+    complete_ok(run, c, &out);
+    cr_assert_eq(out.command_count, 0);
+    a = next_act(run, true);
+    const tw_job *j = job_at(a, 0, TW_JOB_RESOLVE_ACTIVITY);
+    cr_assert_eq(tw_job_seq(j), 1);
+    cr_assert_eq(tw_job_resolution(j), TW_RESOLUTION_CANCELLED);
+    tw_activation_free(a);
+    complete_ok(run, new_completion(), &out);
+    cr_assert_eq(out.command_count, 0, "neither the schedule nor the cancel is sent");
+    cr_assert_not(tw_run_has_next_activation(run));
+    tw_run_free(run);
+}
+
+Test(history, activity_resolution_for_unknown_activity)
+{
+    pb_history *h = hist_new();
+    started(h);
+    wft(h, true);
+    act_completed(h, 99, 98, "1");
+    wft(h, false);
+    tw_run *run = run_of(h);
+    tw_activation *a = next_act(run, false);
+    tw_activation_free(a);
+    tw_run_output out;
+    complete_ok(run, new_completion(), &out);
+    tw_error *err = NULL;
+    bool live;
+    cr_assert_eq(tw_run_next_activation(run, &a, &live, &err), TW_EPROTO);
+    cr_assert_null(a);
+    cr_assert_str_eq(tw_error_message(err), "history event 5 (ActivityTaskCompleted) resolves the activity scheduled "
+                                            "at event 99, which this run did not schedule");
+    tw_error_destroy(err);
+    tw_run_free(run);
+}
+
+/* ================================================================== */
+/* Signals, cancellation, failed tasks                                  */
+
+Test(history, signals_come_before_resolutions)
+{
+    pb_history *h = hist_new();
+    started(h);
+    signaled(h, "early", "1");
+    int64_t c1 = wft(h, true);
+    int64_t t = timer_started(h, "1", c1);
+    timer_fired(h, "1", t);
+    signaled(h, "first", "2");
+    signaled(h, "second", "3");
+    wft(h, false);
+    tw_run *run = run_of(h);
+
+    tw_activation *a = next_act(run, false);
+    cr_assert_eq(tw_activation_job_count(a), 2);
+    job_at(a, 0, TW_JOB_INITIALIZE);
+    const tw_job *s = job_at(a, 1, TW_JOB_SIGNAL);
+    cr_assert_str_eq(tw_job_name(s), "early");
+    assert_json(tw_job_args(s), 0, "1");
+    cr_assert_str_eq(tw_payloads_name(tw_job_headers(s), 0), "trace");
+    tw_activation_free(a);
+    tw_completion *c = new_completion();
+    cr_assert_eq(tw_completion_start_timer(c, 1, 1000), 0);
+    tw_run_output out;
+    complete_ok(run, c, &out);
+
+    a = next_act(run, true);
+    cr_assert_eq(tw_activation_job_count(a), 3);
+    cr_assert_str_eq(tw_job_name(job_at(a, 0, TW_JOB_SIGNAL)), "first");
+    cr_assert_str_eq(tw_job_name(job_at(a, 1, TW_JOB_SIGNAL)), "second");
+    cr_assert_eq(tw_job_seq(job_at(a, 2, TW_JOB_FIRE_TIMER)), 1);
+    tw_activation_free(a);
+    tw_run_free(run);
+}
+
+Test(history, workflow_cancel_request)
+{
+    pb_history *h = hist_new();
+    started(h);
+    int64_t c1 = wft(h, true);
+    timer_started(h, "1", c1);
+    cancel_requested(h, "user asked");
+    wft(h, false);
+    tw_run *run = run_of(h);
+    tw_activation *a = next_act(run, false);
+    tw_activation_free(a);
+    tw_completion *c = new_completion();
+    cr_assert_eq(tw_completion_start_timer(c, 1, 60000), 0);
+    tw_run_output out;
+    complete_ok(run, c, &out);
+
+    a = next_act(run, true);
+    cr_assert_eq(tw_activation_job_count(a), 1);
+    cr_assert_str_eq(tw_job_name(job_at(a, 0, TW_JOB_CANCEL_WORKFLOW)), "user asked");
+    tw_activation_free(a);
+    c = new_completion();
+    cr_assert_eq(tw_completion_cancel_timer(c, 1), 0);
+    cr_assert_eq(tw_completion_cancel_workflow(c, NULL), 0);
+    complete_ok(run, c, &out);
+    cr_assert_eq(out.command_count, 2);
+    cr_assert_eq(out.commands[0]->command_type, CMD(CANCEL_TIMER));
+    cr_assert_str_eq(out.commands[0]->cancel_timer_command_attributes->timer_id, "1");
+    cr_assert_eq(out.commands[1]->command_type, CMD(CANCEL_WORKFLOW_EXECUTION));
+    cr_assert(out.terminal);
+    tw_run_output_clear(&out);
+    tw_run_free(run);
+}
+
+Test(history, failed_workflow_task_is_no_boundary)
+{
+    pb_history *h = hist_new();
+    started(h);
+    int64_t s1 = wft(h, false);
+    wft_failed(h, s1);
+    signaled(h, "during", "{}");
+    wft(h, false);
+    tw_run *run = run_of(h);
+    tw_activation *a = next_act(run, true);
+    cr_assert_eq(tw_activation_history_length(a), 7);
+    cr_assert_eq(tw_activation_timestamp(a), time_of(7));
+    cr_assert_eq(tw_activation_job_count(a), 2);
+    job_at(a, 0, TW_JOB_INITIALIZE);
+    job_at(a, 1, TW_JOB_SIGNAL);
+    tw_activation_free(a);
+    tw_run_output out;
+    complete_ok(run, new_completion(), &out);
+    cr_assert_not(tw_run_has_next_activation(run));
+    tw_run_free(run);
+}
+
+Test(history, task_failed_after_live_completion_needs_replay)
+{
+    pb_history *all = hist_new();
+    started(all);
+    int64_t s1 = wft(all, false);
+    tw_run *run;
+    cr_assert_eq(tw_run_new(RUN_ID, &run), 0);
+    cr_assert_eq(tw_run_append(run, page_of(all, 1, 3)), 0);
+    tw_activation *a = next_act(run, true);
+    tw_activation_free(a);
+    tw_run_output out;
+    complete_ok(run, new_completion(), &out);
+    wft_failed(all, s1);
+    wft(all, false);
+    cr_assert_eq(tw_run_append(run, page_of(all, 4, 6)), 0);
+    hist_free(all);
+    tw_error *err = NULL;
+    bool live;
+    cr_assert_eq(tw_run_next_activation(run, &a, &live, &err), TW_EPROTO);
+    cr_assert(strstr(tw_error_message(err), "replayed from the start") != NULL);
+    tw_error_destroy(err);
+    tw_run_free(run);
+}
+
+Test(history, task_failure_goes_to_output)
+{
+    pb_history *h = hist_new();
+    started(h);
+    wft(h, false);
+    tw_run *run = run_of(h);
+    tw_activation *a = next_act(run, true);
+    tw_activation_free(a);
+    tw_completion *c = new_completion();
+    cr_assert_eq(tw_completion_start_timer(c, 1, 1000), 0);
+    cr_assert_eq(tw_completion_fail_task(c, "it broke", "at line 3"), 0);
+    cr_assert_eq(tw_completion_start_timer(c, 2, 1000), 0);
+    tw_run_output out;
+    complete_ok(run, c, &out);
+    cr_assert_eq(out.command_count, 0);
+    cr_assert_str_eq(out.task_failure, "it broke");
+    cr_assert_str_eq(out.task_failure_stack, "at line 3");
+    tw_run_output_clear(&out);
+    cr_assert_not(tw_run_has_next_activation(run));
+    tw_run_free(run);
+}
+
+/* ================================================================== */
+/* Paging                                                               */
+
+Test(history, history_in_two_pages)
+{
+    pb_history *full = two_timers_history();
+    tw_run *run;
+    cr_assert_eq(tw_run_new(RUN_ID, &run), 0);
+    cr_assert_eq(tw_run_append(run, page_of(full, 1, 6)), 0);
+    cr_assert_eq(tw_run_last_event_id(run), 6);
+    cr_assert_eq(tw_run_append(run, page_of(full, 7, 15)), 0);
+    cr_assert_eq(tw_run_last_event_id(run), 15);
+    cr_assert_eq(tw_run_append(run, page_of(full, 1, 15)), 0, "events seen already are skipped");
+    cr_assert_eq(tw_run_last_event_id(run), 15);
+    hist_free(full);
+    int activations = 0;
+    uint32_t seq = 1;
+    while (tw_run_has_next_activation(run)) {
+        tw_activation *a = next_act(run, false);
+        tw_activation_free(a);
+        tw_completion *c = new_completion();
+        if (activations < 2)
+            cr_assert_eq(tw_completion_start_timer(c, seq++, 1000), 0);
+        else
+            cr_assert_eq(tw_completion_complete_workflow(c, NULL), 0);
+        tw_run_output out;
+        complete_ok(run, c, &out);
+        activations++;
+    }
+    cr_assert_eq(activations, 3);
+    tw_run_free(run);
+}
+
+Test(history, history_gap_is_an_error)
+{
+    pb_history *full = two_timers_history();
+    tw_run *run;
+    cr_assert_eq(tw_run_new(RUN_ID, &run), 0);
+    cr_assert_eq(tw_run_append(run, page_of(full, 1, 3)), 0);
+    cr_assert_eq(tw_run_append(run, page_of(full, 5, 9)), TW_EPROTO);
+    cr_assert_str_eq(tw_error_message(tw_error_last()), "history gap: have events up to 3, page starts at 5");
+    cr_assert_eq(tw_run_last_event_id(run), 3);
+    tw_run_free(run);
+
+    cr_assert_eq(tw_run_new(RUN_ID, &run), 0);
+    cr_assert_eq(tw_run_append(run, page_of(full, 2, 9)), TW_EPROTO);
+    cr_assert_str_eq(tw_error_message(tw_error_last()), "history does not start at event 1: page starts at 2");
+    cr_assert_eq(tw_run_last_event_id(run), 0);
+    cr_assert_not(tw_run_has_next_activation(run));
+    cr_assert_eq(tw_run_append(run, hist_new()), 0, "an empty page is fine");
+    tw_run_free(run);
+    hist_free(full);
+}
+
+/* ================================================================== */
+/* Determinism                                                          */
+
+/* 1 started, 2-4 WFT, then what history recorded for that task. */
+static tw_run *replay_first_task(pb_history *h)
+{
+    tw_run *run = run_of(h);
+    tw_activation *a = next_act(run, false);
+    tw_activation_free(a);
+    return run;
+}
+
+static pb_history *history_with_activity(const char *activity_id, const char *type)
+{
+    pb_history *h = hist_new();
+    started(h);
+    int64_t c1 = wft(h, true);
+    act_scheduled(h, activity_id, type, c1);
+    wft(h, false);
+    return h;
+}
+
+Test(history, nondeterminism_timer_instead_of_activity)
+{
+    tw_run *run = replay_first_task(history_with_activity("1", "greet"));
+    tw_completion *c = new_completion();
+    cr_assert_eq(tw_completion_start_timer(c, 1, 1000), 0);
+    complete_nondeterministic(run, c,
+                              "non-deterministic: history event 5 is ActivityTaskScheduled (activity_id \"1\", "
+                              "type \"greet\") but the workflow produced StartTimer (timer_id \"1\")");
+    tw_run_free(run);
+}
+
+Test(history, nondeterminism_wrong_timer_id)
+{
+    pb_history *h = hist_new();
+    started(h);
+    int64_t c1 = wft(h, true);
+    timer_started(h, "1", c1);
+    wft(h, false);
+    tw_run *run = replay_first_task(h);
+    tw_completion *c = new_completion();
+    cr_assert_eq(tw_completion_start_timer(c, 2, 1000), 0);
+    complete_nondeterministic(run, c,
+                              "non-deterministic: history event 5 is TimerStarted (timer_id \"1\") but the workflow "
+                              "produced StartTimer (timer_id \"2\")");
+    tw_run_free(run);
+}
+
+Test(history, nondeterminism_wrong_activity_type)
+{
+    tw_run *run = replay_first_task(history_with_activity("1", "greet"));
+    tw_completion *c = new_completion();
+    schedule(c, 1, "farewell", TW_ACTIVITY_CANCEL_TRY);
+    complete_nondeterministic(run, c,
+                              "non-deterministic: history event 5 is ActivityTaskScheduled (activity_id \"1\", "
+                              "type \"greet\") but the workflow produced ScheduleActivityTask (activity_id \"1\", "
+                              "type \"farewell\")");
+    tw_run_free(run);
+}
+
+Test(history, nondeterminism_wrong_activity_id)
+{
+    tw_run *run = replay_first_task(history_with_activity("1", "greet"));
+    tw_completion *c = new_completion();
+    schedule(c, 7, "greet", TW_ACTIVITY_CANCEL_TRY);
+    complete_nondeterministic(run, c,
+                              "non-deterministic: history event 5 is ActivityTaskScheduled (activity_id \"1\", "
+                              "type \"greet\") but the workflow produced ScheduleActivityTask (activity_id \"7\", "
+                              "type \"greet\")");
+    tw_run_free(run);
+}
+
+Test(history, nondeterminism_missing_command)
+{
+    tw_run *run = replay_first_task(history_with_activity("1", "greet"));
+    complete_nondeterministic(run, new_completion(),
+                              "non-deterministic: history event 5 is ActivityTaskScheduled (activity_id \"1\", "
+                              "type \"greet\") but the workflow produced no command");
+    tw_run_free(run);
+}
+
+Test(history, nondeterminism_extra_command)
+{
+    pb_history *h = hist_new();
+    started(h);
+    int64_t c1 = wft(h, true);
+    timer_started(h, "1", c1);
+    signaled(h, "s", "{}");
+    wft(h, false);
+    tw_run *run = replay_first_task(h);
+    tw_completion *c = new_completion();
+    cr_assert_eq(tw_completion_start_timer(c, 1, 1000), 0);
+    schedule(c, 1, "greet", TW_ACTIVITY_CANCEL_TRY);
+    complete_nondeterministic(run, c,
+                              "non-deterministic: history has no more command events for the workflow task "
+                              "completed at event 4 (up to event 5) but the workflow produced ScheduleActivityTask "
+                              "(activity_id \"1\", type \"greet\")");
+    tw_run_free(run);
+}
+
+Test(history, nondeterminism_found_in_new_events_of_live_task)
+{
+    pb_history *all = history_with_activity("1", "greet");
+    tw_run *run;
+    cr_assert_eq(tw_run_new(RUN_ID, &run), 0);
+    cr_assert_eq(tw_run_append(run, page_of(all, 1, 3)), 0);
+    tw_activation *a = next_act(run, true);
+    tw_activation_free(a);
+    tw_completion *c = new_completion();
+    cr_assert_eq(tw_completion_start_timer(c, 1, 1000), 0);
+    tw_run_output out;
+    complete_ok(run, c, &out);
+    tw_run_output_clear(&out);
+    cr_assert_eq(tw_run_append(run, page_of(all, 4, 7)), 0);
+    hist_free(all);
+    tw_error *err = NULL;
+    bool live;
+    cr_assert_eq(tw_run_next_activation(run, &a, &live, &err), TW_EPROTO);
+    cr_assert_str_eq(tw_error_message(err), "non-deterministic: history event 5 is ActivityTaskScheduled (activity_id "
+                                            "\"1\", type \"greet\") but the workflow produced StartTimer (timer_id "
+                                            "\"1\")");
+    tw_error_destroy(err);
+    cr_assert_not(tw_run_has_next_activation(run));
+    tw_run_free(run);
+}
+
+/* ================================================================== */
+/* Terminal commands, unsupported events                                */
+
+Test(history, commands_after_terminal_are_dropped)
+{
+    pb_history *h = hist_new();
+    started(h);
+    wft(h, false);
+    tw_run *run = run_of(h);
+    tw_activation *a = next_act(run, true);
+    tw_activation_free(a);
+    tw_completion *c = new_completion();
+    cr_assert_eq(tw_completion_start_timer(c, 1, 1000), 0);
+    cr_assert_eq(tw_completion_fail_workflow(c, "bad input", "InputError", 1, NULL), 0);
+    cr_assert_eq(tw_completion_start_timer(c, 2, 1000), 0);
+    cr_assert_eq(tw_completion_complete_workflow(c, NULL), 0);
+    tw_run_output out;
+    complete_ok(run, c, &out);
+    cr_assert_eq(out.command_count, 2);
+    cr_assert_eq(out.commands[0]->command_type, CMD(START_TIMER));
+    cr_assert_eq(out.commands[1]->command_type, CMD(FAIL_WORKFLOW_EXECUTION));
+    pb_failure *f = out.commands[1]->fail_workflow_execution_command_attributes->failure;
+    cr_assert_str_eq(f->message, "bad input");
+    cr_assert_str_eq(f->application_failure_info->type, "InputError");
+    cr_assert(f->application_failure_info->non_retryable);
+    cr_assert(out.terminal);
+    tw_run_output_clear(&out);
+    tw_run_free(run);
+}
+
+Test(history, fail_workflow_encoded)
+{
+    pb_history *h = hist_new();
+    started(h);
+    wft(h, false);
+    tw_run *run = run_of(h);
+    tw_activation *a = next_act(run, true);
+    tw_activation_free(a);
+
+    pb_failure *f = app_failure("outer", "Outer");
+    f->cause = app_failure("inner", "Inner");
+    size_t len = protobuf_c_message_get_packed_size(&f->base);
+    uint8_t *buf = malloc(len);
+    protobuf_c_message_pack(&f->base, buf);
+    protobuf_c_message_free_unpacked(&f->base, NULL);
+
+    tw_completion *c = new_completion();
+    static const uint8_t garbage[] = {0xff, 0xff, 0xff, 0xff};
+    cr_assert_eq(tw_completion_fail_workflow_encoded(c, garbage, sizeof(garbage)), TW_EPROTO);
+    cr_assert(strstr(tw_error_message(tw_error_last()), "not a serialized Failure") != NULL);
+    expect_einval(tw_completion_fail_workflow_encoded(c, NULL, 3), "failure");
+    cr_assert_eq(tw_completion_fail_workflow_encoded(c, buf, len), 0);
+    free(buf);
+    tw_run_output out;
+    complete_ok(run, c, &out);
+    cr_assert_eq(out.command_count, 1);
+    pb_failure *got = out.commands[0]->fail_workflow_execution_command_attributes->failure;
+    cr_assert_str_eq(got->message, "outer");
+    cr_assert_str_eq(got->cause->message, "inner");
+    tw_run_output_clear(&out);
+    tw_run_free(run);
+}
+
+Test(history, continue_as_new_defaults_from_run)
+{
+    pb_history *h = hist_new();
+    started(h);
+    wft(h, false);
+    tw_run *run = run_of(h);
+    tw_activation *a = next_act(run, true);
+    tw_activation_free(a);
+    tw_continue_as_new_options o;
+    tw_continue_as_new_options_init(&o);
+    o.run_timeout_ms = 60000;
+    tw_payloads *memo = named_json("k", "1");
+    o.memo = memo;
+    tw_completion *c = new_completion();
+    cr_assert_eq(tw_completion_continue_as_new(c, &o), 0);
+    tw_payloads_free(memo);
+    tw_run_output out;
+    complete_ok(run, c, &out);
+    cr_assert_eq(out.command_count, 1);
+    cr_assert(out.terminal);
+    Temporal__Api__Command__V1__ContinueAsNewWorkflowExecutionCommandAttributes *can =
+        out.commands[0]->continue_as_new_workflow_execution_command_attributes;
+    cr_assert_eq(out.commands[0]->command_type, CMD(CONTINUE_AS_NEW_WORKFLOW_EXECUTION));
+    cr_assert_str_eq(can->workflow_type->name, "greeter");
+    cr_assert_str_eq(can->task_queue->name, "tq");
+    cr_assert_eq(can->workflow_run_timeout->seconds, 60);
+    cr_assert_eq(can->memo->n_fields, 1);
+    tw_run_output_clear(&out);
+    tw_run_free(run);
+}
+
+Test(history, unsupported_event_is_an_error)
+{
+    pb_history *h = hist_new();
+    started(h);
+    int64_t c1 = wft(h, true);
+    (void)c1;
+    marker(h, false);
+    wft(h, false);
+    tw_run *run = replay_first_task(h);
+    tw_run_output out;
+    tw_error *err = NULL;
+    cr_assert_eq(tw_run_complete(run, new_completion(), &out, &err), TW_EPROTO);
+    cr_assert_str_eq(tw_error_message(err),
+                     "history event 5 (EVENT_TYPE_MARKER_RECORDED) is not supported by this engine yet");
+    tw_error_destroy(err);
+    tw_run_free(run);
+}
+
+Test(history, ignorable_event_is_skipped)
+{
+    pb_history *h = hist_new();
+    started(h);
+    signaled(h, "a", "1");
+    marker(h, true);
+    pb_event *future = add_event(h, 999);
+    future->worker_may_ignore = true;
+    wft(h, false);
+    tw_run *run = run_of(h);
+    tw_activation *a = next_act(run, true);
+    cr_assert_eq(tw_activation_job_count(a), 2);
+    tw_activation_free(a);
+    tw_run_free(run);
+}
+
+/* ================================================================== */
+/* Queries and evictions                                                */
+
+Test(history, query_activation_and_answers)
+{
+    Temporal__Api__Query__V1__WorkflowQuery *q1 = pb_new(&B, &temporal__api__query__v1__workflow_query__descriptor);
+    q1->query_type = pb_str(&B, "status");
+    q1->query_args = json_payloads("\"verbose\"");
+    tw_payloads *hdr = named_json("trace", "\"q\"");
+    q1->header = pb_header(&B, hdr);
+    tw_payloads_free(hdr);
+    Temporal__Api__Query__V1__WorkflowQuery *q2 = pb_new(&B, &temporal__api__query__v1__workflow_query__descriptor);
+    q2->query_type = pb_str(&B, "__stack_trace");
+    const char *ids[] = {"q-1", "legacy_query"};
+    const Temporal__Api__Query__V1__WorkflowQuery *qs[] = {q1, q2};
+    tw_activation *a = tw_activation_new_queries(RUN_ID, 2, ids, qs);
+    protobuf_c_message_free_unpacked(&q1->base, NULL);
+    protobuf_c_message_free_unpacked(&q2->base, NULL);
+    cr_assert_not_null(a);
+    cr_assert_not(tw_activation_is_eviction(a));
+    cr_assert_str_eq(tw_activation_run_id(a), RUN_ID);
+    cr_assert_eq(tw_activation_job_count(a), 2);
+    const tw_job *j = job_at(a, 0, TW_JOB_QUERY);
+    cr_assert_str_eq(tw_job_query_id(j), "q-1");
+    cr_assert_str_eq(tw_job_name(j), "status");
+    assert_json(tw_job_args(j), 0, "\"verbose\"");
+    cr_assert_str_eq(tw_payloads_name(tw_job_headers(j), 0), "trace");
+    j = job_at(a, 1, TW_JOB_QUERY);
+    cr_assert_str_eq(tw_job_query_id(j), "legacy_query");
+    cr_assert_eq(tw_payloads_count(tw_job_args(j)), 0);
+    tw_activation_free(a);
+
+    tw_payloads *result;
+    cr_assert_eq(tw_payloads_new(&result), 0);
+    cr_assert_eq(tw_payloads_add_json(result, "\"running\"", NULL), 0);
+    tw_completion *c = new_completion();
+    cr_assert_str_eq(tw_completion_run_id(c), RUN_ID);
+    cr_assert_eq(tw_completion_respond_query(c, "q-1", result, NULL), 0);
+    cr_assert_eq(tw_completion_respond_query(c, "legacy_query", NULL, "no such query"), 0);
+    cr_assert_eq(tw_completion_respond_query(c, "unknown-id", NULL, NULL), 0, "unknown query ids are fine");
+    expect_einval(tw_completion_respond_query(c, "", result, NULL), "query_id");
+    tw_payloads_free(result);
+    tw_run_output out;
+    cr_assert_eq(tw_completion_take_output(c, &out), 0);
+    cr_assert_eq(out.command_count, 0);
+    cr_assert_eq(out.query_count, 3);
+    cr_assert_str_eq(out.query_ids[0], "q-1");
+    assert_json(out.query_results[0], 0, "\"running\"");
+    cr_assert_null(out.query_failures[0]);
+    cr_assert_str_eq(out.query_ids[1], "legacy_query");
+    cr_assert_null(out.query_results[1]);
+    cr_assert_str_eq(out.query_failures[1], "no such query");
+    cr_assert_eq(tw_payloads_count(out.query_results[2]), 0);
+    tw_run_output_clear(&out);
+    cr_assert_eq(out.query_count, 0);
+    tw_run_output_clear(&out);
+    tw_run_output_clear(NULL);
+}
+
+Test(history, eviction_activation)
+{
+    tw_activation *a = tw_activation_new_eviction(RUN_ID, TW_EVICTION_NONDETERMINISM, "history event 5 differs");
+    cr_assert_not_null(a);
+    cr_assert(tw_activation_is_eviction(a));
+    cr_assert_eq(tw_activation_job_count(a), 1);
+    const tw_job *j = job_at(a, 0, TW_JOB_REMOVE_FROM_CACHE);
+    cr_assert_eq(tw_job_eviction_reason(j), TW_EVICTION_NONDETERMINISM);
+    cr_assert_str_eq(tw_job_name(j), "history event 5 differs");
+    tw_activation_free(a);
+
+    tw_run_output out;
+    cr_assert_eq(tw_completion_take_output(new_completion(), &out), 0);
+    cr_assert_eq(out.command_count, 0);
+    cr_assert_eq(out.query_count, 0);
+    cr_assert_null(out.task_failure);
+    tw_run_output_clear(&out);
+    cr_assert_not(tw_activation_is_eviction(NULL));
+}
+
+/* ================================================================== */
+/* Bad input at the edge                                                */
+
+Test(history, bad_input_is_einval)
+{
+    tw_completion *c = NULL;
+    expect_einval(tw_completion_new(NULL, &c), "run_id");
+    cr_assert_null(c);
+    expect_einval(tw_completion_new(RUN_ID, NULL), "out");
+    expect_einval(tw_completion_start_timer(NULL, 1, 1000), "c is NULL");
+    expect_einval(tw_completion_cancel_timer(NULL, 1), "c is NULL");
+    expect_einval(tw_completion_schedule_activity(NULL, 1, NULL), "c is NULL");
+    expect_einval(tw_completion_request_cancel_activity(NULL, 1), "c is NULL");
+    expect_einval(tw_completion_complete_workflow(NULL, NULL), "c is NULL");
+    expect_einval(tw_completion_fail_workflow(NULL, "m", NULL, 0, NULL), "c is NULL");
+    expect_einval(tw_completion_cancel_workflow(NULL, NULL), "c is NULL");
+    expect_einval(tw_completion_continue_as_new(NULL, NULL), "c is NULL");
+    expect_einval(tw_completion_respond_query(NULL, "q", NULL, NULL), "c is NULL");
+    expect_einval(tw_completion_fail_task(NULL, "m", NULL), "c is NULL");
+
+    c = new_completion();
+    expect_einval(tw_completion_start_timer(c, 1, -5), "duration_ms");
+    expect_einval(tw_completion_start_timer(c, 1, 0), "duration_ms");
+    cr_assert_eq(tw_completion_start_timer(c, 1, 10), 0);
+    expect_einval(tw_completion_start_timer(c, 1, 10), "seq 1 is already used");
+    cr_assert_eq(tw_completion_cancel_timer(c, 1), 0);
+    cr_assert_eq(tw_completion_start_timer(c, 1, 10), 0, "free again once cancelled");
+
+    expect_einval(tw_completion_schedule_activity(c, 1, NULL), "options is NULL");
+    tw_activity_options o = activity("greet");
+    o.size = 0;
+    expect_einval(tw_completion_schedule_activity(c, 1, &o), "tw_activity_options_init");
+    o = activity("");
+    expect_einval(tw_completion_schedule_activity(c, 1, &o), "activity_type is empty");
+    o = activity(NULL);
+    expect_einval(tw_completion_schedule_activity(c, 1, &o), "activity_type is NULL");
+    o = activity("greet");
+    o.start_to_close_timeout_ms = 0;
+    expect_einval(tw_completion_schedule_activity(c, 1, &o), "start_to_close_timeout_ms or schedule_to_close");
+    o = activity("greet");
+    o.heartbeat_timeout_ms = -1;
+    expect_einval(tw_completion_schedule_activity(c, 1, &o), "heartbeat_timeout_ms must not be negative");
+    o = activity("greet");
+    o.schedule_to_close_timeout_ms = -1;
+    expect_einval(tw_completion_schedule_activity(c, 1, &o), "schedule_to_close_timeout_ms must not be negative");
+    o = activity("greet");
+    o.retry_backoff_coefficient = 0.5;
+    expect_einval(tw_completion_schedule_activity(c, 1, &o), "retry_backoff_coefficient");
+    o = activity("greet");
+    o.cancellation_type = 7;
+    expect_einval(tw_completion_schedule_activity(c, 1, &o), "cancellation_type");
+    o = activity("greet");
+    tw_payloads *unnamed;
+    cr_assert_eq(tw_payloads_new(&unnamed), 0);
+    cr_assert_eq(tw_payloads_add_json(unnamed, "1", NULL), 0);
+    o.headers = unnamed;
+    expect_einval(tw_completion_schedule_activity(c, 1, &o), "headers");
+    o = activity("greet\xff");
+    expect_einval(tw_completion_schedule_activity(c, 1, &o), "UTF-8");
+    o = activity("greet");
+    o.schedule_to_close_timeout_ms = 5000;
+    o.start_to_close_timeout_ms = 0;
+    cr_assert_eq(tw_completion_schedule_activity(c, 1, &o), 0, "schedule_to_close alone is enough");
+    expect_einval(tw_completion_schedule_activity(c, 1, &o), "seq 1 is already used");
+
+    expect_einval(tw_completion_continue_as_new(c, NULL), "options is NULL");
+    tw_continue_as_new_options can;
+    tw_continue_as_new_options_init(&can);
+    can.task_timeout_ms = -1;
+    expect_einval(tw_completion_continue_as_new(c, &can), "task_timeout_ms");
+    tw_continue_as_new_options_init(&can);
+    can.search_attributes = unnamed;
+    expect_einval(tw_completion_continue_as_new(c, &can), "search_attributes");
+    tw_payloads_free(unnamed);
+    expect_einval(tw_completion_fail_task(c, NULL, NULL), "message");
+    expect_einval(tw_completion_respond_query(c, NULL, NULL, NULL), "query_id");
+    tw_completion_free(c);
+    tw_completion_free(NULL);
+
+    tw_activity_options_init(NULL);
+    tw_continue_as_new_options_init(NULL);
+    tw_activation_free(NULL);
+    cr_assert_eq(tw_activation_job_count(NULL), 0);
+    cr_assert_null(tw_activation_job(NULL, 0));
+    cr_assert_str_eq(tw_activation_run_id(NULL), "");
+    cr_assert_eq(tw_job_kind_of(NULL), 0);
+    cr_assert_str_eq(tw_job_name(NULL), "");
+    cr_assert_null(tw_job_args(NULL));
+    cr_assert_null(tw_job_failure(NULL));
+    cr_assert_str_eq(tw_job_workflow_id(NULL), "");
+
+    tw_run *run = NULL;
+    expect_einval(tw_run_new("", &run), "run_id");
+    expect_einval(tw_run_append(NULL, hist_new()), "run");
+    cr_assert_not(tw_run_has_next_activation(NULL));
+    tw_run_free(NULL);
+    cr_assert_eq(tw_completion_take_output(NULL, NULL), TW_EINVAL);
+}
+
+Test(history, run_rejects_misused_completions)
+{
+    pb_history *h = hist_new();
+    started(h);
+    int64_t c1 = wft(h, true);
+    timer_started(h, "1", c1);
+    signaled(h, "s", "{}");
+    wft(h, false);
+    tw_run *run = run_of(h);
+    tw_run_output out;
+
+    tw_completion *c = new_completion();
+    expect_einval(tw_run_complete(run, c, &out, NULL), "no activation awaiting");
+
+    tw_activation *a = next_act(run, false);
+    tw_activation_free(a);
+    bool live;
+    expect_einval(tw_run_next_activation(run, &a, &live, NULL), "awaits its completion");
+    cr_assert_not(tw_run_has_next_activation(run), "false while an activation is outstanding");
+
+    cr_assert_eq(tw_completion_new("another-run", &c), 0);
+    expect_einval(tw_run_complete(run, c, &out, NULL), "the completion is for run another-run");
+
+    c = new_completion();
+    cr_assert_eq(tw_completion_start_timer(c, 1, 1000), 0);
+    complete_ok(run, c, &out);
+
+    a = next_act(run, true);
+    tw_activation_free(a);
+    c = new_completion();
+    cr_assert_eq(tw_completion_start_timer(c, 1, 1000), 0);
+    expect_einval(tw_run_complete(run, c, &out, NULL), "timer seq 1 is already used by a pending timer");
+    tw_run_free(run);
+
+    h = hist_new();
+    started(h);
+    wft(h, false);
+    run = run_of(h);
+    a = next_act(run, true);
+    tw_activation_free(a);
+    c = new_completion();
+    cr_assert_eq(tw_completion_request_cancel_activity(c, 4), 0);
+    expect_einval(tw_run_complete(run, c, &out, NULL), "no activity with seq 4 was scheduled");
+    expect_einval(tw_run_next_activation(run, &a, &live, NULL), "unusable");
+    tw_run_free(run);
+
+    h = hist_new();
+    started(h);
+    wft(h, false);
+    run = run_of(h);
+    a = next_act(run, true);
+    tw_activation_free(a);
+    complete_ok(run, new_completion(), &out);
+    expect_einval(tw_run_next_activation(run, &a, &live, NULL), "no activation to make");
+    expect_einval(tw_run_next_activation(run, NULL, &live, NULL), "out is NULL");
+    tw_run_free(run);
+}
