@@ -11,5 +11,7 @@ trap '.venv/bin/python scripts/devserver.py stop --state '"$state" EXIT
 address=$(cat "$state/address")
 echo "demo: Temporal dev server at $address"
 
+echo "== GreetingWorkflow (the seed's, written in C on the workflow runtime) on a C worker"
+./build/examples/scopes_workflow "$address"
+echo "== the Python client"
 .venv/bin/python examples/python/client_demo.py "$address"
-./build/examples/client_demo "$address" | cut -c1-200

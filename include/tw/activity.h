@@ -133,6 +133,12 @@ TW_API int64_t tw_activity_task_current_attempt_scheduled_time(const tw_activity
 TW_API int64_t tw_activity_task_schedule_to_close_timeout_ms(const tw_activity_task *t);
 TW_API int64_t tw_activity_task_start_to_close_timeout_ms(const tw_activity_task *t);
 TW_API int64_t tw_activity_task_heartbeat_timeout_ms(const tw_activity_task *t);
+/*
+ * The retry policy the server applies to the activity: fills *out (call
+ * tw_retry_policy_init first; out->non_retryable_error_types is borrowed
+ * from t). TW_ENOTFOUND when the server sent none.
+ */
+TW_API int tw_activity_task_retry_policy(const tw_activity_task *t, tw_retry_policy *out);
 /* Heartbeat details recorded by an earlier attempt, the input, the headers (named). Never NULL. */
 TW_API const tw_payloads *tw_activity_task_heartbeat_details(const tw_activity_task *t);
 TW_API const tw_payloads *tw_activity_task_args(const tw_activity_task *t);

@@ -12,7 +12,10 @@
  * order they were added; one activation at a time is outstanding. Each
  * history ends with an eviction activation (TW_JOB_REMOVE_FROM_CACHE, to be
  * answered with an empty completion) so the language drops the run's
- * state, except when the history failed before its first activation.
+ * state, except when the history failed before its first activation. Its
+ * reason is TW_EVICTION_REPLAY_FINISHED after a clean replay, else
+ * TW_EVICTION_NONDETERMINISM, TW_EVICTION_WORKFLOW_TASK_FAILED or
+ * TW_EVICTION_FATAL, with the result's message.
  *
  * Only workflow tasks that history records as started get an activation;
  * commands are matched against the command events that follow each
@@ -25,7 +28,8 @@
  *
  * A replayer has no lock: call its functions from one thread at a time.
  * Run ids come from each history's WorkflowExecutionStarted event
- * (original_execution_run_id).
+ * (original_execution_run_id), or are "replay-N" for the Nth history added
+ * when that event records none.
  */
 #ifndef TW_REPLAY_H
 #define TW_REPLAY_H
@@ -49,7 +53,7 @@ typedef enum tw_replay_status {
 /* Creates an empty replayer. Returns 0, TW_EINVAL (out is NULL) or TW_ENOMEM. */
 TW_API int tw_replayer_new(tw_replayer **out);
 
-/* Frees the replayer, its histories and its results. Outstanding activations stay valid. NULL is a no-op. */
+/* Frees the replayer, its histories and its results; activations handed out stay valid. NULL is a no-op. */
 TW_API void tw_replayer_free(tw_replayer *r);
 
 /*
@@ -60,8 +64,10 @@ TW_API void tw_replayer_free(tw_replayer *r);
  * fields are ignored. json is len bytes, need not be NUL-terminated, and is
  * not kept.
  *
- * workflow_id names the workflow in results and in the TW_JOB_INITIALIZE
- * job when the started event carries none; NULL or "": the started event's.
+ * workflow_id is the workflow's id, reported in results and given to the
+ * workflow in TW_JOB_INITIALIZE instead of the id the started event
+ * records; NULL or "": the started event's (older servers recorded none:
+ * then "").
  *
  * Returns 0; TW_EINVAL for a NULL r or json or len 0; TW_EPROTO when the
  * text is not a history, with a message saying what is wrong: "history is

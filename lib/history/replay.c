@@ -116,12 +116,16 @@ static int add_history(tw_replayer *r, const char *fn, const char *workflow_id, 
         return tw_set_error(TW_EPROTO, "%s: history has no events", fn);
     }
     const tw_pb_event *first = page->events[0];
-    if (first->event_type != TEMPORAL__API__ENUMS__V1__EVENT_TYPE__EVENT_TYPE_WORKFLOW_EXECUTION_STARTED ||
-        first->attributes_case !=
-            TEMPORAL__API__HISTORY__V1__HISTORY_EVENT__ATTRIBUTES_WORKFLOW_EXECUTION_STARTED_EVENT_ATTRIBUTES) {
-        int rc = tw_set_error(TW_EPROTO, "%s: the first history event (id %" PRId64 ") is %s, not a "
-                              "EVENT_TYPE_WORKFLOW_EXECUTION_STARTED with its attributes",
-                              fn, first->event_id, event_type_name((int)first->event_type));
+    int rc = 0;
+    if (first->event_type != TEMPORAL__API__ENUMS__V1__EVENT_TYPE__EVENT_TYPE_WORKFLOW_EXECUTION_STARTED)
+        rc = tw_set_error(TW_EPROTO, "%s: the first history event (id %" PRId64 ") is %s, "
+                          "not EVENT_TYPE_WORKFLOW_EXECUTION_STARTED",
+                          fn, first->event_id, event_type_name((int)first->event_type));
+    else if (first->attributes_case !=
+             TEMPORAL__API__HISTORY__V1__HISTORY_EVENT__ATTRIBUTES_WORKFLOW_EXECUTION_STARTED_EVENT_ATTRIBUTES)
+        rc = tw_set_error(TW_EPROTO, "%s: the first history event (id %" PRId64 ") has no "
+                          "workflowExecutionStartedEventAttributes", fn, first->event_id);
+    if (rc) {
         protobuf_c_message_free_unpacked(&page->base, NULL);
         return rc;
     }
@@ -133,8 +137,8 @@ static int add_history(tw_replayer *r, const char *fn, const char *workflow_id, 
                                                               : tw_strdup(s->original_execution_run_id);
     replay_history *h = calloc(1, sizeof(*h));
     tw_run *run = NULL;
-    int rc = id && run_id && h && reserve_result(r) ? tw_run_new(run_id, &run)
-                                                     : tw_set_error(TW_ENOMEM, "%s: out of memory", fn);
+    rc = id && run_id && h && reserve_result(r) ? tw_run_new(run_id, &run)
+                                                 : tw_set_error(TW_ENOMEM, "%s: out of memory", fn);
     free(run_id);
     if (rc)
         protobuf_c_message_free_unpacked(&page->base, NULL);
@@ -323,12 +327,12 @@ int tw_replayer_next_activation(tw_replayer *r, tw_activation **out)
         tw_error *err = NULL;
         bool live = false;
         int rc = tw_run_next_activation(h->run, &a, &live, &err);
-        if (!rc && (rc = apply_workflow_id(h, a))) {
+        if (!rc && apply_workflow_id(h, a) != 0) {
             tw_activation_free(a);
-            tw_error_destroy(err);
-            return tw_set_error(TW_ENOMEM, "%s: out of memory", fn);
+            rc = tw_set_error(TW_ENOMEM, "%s: out of memory", fn);
         }
         if (rc) {
+            /* The run cannot go on (tw_run_next_activation leaves it unusable): its replay ends here. */
             rc = finish_with_error(r, rc, err);
             tw_error_destroy(err);
             if (rc)

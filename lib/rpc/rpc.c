@@ -800,6 +800,18 @@ void tw_rpc_channel_close(tw_rpc_channel *ch)
     channel_unref(ch);
 }
 
+void tw_rpc_channel_ref(tw_rpc_channel *ch)
+{
+    pthread_mutex_lock(&ch->lock);
+    ch->refs++;
+    pthread_mutex_unlock(&ch->lock);
+}
+
+void tw_rpc_channel_unref(tw_rpc_channel *ch)
+{
+    channel_unref(ch);
+}
+
 void tw_rpc_cancel_owner(tw_rpc_channel *ch, const void *owner)
 {
     pthread_mutex_lock(&ch->loop->lock);

@@ -36,6 +36,13 @@ typedef struct tw_rpc_channel_config {
 int tw_rpc_channel_new(tw_rpc_loop *loop, const tw_rpc_channel_config *config, tw_rpc_channel **out);
 /* Cancels the channel's live calls and drops the caller's reference. */
 void tw_rpc_channel_close(tw_rpc_channel *ch);
+/*
+ * Another reference on ch, for an object that may outlive the client that
+ * made the channel (a worker): the memory stays valid until the last
+ * tw_rpc_channel_unref, though calls fail with TW_ECLOSED once it is closed.
+ */
+void tw_rpc_channel_ref(tw_rpc_channel *ch);
+void tw_rpc_channel_unref(tw_rpc_channel *ch);
 int tw_rpc_channel_set_api_key(tw_rpc_channel *ch, const char *api_key);
 
 typedef enum tw_rpc_retry {

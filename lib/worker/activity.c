@@ -47,6 +47,7 @@ struct tw_activity_task {
     tw_payloads *args;
     tw_payloads *headers;
     tw_payloads *heartbeat_details;
+    const char **retry_types;    /* NULL-terminated, borrowed from pb */
 };
 
 /* A task between the poll that brought it and its reported outcome. */
@@ -151,6 +152,7 @@ void tw_activity_task_free(tw_activity_task *t)
     tw_payloads_free(t->args);
     tw_payloads_free(t->headers);
     tw_payloads_free(t->heartbeat_details);
+    free(t->retry_types);
     free(t);
 }
 
@@ -176,7 +178,12 @@ static tw_activity_task *task_start(const tw_act *act, task_pb *pb)
     t->heartbeat_details = payloads_of(pb->heartbeat_details);
     t->headers = tw_payloads_from_pb_map(pb->header ? pb->header->n_fields : 0,
                                          pb->header ? (void *const *)pb->header->fields : NULL);
-    if (!t->namespace_name || !t->task_queue || !t->args || !t->heartbeat_details || !t->headers) {
+    size_t n = pb->retry_policy ? pb->retry_policy->n_non_retryable_error_types : 0;
+    t->retry_types = calloc(n + 1, sizeof(*t->retry_types));
+    for (size_t i = 0; t->retry_types && i < n; i++)
+        t->retry_types[i] = pb->retry_policy->non_retryable_error_types[i];
+    if (!t->namespace_name || !t->task_queue || !t->args || !t->heartbeat_details || !t->headers ||
+        !t->retry_types) {
         tw_activity_task_free(t);
         return NULL;
     }
@@ -208,6 +215,8 @@ static tw_activity_task *task_cancel(const running *r, int reason)
 
 static void act_destroy(tw_act *act)
 {
+    if (act->ch)
+        tw_rpc_channel_unref(act->ch);
     free(act->namespace_name);
     free(act->task_queue);
     free(act->identity);
@@ -784,6 +793,7 @@ int tw_act_new(const char *fn, tw_client *client, const tw_worker_options *o, co
     pthread_mutex_init(&act->lock, NULL);
     act->refs = 1;
     act->ch = client->ch;
+    tw_rpc_channel_ref(act->ch);
     act->log = client->rt->log;
     act->namespace_name = tw_strdup(client->namespace_name);
     act->task_queue = tw_strdup(o->task_queue);
@@ -1275,6 +1285,30 @@ int64_t tw_activity_task_heartbeat_timeout_ms(const tw_activity_task *t)
 {
     const task_pb *pb = pb_of(t);
     return pb ? duration_ms(pb->heartbeat_timeout) : 0;
+}
+
+int tw_activity_task_retry_policy(const tw_activity_task *t, tw_retry_policy *out)
+{
+    if (!t || !out)
+        return tw_set_error(TW_EINVAL, "tw_activity_task_retry_policy: t and out must not be NULL");
+    if (out->size < sizeof(size_t))
+        return tw_set_error(TW_EINVAL, "tw_activity_task_retry_policy: out->size is %zu; call "
+                                       "tw_retry_policy_init first", out->size);
+    const task_pb *pb = pb_of(t);
+    if (!pb || !pb->retry_policy)
+        return tw_set_error(TW_ENOTFOUND, "tw_activity_task_retry_policy: the server sent no retry policy");
+    const Temporal__Api__Common__V1__RetryPolicy *p = pb->retry_policy;
+    tw_retry_policy r;
+    tw_retry_policy_init(&r);
+    r.initial_interval_ms = duration_ms(p->initial_interval);
+    r.backoff_coefficient = p->backoff_coefficient;
+    r.maximum_interval_ms = duration_ms(p->maximum_interval);
+    r.maximum_attempts = p->maximum_attempts;
+    r.non_retryable_error_types = t->retry_types;
+    size_t n = out->size < sizeof(r) ? out->size : sizeof(r);
+    memcpy(out, &r, n);
+    out->size = n;
+    return 0;
 }
 
 const tw_payloads *tw_activity_task_heartbeat_details(const tw_activity_task *t)

@@ -24,7 +24,10 @@ typedef void (*tw_act_idle_fn)(void *arg);
 /*
  * Makes the activity side of a worker on client's namespace from the
  * worker's checked options (activity fields are checked here: TW_EINVAL
- * naming fn and the field). identity is copied.
+ * naming fn and the field). identity is copied. It holds a reference on
+ * the client's channel until it is destroyed (after the worker), which
+ * keeps the channel valid for the whole worker even when the client is
+ * freed first.
  */
 int tw_act_new(const char *fn, tw_client *client, const tw_worker_options *options, const char *identity,
                tw_act **out);

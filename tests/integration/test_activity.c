@@ -245,6 +245,19 @@ static tw_event *pump(uint64_t want, condition cond, void *arg, const char *what
     }
 }
 
+/* Runs hosts for ms milliseconds. */
+static void run_for(int64_t ms)
+{
+    int64_t until = now_ms() + ms;
+    while (now_ms() < until) {
+        tw_event *ev = NULL;
+        if (tw_cq_next(cq, 20, &ev) == 0) {
+            on_host_event(ev);
+            tw_event_free(ev);
+        }
+    }
+}
+
 static bool host_down(void *arg)
 {
     host *h = arg;
@@ -412,7 +425,11 @@ static void echo_and_describe(host *h, const tw_activity_task *t)
 {
     if (!is_start(t))
         return;
-    snprintf(seen_info, sizeof(seen_info), "%s|%s|%s|%s|%d|%lld|%lld|%lld|%zu|%s", tw_activity_task_activity_type(t),
+    tw_retry_policy rp;
+    tw_retry_policy_init(&rp);
+    call_ok(tw_activity_task_retry_policy(t, &rp), "retry policy");
+    snprintf(seen_info, sizeof(seen_info), "%d|%s|%s|%s|%s|%d|%lld|%lld|%lld|%zu|%s", rp.maximum_attempts,
+             tw_activity_task_activity_type(t),
              tw_activity_task_activity_id(t), tw_activity_task_workflow_type(t), tw_activity_task_namespace(t),
              tw_activity_task_attempt(t), (long long)tw_activity_task_start_to_close_timeout_ms(t),
              (long long)tw_activity_task_heartbeat_timeout_ms(t),
@@ -435,7 +452,7 @@ Test(activity, completes_with_a_result)
     tw_event *ev = await_result(wid);
     expect_completed_with(ev, "{\"n\":42}");
     tw_event_free(ev);
-    snprintf(want, sizeof(want), "Echo|echo-1|ActivityCaller|default|1|10000|3000|1|2|%s", wid);
+    snprintf(want, sizeof(want), "1|Echo|echo-1|ActivityCaller|default|1|10000|3000|1|2|%s", wid);
     cr_expect_str_eq(seen_info, want);
     cr_expect_eq(h->dones, 1);
     cr_expect_eq(h->done_errors, 0);
@@ -643,16 +660,6 @@ Test(activity, latest_heartbeat_details_reach_the_next_attempt)
     host_shutdown(h);
 }
 
-/* Hands the task over to async completion. */
-static void go_async(host *h, const tw_activity_task *t)
-{
-    if (!is_start(t))
-        return;
-    call_ok(tw_worker_release_activity_task(h->w, h->token, h->token_len), "release");
-    call_fails(tw_worker_heartbeat_activity_task(h->w, h->token, h->token_len, NULL), TW_EINVAL,
-               "heartbeat of a released task", "no running activity task");
-}
-
 static bool started(void *arg)
 {
     return ((host *)arg)->starts > 0;
@@ -661,6 +668,77 @@ static bool started(void *arg)
 static bool started_twice(void *arg)
 {
     return ((host *)arg)->starts > 1;
+}
+
+/* Attempt 1: two heartbeats, then left running (the test decides); attempt 2 returns the details it got. */
+static void two_beats(host *h, const tw_activity_task *t)
+{
+    if (!is_start(t))
+        return;
+    if (h->attempt == 1) {
+        heartbeat(h, "\"first\"");
+        heartbeat(h, "\"second\"");
+    } else {
+        complete_with(h, h->details[0] ? h->details : "null");
+    }
+}
+
+/* Drops the running attempt without flushing its heartbeats, and fails it through the client. */
+static void drop_and_fail(host *h)
+{
+    call_ok(tw_worker_release_activity_task(h->w, h->token, h->token_len), "release");
+    tw_activity_ref ref;
+    tw_activity_ref_init(&ref);
+    ref.task_token = h->token;
+    ref.task_token_len = h->token_len;
+    tw_activity_failure f;
+    tw_activity_failure_init(&f);
+    f.message = "dropped";
+    call_ok(tw_client_fail_activity(client, &ref, &f, cq, T_CLIENT_CALL), "client fail");
+    tw_event *ev = pump(T_CLIENT_CALL, NULL, NULL, "the async failure");
+    cr_assert_eq(tw_event_status(ev), 0, "fail: %s", tw_error_message(tw_event_error(ev)));
+    tw_event_free(ev);
+}
+
+Test(activity, heartbeats_are_throttled)
+{
+    char tq[64], wid[64], wid2[64];
+    unique(tq, sizeof(tq), "act-throttle");
+    unique(wid, sizeof(wid), "act-throttle");
+    unique(wid2, sizeof(wid2), "act-throttle");
+    host *h = host_new(tq, true, true, NULL);
+    h->on_task = two_beats;
+    /* Heartbeat timeout 10 s: the second heartbeat waits 8 s, so the server only ever saw the first. */
+    start_caller(wid, tq, "{\"activity_type\": \"Beats\", \"heartbeat_timeout_ms\": 10000, "
+                          "\"retry\": {\"max_attempts\": 2, \"initial_interval_ms\": 100}}");
+    pump(0, started, h, "the activity task");
+    run_for(300);
+    drop_and_fail(h);
+    tw_event *ev = await_result(wid);
+    expect_completed_with(ev, "\"first\"");
+    tw_event_free(ev);
+
+    /* Heartbeat timeout 1 s: the second heartbeat goes out when the 800 ms window ends. */
+    h->starts = 0;
+    start_caller(wid2, tq, "{\"activity_type\": \"Beats\", \"heartbeat_timeout_ms\": 1000, "
+                           "\"retry\": {\"max_attempts\": 2, \"initial_interval_ms\": 100}}");
+    pump(0, started, h, "the second activity task");
+    run_for(1300);
+    drop_and_fail(h);
+    ev = await_result(wid2);
+    expect_completed_with(ev, "\"second\"");
+    tw_event_free(ev);
+    host_shutdown(h);
+}
+
+/* Hands the task over to async completion. */
+static void go_async(host *h, const tw_activity_task *t)
+{
+    if (!is_start(t))
+        return;
+    call_ok(tw_worker_release_activity_task(h->w, h->token, h->token_len), "release");
+    call_fails(tw_worker_heartbeat_activity_task(h->w, h->token, h->token_len, NULL), TW_EINVAL,
+               "heartbeat of a released task", "no running activity task");
 }
 
 Test(activity, async_completion_by_token)
@@ -826,14 +904,7 @@ Test(activity, max_concurrent_activities_limits_running_tasks)
     start_caller(wid2, tq, "{\"activity_type\": \"Slot\", \"args\": [2]}");
     pump(0, started, a, "the first activity task");
     /* With one slot taken, the second task is not even polled for. */
-    int64_t until = now_ms() + 1500;
-    while (now_ms() < until) {
-        tw_event *ev = NULL;
-        if (tw_cq_next(cq, 100, &ev) == 0) {
-            on_host_event(ev);
-            tw_event_free(ev);
-        }
-    }
+    run_for(1500);
     cr_expect_eq(a->starts, 1, "a second task started while the only slot was taken");
     complete_with(a, "\"first\"");
     a->on_task = echo;
@@ -972,4 +1043,37 @@ Test(activity, freeing_a_worker_with_running_activities_cancels_its_calls)
     call_ok(tw_client_terminate_workflow(client, &co, cq, T_CLIENT_CALL), "terminate");
     tw_event_free(await_client_call("the termination"));
     host_shutdown(wf);
+}
+
+Test(activity, a_worker_may_outlive_its_client)
+{
+    tw_client_options o;
+    tw_client_options_init(&o);
+    o.target = getenv("TW_TEST_ADDRESS");
+    tw_client *other = NULL;
+    call_ok(tw_client_new(rt, &o, &other), "client");
+    tw_worker_options wo;
+    tw_worker_options_init(&wo);
+    wo.task_queue = "act-orphan";
+    wo.no_workflows = 1;
+    tw_worker *w = NULL;
+    call_ok(tw_worker_new(other, &wo, &w), "worker");
+    call_ok(tw_worker_poll_activity_task(w, cq, 42), "poll");
+    tw_client_free(other);
+    static const uint8_t token[] = {9};
+    call_fails(tw_worker_heartbeat_activity_task(w, token, sizeof(token), NULL), TW_EINVAL, "unknown token", NULL);
+    call_ok(tw_worker_shutdown(w, cq, 43), "shutdown");
+    bool poll_done = false, shutdown_done = false;
+    while (!poll_done || !shutdown_done) {
+        tw_event *ev = NULL;
+        call_ok(tw_cq_next(cq, WAIT_MS, &ev), "event");
+        if (tw_event_tag(ev) == 42) {
+            cr_expect_eq(tw_event_status(ev), TW_ECLOSED, "got %s", tw_strerror(tw_event_status(ev)));
+            poll_done = true;
+        } else if (tw_event_tag(ev) == 43) {
+            shutdown_done = true;
+        }
+        tw_event_free(ev);
+    }
+    tw_worker_free(w);
 }

@@ -119,14 +119,12 @@ def _instance_of(user_data: CData) -> Optional["_WorkflowInstanceImpl"]:
     return _registry.get(int(ffi.cast("uintptr_t", user_data)))
 
 
-@ffi.def_extern(name="_tw_py_wf_start")  # type: ignore[misc]
 def _cb_start(wf: CData, workflow_type: CData, args: CData, user_data: CData) -> None:
     inst = _instance_of(user_data)
     if inst is not None:
         inst._guard(inst._on_start, args)
 
 
-@ffi.def_extern(name="_tw_py_wf_signal")  # type: ignore[misc]
 def _cb_signal(wf: CData, name: CData, args: CData, headers: CData, user_data: CData) -> int:
     inst = _instance_of(user_data)
     if inst is None:
@@ -138,7 +136,6 @@ def _cb_signal(wf: CData, name: CData, args: CData, headers: CData, user_data: C
         return 1
 
 
-@ffi.def_extern(name="_tw_py_wf_query")  # type: ignore[misc]
 def _cb_query(
     wf: CData, name: CData, args: CData, headers: CData, result: CData, error: CData, user_data: CData
 ) -> None:
@@ -147,14 +144,12 @@ def _cb_query(
         inst._guard(inst._on_query, _bridge.text(name), args, headers, result, error)
 
 
-@ffi.def_extern(name="_tw_py_wf_cancel_requested")  # type: ignore[misc]
 def _cb_cancel_requested(wf: CData, reason: CData, user_data: CData) -> None:
     inst = _instance_of(user_data)
     if inst is not None:
         inst._guard(inst._on_cancel_requested, _bridge.text(reason))
 
 
-@ffi.def_extern(name="_tw_py_wf_resolved")  # type: ignore[misc]
 def _cb_resolved(
     wf: CData, op: CData, tag: int, resolution: int, result: CData, failure: CData, user_data: CData
 ) -> None:
@@ -163,25 +158,33 @@ def _cb_resolved(
         inst._guard(inst._on_resolved, int(tag), int(resolution), result, failure)
 
 
-@ffi.def_extern(name="_tw_py_wf_scope_cancelled")  # type: ignore[misc]
 def _cb_scope_cancelled(wf: CData, scope: CData, tag: int, user_data: CData) -> None:
     inst = _instance_of(user_data)
     if inst is not None:
         inst._guard(inst._on_scope_cancelled, int(tag))
 
 
-@ffi.def_extern(name="_tw_py_wf_drain")  # type: ignore[misc]
 def _cb_drain(wf: CData, user_data: CData) -> None:
     inst = _instance_of(user_data)
     if inst is not None:
         inst._guard(inst._on_drain)
 
 
-@ffi.def_extern(name="_tw_py_wf_evict")  # type: ignore[misc]
 def _cb_evict(wf: CData, reason: int, message: CData, user_data: CData) -> None:
     inst = _instance_of(user_data)
     if inst is not None:
         inst._guard(inst._on_evict, int(reason), _bridge.text(message))
+
+
+# Registered as the C functions declared `extern "Python"` in gen_ffi.py.
+ffi.def_extern(name="_tw_py_wf_start")(_cb_start)
+ffi.def_extern(name="_tw_py_wf_signal")(_cb_signal)
+ffi.def_extern(name="_tw_py_wf_query")(_cb_query)
+ffi.def_extern(name="_tw_py_wf_cancel_requested")(_cb_cancel_requested)
+ffi.def_extern(name="_tw_py_wf_resolved")(_cb_resolved)
+ffi.def_extern(name="_tw_py_wf_scope_cancelled")(_cb_scope_cancelled)
+ffi.def_extern(name="_tw_py_wf_drain")(_cb_drain)
+ffi.def_extern(name="_tw_py_wf_evict")(_cb_evict)
 
 
 # ---------------------------------------------------------------------------
@@ -218,19 +221,12 @@ def _activity_definition(activity: Any) -> tuple[str, Optional[list[type]], Opti
         return activity, None, None
     if not callable(activity):
         raise TypeError(f"activity must be an @activity.defn function or a name, got {activity!r}")
-    name: Optional[str] = None
-    defn = getattr(activity, "__temporal_activity_definition", None)
-    if defn is not None:
-        name = getattr(defn, "name", None)
-        if name is None:
-            raise TypeError(f"{getattr(activity, '__qualname__', activity)} is a dynamic activity: start it by name")
-    if name is None:
-        raise TypeError(
-            f"{getattr(activity, '__qualname__', activity)!s} is not an activity: decorate it with "
-            "@activity.defn or give the activity's name"
-        )
-    arg_types, ret_type = temporalio.common._type_hints_from_func(activity)
-    return name, arg_types, ret_type
+    import temporalio.activity
+
+    defn = temporalio.activity._Definition.must_from_callable(activity)
+    if defn.name is None:
+        raise TypeError(f"{getattr(activity, '__qualname__', activity)} is a dynamic activity: start it by name")
+    return defn.name, defn.arg_types, defn.ret_type
 
 
 class _Handler:

@@ -30,11 +30,18 @@ import contextvars
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Coroutine, Generator
+import sys
 from typing import Any, NoReturn, Optional, TypeVar
+
+if sys.version_info >= (3, 11):
+    from typing import TypeVarTuple, Unpack
+else:  # pragma: no cover
+    from typing_extensions import TypeVarTuple, Unpack
 
 __all__ = ["WorkflowEventLoop", "TimerBackend"]
 
 _T = TypeVar("_T")
+_Ts = TypeVarTuple("_Ts")
 
 
 class TimerBackend(ABC):
@@ -172,22 +179,28 @@ class WorkflowEventLoop(asyncio.AbstractEventLoop):
             raise ReadOnlyContextError(f"{what} is not allowed {self.read_only_reason}")
 
     def call_soon(
-        self, callback: Callable[..., object], *args: Any, context: Optional[contextvars.Context] = None
+        self,
+        callback: Callable[[Unpack[_Ts]], object],
+        *args: Unpack[_Ts],
+        context: Optional[contextvars.Context] = None,
     ) -> asyncio.Handle:
         handle = asyncio.Handle(callback, args, self, context)
         self._ready.append(handle)
         return handle
 
     def call_soon_threadsafe(
-        self, callback: Callable[..., object], *args: Any, context: Optional[contextvars.Context] = None
+        self,
+        callback: Callable[[Unpack[_Ts]], object],
+        *args: Unpack[_Ts],
+        context: Optional[contextvars.Context] = None,
     ) -> asyncio.Handle:
         _not_allowed("call_soon_threadsafe (threads)")
 
     def call_later(
         self,
         delay: float,
-        callback: Callable[..., object],
-        *args: Any,
+        callback: Callable[[Unpack[_Ts]], object],
+        *args: Unpack[_Ts],
         context: Optional[contextvars.Context] = None,
     ) -> asyncio.TimerHandle:
         if delay is None or math.isnan(delay):
@@ -204,8 +217,8 @@ class WorkflowEventLoop(asyncio.AbstractEventLoop):
     def call_at(
         self,
         when: float,
-        callback: Callable[..., object],
-        *args: Any,
+        callback: Callable[[Unpack[_Ts]], object],
+        *args: Unpack[_Ts],
         context: Optional[contextvars.Context] = None,
     ) -> asyncio.TimerHandle:
         return self.call_later(when - self.time(), callback, *args, context=context)
@@ -221,7 +234,7 @@ class WorkflowEventLoop(asyncio.AbstractEventLoop):
     def create_future(self) -> asyncio.Future[Any]:
         return asyncio.Future(loop=self)
 
-    def create_task(  # type: ignore[override]
+    def create_task(
         self,
         coro: Coroutine[Any, Any, _T] | Generator[Any, None, _T],
         *,
@@ -307,7 +320,7 @@ class WorkflowEventLoop(asyncio.AbstractEventLoop):
 
     # ---- everything that is not deterministic ----
 
-    def run_in_executor(self, executor: Any, func: Any, *args: Any) -> Any:
+    def run_in_executor(self, executor: Any, func: Any, *args: Any) -> Any:  # type: ignore[override]
         _not_allowed("run_in_executor (threads)")
 
     def set_default_executor(self, executor: Any) -> None:
@@ -355,13 +368,13 @@ class WorkflowEventLoop(asyncio.AbstractEventLoop):
     async def subprocess_exec(self, *args: Any, **kwargs: Any) -> Any:
         _not_allowed("subprocess_exec (subprocesses)")
 
-    def add_reader(self, *args: Any, **kwargs: Any) -> Any:
+    def add_reader(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         _not_allowed("add_reader (file descriptors)")
 
     def remove_reader(self, *args: Any, **kwargs: Any) -> Any:
         _not_allowed("remove_reader (file descriptors)")
 
-    def add_writer(self, *args: Any, **kwargs: Any) -> Any:
+    def add_writer(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         _not_allowed("add_writer (file descriptors)")
 
     def remove_writer(self, *args: Any, **kwargs: Any) -> Any:
@@ -394,7 +407,7 @@ class WorkflowEventLoop(asyncio.AbstractEventLoop):
     async def sock_sendfile(self, *args: Any, **kwargs: Any) -> Any:
         _not_allowed("sock_sendfile (network I/O)")
 
-    def add_signal_handler(self, *args: Any, **kwargs: Any) -> Any:
+    def add_signal_handler(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         _not_allowed("add_signal_handler (OS signals)")
 
     def remove_signal_handler(self, *args: Any, **kwargs: Any) -> Any:

@@ -65,6 +65,13 @@ __all__ = [
     "WorkflowQueryRejectedError",
     "WorkflowQueryFailedError",
     "TLSConfig",
+    "AsyncActivityHandle",
+    "AsyncActivityIDReference",
+    "AsyncActivityCancelledError",
+    "HeartbeatAsyncActivityInput",
+    "CompleteAsyncActivityInput",
+    "FailAsyncActivityInput",
+    "ReportCancellationAsyncActivityInput",
 ]
 
 SelfType = TypeVar("SelfType")
@@ -318,6 +325,48 @@ class CountWorkflowsInput:
     query: Optional[str]
 
 
+@dataclass(frozen=True)
+class AsyncActivityIDReference:
+    """An activity addressed by workflow id, run id (None: the latest run) and activity id."""
+
+    workflow_id: str
+    run_id: Optional[str]
+    activity_id: str
+
+
+@dataclass
+class HeartbeatAsyncActivityInput:
+    id_or_token: Union[AsyncActivityIDReference, bytes]
+    details: Sequence[Any]
+
+
+@dataclass
+class CompleteAsyncActivityInput:
+    id_or_token: Union[AsyncActivityIDReference, bytes]
+    result: Optional[Any]
+
+
+@dataclass
+class FailAsyncActivityInput:
+    id_or_token: Union[AsyncActivityIDReference, bytes]
+    error: Exception
+    last_heartbeat_details: Sequence[Any]
+
+
+@dataclass
+class ReportCancellationAsyncActivityInput:
+    id_or_token: Union[AsyncActivityIDReference, bytes]
+    details: Sequence[Any]
+
+
+class AsyncActivityCancelledError(temporalio.exceptions.TemporalError):
+    """An async activity's heartbeat learned that the server wants it cancelled (or paused, or reset)."""
+
+    def __init__(self, details: Optional["temporalio.activity.ActivityCancellationDetails"] = None) -> None:
+        super().__init__("Activity cancelled")
+        self.details = details
+
+
 class OutboundInterceptor:
     """Intercepts client calls; subclasses override what they need and call ``self.next``."""
 
@@ -350,6 +399,18 @@ class OutboundInterceptor:
 
     async def count_workflows(self, input: CountWorkflowsInput) -> WorkflowExecutionCount:
         return await self.next.count_workflows(input)
+
+    async def heartbeat_async_activity(self, input: HeartbeatAsyncActivityInput) -> None:
+        await self.next.heartbeat_async_activity(input)
+
+    async def complete_async_activity(self, input: CompleteAsyncActivityInput) -> None:
+        await self.next.complete_async_activity(input)
+
+    async def fail_async_activity(self, input: FailAsyncActivityInput) -> None:
+        await self.next.fail_async_activity(input)
+
+    async def report_cancellation_async_activity(self, input: ReportCancellationAsyncActivityInput) -> None:
+        await self.next.report_cancellation_async_activity(input)
 
 
 class Interceptor:
@@ -847,6 +908,30 @@ class Client:
             first_execution_run_id=first_execution_run_id, result_type=ret_type,
         )
 
+    def get_async_activity_handle(
+        self,
+        *,
+        workflow_id: Optional[str] = None,
+        run_id: Optional[str] = None,
+        activity_id: Optional[str] = None,
+        task_token: Optional[bytes] = None,
+    ) -> "AsyncActivityHandle":
+        """A handle to complete, fail, cancel or heartbeat an activity from outside its worker.
+
+        Give either ``task_token`` (``activity.info().task_token``) or
+        ``workflow_id`` and ``activity_id`` (``run_id`` optional: the latest
+        run), in this client's namespace.
+        """
+        if task_token is not None:
+            if workflow_id is not None or run_id is not None or activity_id is not None:
+                raise ValueError("give either task_token or workflow_id/run_id/activity_id, not both")
+            if not isinstance(task_token, (bytes, bytearray)) or not task_token:
+                raise ValueError("task_token must be non-empty bytes")
+            return AsyncActivityHandle(self, bytes(task_token))
+        if not workflow_id or not activity_id:
+            raise ValueError("give task_token, or both workflow_id and activity_id")
+        return AsyncActivityHandle(self, AsyncActivityIDReference(workflow_id, run_id, activity_id))
+
     # ---- list / count ----
 
     def list_workflows(
@@ -865,6 +950,49 @@ class Client:
     async def count_workflows(self, query: Optional[str] = None) -> WorkflowExecutionCount:
         """Counts executions matching a visibility query (all when None)."""
         return await self._impl.count_workflows(CountWorkflowsInput(query))
+
+
+class AsyncActivityHandle:
+    """An activity completed from outside its worker (see :py:meth:`Client.get_async_activity_handle`)."""
+
+    def __init__(self, client: Client, id_or_token: Union[AsyncActivityIDReference, bytes]) -> None:
+        self._client = client
+        self._id_or_token = id_or_token
+
+    @property
+    def id_or_token(self) -> Union[AsyncActivityIDReference, bytes]:
+        """What the handle addresses the activity by."""
+        return self._id_or_token
+
+    async def heartbeat(self, *details: Any) -> None:
+        """Records a heartbeat (not throttled).
+
+        Raises:
+            AsyncActivityCancelledError: The server asked for the activity's
+                cancellation (or paused or reset it).
+        """
+        await self._client._impl.heartbeat_async_activity(HeartbeatAsyncActivityInput(self._id_or_token, details))
+
+    async def complete(self, result: Optional[Any] = temporalio.common._arg_unset) -> None:
+        """Completes the activity with ``result`` (none when not given)."""
+        value = None if result is temporalio.common._arg_unset else result
+        await self._client._impl.complete_async_activity(CompleteAsyncActivityInput(self._id_or_token, value))
+
+    async def fail(self, error: Exception, *, last_heartbeat_details: Sequence[Any] = []) -> None:
+        """Fails the activity with ``error`` (converted by the data converter's failure converter).
+
+        ``last_heartbeat_details`` are recorded with a heartbeat first, so the
+        next attempt sees them.
+        """
+        await self._client._impl.fail_async_activity(
+            FailAsyncActivityInput(self._id_or_token, error, last_heartbeat_details)
+        )
+
+    async def report_cancellation(self, *details: Any) -> None:
+        """Reports the activity cancelled with ``details``."""
+        await self._client._impl.report_cancellation_async_activity(
+            ReportCancellationAsyncActivityInput(self._id_or_token, details)
+        )
 
 
 class WorkflowHandle(Generic[SelfType, ReturnType]):
@@ -1129,6 +1257,18 @@ class _ClientImpl(OutboundInterceptor):
     def __init__(self, client: Client) -> None:
         self._client = client
 
+    async def heartbeat_async_activity(self, input: HeartbeatAsyncActivityInput) -> None:
+        await _heartbeat_async_activity(self._client, input)
+
+    async def complete_async_activity(self, input: CompleteAsyncActivityInput) -> None:
+        await _complete_async_activity(self._client, input)
+
+    async def fail_async_activity(self, input: FailAsyncActivityInput) -> None:
+        await _fail_async_activity(self._client, input)
+
+    async def report_cancellation_async_activity(self, input: ReportCancellationAsyncActivityInput) -> None:
+        await _report_cancellation_async_activity(self._client, input)
+
     async def _encode_map(self, values: Optional[Mapping[str, Any]]) -> dict[str, Payload]:
         out: dict[str, Payload] = {}
         for key, value in (values or {}).items():
@@ -1344,3 +1484,72 @@ class _ClientImpl(OutboundInterceptor):
         q = _bridge.cstr(input.query, keep)
         ev = await c._call(lambda cq, tag: lib.tw_client_count_workflows(c._ptr, q, cq, tag))
         return WorkflowExecutionCount(ev.count)
+
+
+# ---------------------------------------------------------------------------
+# Async activity completion (the _ClientImpl side)
+# ---------------------------------------------------------------------------
+
+
+def _activity_ref(id_or_token: Union[AsyncActivityIDReference, bytes], keep: list[Any]) -> Any:
+    ref = ffi.new("tw_activity_ref *")
+    lib.tw_activity_ref_init(ref)
+    if isinstance(id_or_token, (bytes, bytearray)):
+        token = ffi.new("uint8_t[]", bytes(id_or_token))
+        keep.append(token)
+        ref.task_token = token
+        ref.task_token_len = len(id_or_token)
+    else:
+        ref.workflow_id = _bridge.cstr(id_or_token.workflow_id, keep)
+        ref.run_id = _bridge.cstr(id_or_token.run_id, keep)
+        ref.activity_id = _bridge.cstr(id_or_token.activity_id, keep)
+    keep.append(ref)
+    return ref
+
+
+async def _heartbeat_async_activity(client: Client, input: HeartbeatAsyncActivityInput) -> None:
+    keep: list[Any] = []
+    ref = _activity_ref(input.id_or_token, keep)
+    details = _bridge.payloads_to_c(await client.data_converter.encode(list(input.details)))
+    ev = await client._call(lambda cq, tag: lib.tw_client_heartbeat_activity(client._ptr, ref, details, cq, tag))
+    cancel = bool(lib.tw_event_activity_cancel_requested(ev.ptr))
+    paused = bool(lib.tw_event_activity_paused(ev.ptr))
+    reset = bool(lib.tw_event_activity_reset(ev.ptr))
+    if cancel or paused or reset:
+        import temporalio.activity
+
+        raise AsyncActivityCancelledError(
+            temporalio.activity.ActivityCancellationDetails(cancel_requested=cancel, paused=paused, reset=reset)
+        )
+
+
+async def _complete_async_activity(client: Client, input: CompleteAsyncActivityInput) -> None:
+    keep: list[Any] = []
+    ref = _activity_ref(input.id_or_token, keep)
+    result = _bridge.payloads_to_c(await client.data_converter.encode([input.result]))
+    await client._call(lambda cq, tag: lib.tw_client_complete_activity(client._ptr, ref, result, cq, tag))
+
+
+async def _fail_async_activity(client: Client, input: FailAsyncActivityInput) -> None:
+    from temporalio.api.failure.v1 import Failure
+
+    if input.last_heartbeat_details:
+        await _heartbeat_async_activity(client, HeartbeatAsyncActivityInput(input.id_or_token, input.last_heartbeat_details))
+    keep: list[Any] = []
+    ref = _activity_ref(input.id_or_token, keep)
+    failure = Failure()
+    await client.data_converter.encode_failure(input.error, failure)
+    data = failure.SerializeToString()
+    await client._call(
+        lambda cq, tag: lib.tw_client_fail_activity_encoded(client._ptr, ref, data, len(data), cq, tag)
+    )
+
+
+async def _report_cancellation_async_activity(client: Client, input: ReportCancellationAsyncActivityInput) -> None:
+    keep: list[Any] = []
+    ref = _activity_ref(input.id_or_token, keep)
+    details = _bridge.payloads_to_c(await client.data_converter.encode(list(input.details)))
+    await client._call(
+        lambda cq, tag: lib.tw_client_report_activity_cancelled(client._ptr, ref, details, cq, tag)
+    )
+

@@ -760,7 +760,13 @@ class unsafe:
         yield
 
 
-class LoggerAdapter(logging.LoggerAdapter):  # type: ignore[type-arg]
+if TYPE_CHECKING:
+    _LoggerAdapterBase = logging.LoggerAdapter[logging.Logger]
+else:
+    _LoggerAdapterBase = logging.LoggerAdapter
+
+
+class LoggerAdapter(_LoggerAdapterBase):
     """Logger for workflow code: silent while replaying, adds the workflow's identity.
 
     ``workflow_info_on_message`` appends the details to the message,
@@ -860,6 +866,8 @@ class CancellationScope:
 
     Use ``with CancellationScope(...) as scope:`` or ``await scope.run(fn)``.
     """
+
+    _runtime: _Runtime
 
     def __init__(
         self,
@@ -1016,7 +1024,7 @@ class ActivityConfig(TypedDict, total=False):
     retry_policy: Optional[temporalio.common.RetryPolicy]
     cancellation_type: ActivityCancellationType
     activity_id: Optional[str]
-    versioning_intent: Optional[Any]
+    versioning_intent: Optional[object]
     summary: Optional[str]
 
 
@@ -1110,7 +1118,7 @@ def start_activity(
     heartbeat_timeout: Optional[timedelta] = None,
     retry_policy: Optional[temporalio.common.RetryPolicy] = None,
     cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
-    versioning_intent: Optional[Any] = None,
+    versioning_intent: Optional[object] = None,
     summary: Optional[str] = None,
 ) -> ActivityHandle[ReturnType]: ...
 
@@ -1128,7 +1136,7 @@ def start_activity(
     heartbeat_timeout: Optional[timedelta] = None,
     retry_policy: Optional[temporalio.common.RetryPolicy] = None,
     cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
-    versioning_intent: Optional[Any] = None,
+    versioning_intent: Optional[object] = None,
     summary: Optional[str] = None,
 ) -> ActivityHandle[ReturnType]: ...
 
@@ -1147,7 +1155,7 @@ def start_activity(
     heartbeat_timeout: Optional[timedelta] = None,
     retry_policy: Optional[temporalio.common.RetryPolicy] = None,
     cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
-    versioning_intent: Optional[Any] = None,
+    versioning_intent: Optional[object] = None,
     summary: Optional[str] = None,
 ) -> ActivityHandle[ReturnType]: ...
 
@@ -1166,7 +1174,7 @@ def start_activity(
     heartbeat_timeout: Optional[timedelta] = None,
     retry_policy: Optional[temporalio.common.RetryPolicy] = None,
     cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
-    versioning_intent: Optional[Any] = None,
+    versioning_intent: Optional[object] = None,
     summary: Optional[str] = None,
 ) -> ActivityHandle[ReturnType]: ...
 
@@ -1175,7 +1183,7 @@ def start_activity(
 def start_activity(
     activity: Callable[[Unpack[MultiParamType]], Awaitable[ReturnType]],
     /,
-    *args: Unpack[MultiParamType],
+    *params: Unpack[MultiParamType],
     activity_id: Optional[str] = None,
     task_queue: Optional[str] = None,
     schedule_to_close_timeout: Optional[timedelta] = None,
@@ -1184,7 +1192,7 @@ def start_activity(
     heartbeat_timeout: Optional[timedelta] = None,
     retry_policy: Optional[temporalio.common.RetryPolicy] = None,
     cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
-    versioning_intent: Optional[Any] = None,
+    versioning_intent: Optional[object] = None,
     summary: Optional[str] = None,
 ) -> ActivityHandle[ReturnType]: ...
 
@@ -1193,7 +1201,7 @@ def start_activity(
 def start_activity(
     activity: Callable[[Unpack[MultiParamType]], ReturnType],
     /,
-    *args: Unpack[MultiParamType],
+    *params: Unpack[MultiParamType],
     activity_id: Optional[str] = None,
     task_queue: Optional[str] = None,
     schedule_to_close_timeout: Optional[timedelta] = None,
@@ -1202,7 +1210,7 @@ def start_activity(
     heartbeat_timeout: Optional[timedelta] = None,
     retry_policy: Optional[temporalio.common.RetryPolicy] = None,
     cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
-    versioning_intent: Optional[Any] = None,
+    versioning_intent: Optional[object] = None,
     summary: Optional[str] = None,
 ) -> ActivityHandle[ReturnType]: ...
 
@@ -1221,7 +1229,7 @@ def start_activity(
     heartbeat_timeout: Optional[timedelta] = None,
     retry_policy: Optional[temporalio.common.RetryPolicy] = None,
     cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
-    versioning_intent: Optional[Any] = None,
+    versioning_intent: Optional[object] = None,
     summary: Optional[str] = None,
 ) -> ActivityHandle[ReturnType]: ...
 
@@ -1240,7 +1248,7 @@ def start_activity(
     heartbeat_timeout: Optional[timedelta] = None,
     retry_policy: Optional[temporalio.common.RetryPolicy] = None,
     cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
-    versioning_intent: Optional[Any] = None,
+    versioning_intent: Optional[object] = None,
     summary: Optional[str] = None,
 ) -> ActivityHandle[ReturnType]: ...
 
@@ -1261,7 +1269,7 @@ def start_activity(
     heartbeat_timeout: Optional[timedelta] = None,
     retry_policy: Optional[temporalio.common.RetryPolicy] = None,
     cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
-    versioning_intent: Optional[Any] = None,
+    versioning_intent: Optional[object] = None,
     summary: Optional[str] = None,
 ) -> ActivityHandle[Any]: ...
 
@@ -1269,7 +1277,7 @@ def start_activity(
 def start_activity(
     activity: Any,
     /,
-    *params: Any,
+    *params: object,
     arg: Any = temporalio.common._arg_unset,
     args: Sequence[Any] = (),
     result_type: Optional[type] = None,
@@ -1281,7 +1289,7 @@ def start_activity(
     heartbeat_timeout: Optional[timedelta] = None,
     retry_policy: Optional[temporalio.common.RetryPolicy] = None,
     cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
-    versioning_intent: Optional[Any] = None,
+    versioning_intent: Optional[object] = None,
     summary: Optional[str] = None,
 ) -> ActivityHandle[Any]:
     """Starts an activity (an ``@activity.defn`` function, or a name) and returns its handle.
@@ -1322,7 +1330,7 @@ async def execute_activity(
     heartbeat_timeout: Optional[timedelta] = None,
     retry_policy: Optional[temporalio.common.RetryPolicy] = None,
     cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
-    versioning_intent: Optional[Any] = None,
+    versioning_intent: Optional[object] = None,
     summary: Optional[str] = None,
 ) -> ReturnType: ...
 
@@ -1340,7 +1348,7 @@ async def execute_activity(
     heartbeat_timeout: Optional[timedelta] = None,
     retry_policy: Optional[temporalio.common.RetryPolicy] = None,
     cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
-    versioning_intent: Optional[Any] = None,
+    versioning_intent: Optional[object] = None,
     summary: Optional[str] = None,
 ) -> ReturnType: ...
 
@@ -1359,7 +1367,7 @@ async def execute_activity(
     heartbeat_timeout: Optional[timedelta] = None,
     retry_policy: Optional[temporalio.common.RetryPolicy] = None,
     cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
-    versioning_intent: Optional[Any] = None,
+    versioning_intent: Optional[object] = None,
     summary: Optional[str] = None,
 ) -> ReturnType: ...
 
@@ -1378,7 +1386,7 @@ async def execute_activity(
     heartbeat_timeout: Optional[timedelta] = None,
     retry_policy: Optional[temporalio.common.RetryPolicy] = None,
     cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
-    versioning_intent: Optional[Any] = None,
+    versioning_intent: Optional[object] = None,
     summary: Optional[str] = None,
 ) -> ReturnType: ...
 
@@ -1387,7 +1395,7 @@ async def execute_activity(
 async def execute_activity(
     activity: Callable[[Unpack[MultiParamType]], Awaitable[ReturnType]],
     /,
-    *args: Unpack[MultiParamType],
+    *params: Unpack[MultiParamType],
     activity_id: Optional[str] = None,
     task_queue: Optional[str] = None,
     schedule_to_close_timeout: Optional[timedelta] = None,
@@ -1396,7 +1404,7 @@ async def execute_activity(
     heartbeat_timeout: Optional[timedelta] = None,
     retry_policy: Optional[temporalio.common.RetryPolicy] = None,
     cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
-    versioning_intent: Optional[Any] = None,
+    versioning_intent: Optional[object] = None,
     summary: Optional[str] = None,
 ) -> ReturnType: ...
 
@@ -1405,7 +1413,7 @@ async def execute_activity(
 async def execute_activity(
     activity: Callable[[Unpack[MultiParamType]], ReturnType],
     /,
-    *args: Unpack[MultiParamType],
+    *params: Unpack[MultiParamType],
     activity_id: Optional[str] = None,
     task_queue: Optional[str] = None,
     schedule_to_close_timeout: Optional[timedelta] = None,
@@ -1414,7 +1422,7 @@ async def execute_activity(
     heartbeat_timeout: Optional[timedelta] = None,
     retry_policy: Optional[temporalio.common.RetryPolicy] = None,
     cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
-    versioning_intent: Optional[Any] = None,
+    versioning_intent: Optional[object] = None,
     summary: Optional[str] = None,
 ) -> ReturnType: ...
 
@@ -1433,7 +1441,7 @@ async def execute_activity(
     heartbeat_timeout: Optional[timedelta] = None,
     retry_policy: Optional[temporalio.common.RetryPolicy] = None,
     cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
-    versioning_intent: Optional[Any] = None,
+    versioning_intent: Optional[object] = None,
     summary: Optional[str] = None,
 ) -> ReturnType: ...
 
@@ -1452,7 +1460,7 @@ async def execute_activity(
     heartbeat_timeout: Optional[timedelta] = None,
     retry_policy: Optional[temporalio.common.RetryPolicy] = None,
     cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
-    versioning_intent: Optional[Any] = None,
+    versioning_intent: Optional[object] = None,
     summary: Optional[str] = None,
 ) -> ReturnType: ...
 
@@ -1473,12 +1481,12 @@ async def execute_activity(
     heartbeat_timeout: Optional[timedelta] = None,
     retry_policy: Optional[temporalio.common.RetryPolicy] = None,
     cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
-    versioning_intent: Optional[Any] = None,
+    versioning_intent: Optional[object] = None,
     summary: Optional[str] = None,
 ) -> Any: ...
 
 
-async def execute_activity(activity: Any, /, *params: Any, **kwargs: Any) -> Any:
+async def execute_activity(activity: Any, /, *params: object, **kwargs: Any) -> Any:
     """Starts an activity and waits for its result (see :py:func:`start_activity`)."""
     return await start_activity(activity, *params, **kwargs)
 
@@ -1549,7 +1557,7 @@ def start_local_activity(
 def start_local_activity(
     activity: Callable[[Unpack[MultiParamType]], Awaitable[ReturnType]],
     /,
-    *args: Unpack[MultiParamType],
+    *params: Unpack[MultiParamType],
     activity_id: Optional[str] = None,
     schedule_to_close_timeout: Optional[timedelta] = None,
     schedule_to_start_timeout: Optional[timedelta] = None,
@@ -1564,7 +1572,7 @@ def start_local_activity(
 def start_local_activity(
     activity: Callable[[Unpack[MultiParamType]], ReturnType],
     /,
-    *args: Unpack[MultiParamType],
+    *params: Unpack[MultiParamType],
     activity_id: Optional[str] = None,
     schedule_to_close_timeout: Optional[timedelta] = None,
     schedule_to_start_timeout: Optional[timedelta] = None,
@@ -1625,7 +1633,7 @@ def start_local_activity(
 ) -> ActivityHandle[Any]: ...
 
 
-def start_local_activity(activity: Any, /, *params: Any, **kwargs: Any) -> ActivityHandle[Any]:
+def start_local_activity(activity: Any, /, *params: object, **kwargs: Any) -> ActivityHandle[Any]:
     """Local activities are not supported by this engine yet: raises :py:class:`NotSupportedError`."""
     _Runtime.current("workflow.start_local_activity()")
     _not_supported("workflow.start_local_activity (local activities)")
@@ -1697,7 +1705,7 @@ async def execute_local_activity(
 async def execute_local_activity(
     activity: Callable[[Unpack[MultiParamType]], Awaitable[ReturnType]],
     /,
-    *args: Unpack[MultiParamType],
+    *params: Unpack[MultiParamType],
     activity_id: Optional[str] = None,
     schedule_to_close_timeout: Optional[timedelta] = None,
     schedule_to_start_timeout: Optional[timedelta] = None,
@@ -1712,7 +1720,7 @@ async def execute_local_activity(
 async def execute_local_activity(
     activity: Callable[[Unpack[MultiParamType]], ReturnType],
     /,
-    *args: Unpack[MultiParamType],
+    *params: Unpack[MultiParamType],
     activity_id: Optional[str] = None,
     schedule_to_close_timeout: Optional[timedelta] = None,
     schedule_to_start_timeout: Optional[timedelta] = None,
@@ -1773,7 +1781,7 @@ async def execute_local_activity(
 ) -> Any: ...
 
 
-async def execute_local_activity(activity: Any, /, *params: Any, **kwargs: Any) -> Any:
+async def execute_local_activity(activity: Any, /, *params: object, **kwargs: Any) -> Any:
     """Local activities are not supported by this engine yet: raises :py:class:`NotSupportedError`."""
     _Runtime.current("workflow.execute_local_activity()")
     _not_supported("workflow.execute_local_activity (local activities)")
@@ -1959,7 +1967,7 @@ def continue_as_new(
     retry_policy: Optional[temporalio.common.RetryPolicy] = None,
     memo: Optional[Mapping[str, Any]] = None,
     search_attributes: Optional[Mapping[str, Any]] = None,
-    versioning_intent: Optional[Any] = None,
+    versioning_intent: Optional[object] = None,
 ) -> NoReturn: ...
 
 
@@ -1973,7 +1981,7 @@ def continue_as_new(
     retry_policy: Optional[temporalio.common.RetryPolicy] = None,
     memo: Optional[Mapping[str, Any]] = None,
     search_attributes: Optional[Mapping[str, Any]] = None,
-    versioning_intent: Optional[Any] = None,
+    versioning_intent: Optional[object] = None,
 ) -> NoReturn: ...
 
 
@@ -1989,7 +1997,7 @@ def continue_as_new(
     retry_policy: Optional[temporalio.common.RetryPolicy] = None,
     memo: Optional[Mapping[str, Any]] = None,
     search_attributes: Optional[Mapping[str, Any]] = None,
-    versioning_intent: Optional[Any] = None,
+    versioning_intent: Optional[object] = None,
 ) -> NoReturn: ...
 
 
@@ -2005,7 +2013,7 @@ def continue_as_new(
     retry_policy: Optional[temporalio.common.RetryPolicy] = None,
     memo: Optional[Mapping[str, Any]] = None,
     search_attributes: Optional[Mapping[str, Any]] = None,
-    versioning_intent: Optional[Any] = None,
+    versioning_intent: Optional[object] = None,
 ) -> NoReturn: ...
 
 
@@ -2020,7 +2028,7 @@ def continue_as_new(
     retry_policy: Optional[temporalio.common.RetryPolicy] = None,
     memo: Optional[Mapping[str, Any]] = None,
     search_attributes: Optional[Mapping[str, Any]] = None,
-    versioning_intent: Optional[Any] = None,
+    versioning_intent: Optional[object] = None,
 ) -> NoReturn:
     """Ends this run and starts a new run of the workflow (same id) with new arguments.
 

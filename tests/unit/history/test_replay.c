@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 
 #include <tw/tw.h>
@@ -309,6 +310,37 @@ Test(replay, caller_workflow_id_overrides_the_recorded_one)
     tw_replayer_free(r);
 }
 
+/*
+ * A workflow still running: the history ends with a workflow task started
+ * and not completed (the one for signal "complete"). That last activation
+ * is live, and its commands have nothing to match.
+ */
+Test(replay, running_history_ends_with_a_live_activation)
+{
+    size_t len;
+    char *text = read_file(FIXTURE("greeting.json"), &len);
+    cJSON *h = cJSON_Parse(text);
+    free(text);
+    cr_assert_not_null(h);
+    cJSON *events = cJSON_GetObjectItem(h, "events");
+    cr_assert_eq(cJSON_GetArraySize(events), 18);
+    cJSON_DeleteItemFromArray(events, 17); /* WorkflowExecutionCompleted */
+    cJSON_DeleteItemFromArray(events, 16); /* WorkflowTaskCompleted */
+    char *json = cJSON_PrintUnformatted(h);
+    cJSON_Delete(h);
+    tw_replayer *r;
+    call_ok(tw_replayer_new(&r), "new");
+    call_ok(tw_replayer_add_history_json(r, NULL, json, strlen(json)), "add");
+    cJSON_free(json);
+    drive_log log = drive(r, GREETING);
+    cr_expect_eq(log.activations, 4);
+    cr_expect_eq(log.replaying, 3, "the last workflow task is live");
+    cr_expect_eq(log.completed_ok, 1);
+    cr_expect_eq(log.eviction_reasons[0], TW_EVICTION_REPLAY_FINISHED);
+    expect_result(r, 0, GREETING_WORKFLOW_ID, GREETING_RUN_ID, TW_REPLAY_OK);
+    tw_replayer_free(r);
+}
+
 /* ---- replays that fail ---- */
 
 Test(replay, changed_code_is_nondeterministic)
@@ -525,9 +557,9 @@ Test(replay_input, wrong_field_types_name_their_path)
 Test(replay_input, history_that_cannot_start)
 {
     expect_json_error("{\"events\": [{\"eventId\": \"1\", \"eventType\": \"EVENT_TYPE_WORKFLOW_TASK_SCHEDULED\"}]}",
-                      TW_EPROTO, "is EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, not a EVENT_TYPE_WORKFLOW_EXECUTION_STARTED");
+                      TW_EPROTO, "is EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, not EVENT_TYPE_WORKFLOW_EXECUTION_STARTED");
     expect_json_error("{\"events\": [{\"eventId\": \"1\", \"eventType\": \"EVENT_TYPE_WORKFLOW_EXECUTION_STARTED\"}]}",
-                      TW_EPROTO, "with its attributes");
+                      TW_EPROTO, "has no workflowExecutionStartedEventAttributes");
     expect_json_error("{\"events\": [" STARTED_EVENT ", {\"eventId\": \"3\", \"eventType\": "
                       "\"EVENT_TYPE_WORKFLOW_TASK_SCHEDULED\"}]}",
                       TW_EPROTO, "history gap");

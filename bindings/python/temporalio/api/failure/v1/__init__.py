@@ -17,7 +17,19 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import ClassVar, Literal, Union
 
-from temporalio.api.common.v1 import Payload, Payloads, _MessageBase
+from temporalio.api.common.v1 import (
+    DecodeError,
+    Payload,
+    Payloads,
+    _decode_utf8,
+    _expect_bytes,
+    _iter_fields,
+    _len_field,
+    _MessageBase,
+    _tag,
+    _varint,
+    _WireMessage,
+)
 
 __all__ = [
     "ActivityFailureInfo",
@@ -147,8 +159,14 @@ FAILURE_INFO_FIELDS: tuple[str, ...] = (
 
 
 @dataclass
-class Failure(_MessageBase):
-    """Language-neutral error description, optionally chained via ``cause``."""
+class Failure(_WireMessage):
+    """Language-neutral error description, optionally chained via ``cause``.
+
+    Supports the binary protobuf wire format (``SerializeToString``,
+    ``FromString``), so a failure built here can be handed to anything that
+    takes a serialized ``temporal.api.failure.v1.Failure``. Nexus failure
+    infos are not mirrored: they are skipped when parsing.
+    """
 
     _message_fields: ClassVar[frozenset[str]] = frozenset(
         {"encoded_attributes", "cause", *FAILURE_INFO_FIELDS}
@@ -204,6 +222,14 @@ class Failure(_MessageBase):
         setattr(self, field_name, info)
 
 
+    def SerializeToString(self, *, deterministic: bool = False) -> bytes:
+        """Encode the failure (and its causes) in protobuf binary wire format."""
+        return _encode_failure(self, deterministic)
+
+    def _parse_into(self, data: bytes) -> None:
+        _decode_failure_into(self, data)
+
+
 _INFO_FIELD_BY_TYPE: dict[type, str] = {
     ApplicationFailureInfo: "application_failure_info",
     TimeoutFailureInfo: "timeout_failure_info",
@@ -214,3 +240,235 @@ _INFO_FIELD_BY_TYPE: dict[type, str] = {
     ActivityFailureInfo: "activity_failure_info",
     ChildWorkflowExecutionFailureInfo: "child_workflow_execution_failure_info",
 }
+
+
+# ---------------------------------------------------------------------------
+# Wire format (field numbers of temporal/api/failure/v1/message.proto)
+# ---------------------------------------------------------------------------
+
+
+def _w_str(number: int, value: str) -> bytes:
+    return _len_field(number, value.encode("utf-8")) if value else b""
+
+
+def _w_int(number: int, value: int) -> bytes:
+    return _tag(number, 0) + _varint(int(value)) if value else b""
+
+
+def _w_bool(number: int, value: bool) -> bytes:
+    return _tag(number, 0) + b"\x01" if value else b""
+
+
+def _w_payloads(number: int, value: Payloads | None, deterministic: bool) -> bytes:
+    if value is None:
+        return b""
+    return _len_field(number, value.SerializeToString(deterministic=deterministic))
+
+
+def _w_duration(number: int, value: timedelta | None) -> bytes:
+    if value is None:
+        return b""
+    seconds = value.days * 86400 + value.seconds
+    return _len_field(number, _w_int(1, seconds) + _w_int(2, value.microseconds * 1000))
+
+
+def _w_name(number: int, name: str) -> bytes:
+    # ActivityType / WorkflowType: a message holding just ``name`` (field 1).
+    return _len_field(number, _w_str(1, name)) if name else b""
+
+
+def _encode_info(failure: Failure, deterministic: bool) -> bytes:
+    if (app := failure.application_failure_info) is not None:
+        body = (
+            _w_str(1, app.type)
+            + _w_bool(2, app.non_retryable)
+            + _w_payloads(3, app.details, deterministic)
+            + _w_duration(4, app.next_retry_delay)
+            + _w_int(5, app.category)
+        )
+        return _len_field(5, body)
+    if (timeout := failure.timeout_failure_info) is not None:
+        body = _w_int(1, timeout.timeout_type) + _w_payloads(
+            2, timeout.last_heartbeat_details, deterministic
+        )
+        return _len_field(6, body)
+    if (cancel := failure.canceled_failure_info) is not None:
+        return _len_field(7, _w_payloads(1, cancel.details, deterministic) + _w_str(2, cancel.identity))
+    if (term := failure.terminated_failure_info) is not None:
+        return _len_field(8, _w_str(1, term.identity))
+    if (server := failure.server_failure_info) is not None:
+        return _len_field(9, _w_bool(1, server.non_retryable))
+    if (reset := failure.reset_workflow_failure_info) is not None:
+        return _len_field(10, _w_payloads(1, reset.last_heartbeat_details, deterministic))
+    if (act := failure.activity_failure_info) is not None:
+        body = (
+            _w_int(1, act.scheduled_event_id)
+            + _w_int(2, act.started_event_id)
+            + _w_str(3, act.identity)
+            + _w_name(4, act.activity_type)
+            + _w_str(5, act.activity_id)
+            + _w_int(6, act.retry_state)
+        )
+        return _len_field(11, body)
+    if (child := failure.child_workflow_execution_failure_info) is not None:
+        execution = _w_str(1, child.workflow_id) + _w_str(2, child.run_id)
+        body = (
+            _w_str(1, child.namespace)
+            + (_len_field(2, execution) if execution else b"")
+            + _w_name(3, child.workflow_type)
+            + _w_int(4, child.initiated_event_id)
+            + _w_int(5, child.started_event_id)
+            + _w_int(6, child.retry_state)
+        )
+        return _len_field(12, body)
+    return b""
+
+
+def _encode_failure(failure: Failure, deterministic: bool) -> bytes:
+    out = _w_str(1, failure.message) + _w_str(2, failure.source) + _w_str(3, failure.stack_trace)
+    if failure.cause is not None:
+        out += _len_field(4, _encode_failure(failure.cause, deterministic))
+    out += _encode_info(failure, deterministic)
+    if failure.encoded_attributes is not None:
+        out += _len_field(20, failure.encoded_attributes.SerializeToString(deterministic=deterministic))
+    return out
+
+
+def _r_int(value: int | bytes, what: str) -> int:
+    if not isinstance(value, int):
+        raise DecodeError(f"{what} has the wrong wire type")
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def _r_str(value: int | bytes, what: str) -> str:
+    return _decode_utf8(_expect_bytes(value, what), what)
+
+
+def _r_payloads(value: int | bytes, what: str) -> Payloads:
+    return Payloads.FromString(_expect_bytes(value, what))
+
+
+def _r_duration(value: int | bytes) -> timedelta:
+    seconds = nanos = 0
+    for number, _wt, v, _raw in _iter_fields(_expect_bytes(value, "Duration")):
+        if number == 1:
+            seconds = _r_int(v, "Duration.seconds")
+        elif number == 2:
+            nanos = _r_int(v, "Duration.nanos")
+    return timedelta(seconds=seconds, microseconds=nanos // 1000)
+
+
+def _r_name(value: int | bytes, what: str) -> str:
+    name = ""
+    for number, _wt, v, _raw in _iter_fields(_expect_bytes(value, what)):
+        if number == 1:
+            name = _r_str(v, what + ".name")
+    return name
+
+
+def _fields(value: int | bytes, what: str) -> list[tuple[int, int | bytes]]:
+    return [(n, v) for n, _wt, v, _raw in _iter_fields(_expect_bytes(value, what))]
+
+
+def _decode_info(number: int, value: int | bytes) -> FailureInfo | None:
+    if number == 5:
+        app = ApplicationFailureInfo()
+        for n, v in _fields(value, "ApplicationFailureInfo"):
+            if n == 1:
+                app.type = _r_str(v, "ApplicationFailureInfo.type")
+            elif n == 2:
+                app.non_retryable = bool(_r_int(v, "ApplicationFailureInfo.non_retryable"))
+            elif n == 3:
+                app.details = _r_payloads(v, "ApplicationFailureInfo.details")
+            elif n == 4:
+                app.next_retry_delay = _r_duration(v)
+            elif n == 5:
+                app.category = _r_int(v, "ApplicationFailureInfo.category")
+        return app
+    if number == 6:
+        timeout = TimeoutFailureInfo()
+        for n, v in _fields(value, "TimeoutFailureInfo"):
+            if n == 1:
+                timeout.timeout_type = _r_int(v, "TimeoutFailureInfo.timeout_type")
+            elif n == 2:
+                timeout.last_heartbeat_details = _r_payloads(v, "TimeoutFailureInfo.last_heartbeat_details")
+        return timeout
+    if number == 7:
+        cancel = CanceledFailureInfo()
+        for n, v in _fields(value, "CanceledFailureInfo"):
+            if n == 1:
+                cancel.details = _r_payloads(v, "CanceledFailureInfo.details")
+            elif n == 2:
+                cancel.identity = _r_str(v, "CanceledFailureInfo.identity")
+        return cancel
+    if number == 8:
+        term = TerminatedFailureInfo()
+        for n, v in _fields(value, "TerminatedFailureInfo"):
+            if n == 1:
+                term.identity = _r_str(v, "TerminatedFailureInfo.identity")
+        return term
+    if number == 9:
+        server = ServerFailureInfo()
+        for n, v in _fields(value, "ServerFailureInfo"):
+            if n == 1:
+                server.non_retryable = bool(_r_int(v, "ServerFailureInfo.non_retryable"))
+        return server
+    if number == 10:
+        reset = ResetWorkflowFailureInfo()
+        for n, v in _fields(value, "ResetWorkflowFailureInfo"):
+            if n == 1:
+                reset.last_heartbeat_details = _r_payloads(v, "ResetWorkflowFailureInfo.last_heartbeat_details")
+        return reset
+    if number == 11:
+        act = ActivityFailureInfo()
+        for n, v in _fields(value, "ActivityFailureInfo"):
+            if n == 1:
+                act.scheduled_event_id = _r_int(v, "ActivityFailureInfo.scheduled_event_id")
+            elif n == 2:
+                act.started_event_id = _r_int(v, "ActivityFailureInfo.started_event_id")
+            elif n == 3:
+                act.identity = _r_str(v, "ActivityFailureInfo.identity")
+            elif n == 4:
+                act.activity_type = _r_name(v, "ActivityFailureInfo.activity_type")
+            elif n == 5:
+                act.activity_id = _r_str(v, "ActivityFailureInfo.activity_id")
+            elif n == 6:
+                act.retry_state = _r_int(v, "ActivityFailureInfo.retry_state")
+        return act
+    if number == 12:
+        child = ChildWorkflowExecutionFailureInfo()
+        for n, v in _fields(value, "ChildWorkflowExecutionFailureInfo"):
+            if n == 1:
+                child.namespace = _r_str(v, "ChildWorkflowExecutionFailureInfo.namespace")
+            elif n == 2:
+                for en, ev in _fields(v, "WorkflowExecution"):
+                    if en == 1:
+                        child.workflow_id = _r_str(ev, "WorkflowExecution.workflow_id")
+                    elif en == 2:
+                        child.run_id = _r_str(ev, "WorkflowExecution.run_id")
+            elif n == 3:
+                child.workflow_type = _r_name(v, "ChildWorkflowExecutionFailureInfo.workflow_type")
+            elif n == 4:
+                child.initiated_event_id = _r_int(v, "ChildWorkflowExecutionFailureInfo.initiated_event_id")
+            elif n == 5:
+                child.started_event_id = _r_int(v, "ChildWorkflowExecutionFailureInfo.started_event_id")
+            elif n == 6:
+                child.retry_state = _r_int(v, "ChildWorkflowExecutionFailureInfo.retry_state")
+        return child
+    return None
+
+
+def _decode_failure_into(failure: Failure, data: bytes) -> None:
+    for number, _wt, value, _raw in _iter_fields(data):
+        if number == 1:
+            failure.message = _r_str(value, "Failure.message")
+        elif number == 2:
+            failure.source = _r_str(value, "Failure.source")
+        elif number == 3:
+            failure.stack_trace = _r_str(value, "Failure.stack_trace")
+        elif number == 4:
+            failure.cause = Failure.FromString(_expect_bytes(value, "Failure.cause"))
+        elif number == 20:
+            failure.encoded_attributes = Payload.FromString(_expect_bytes(value, "Failure.encoded_attributes"))
+        elif 5 <= number <= 12:
+            failure.set_failure_info(_decode_info(number, value))

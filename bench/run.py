@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+"""Runs every benchmark under our package and under the official `temporalio`
+(in .venv-ref, created here if missing) against one dev server, and prints
+a table with both numbers and the ratio ours / official.
+
+    python3 bench/run.py            # uses TW_BENCH_ADDRESS or starts a dev server
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "scripts"))
+from devserver import DevServer  # noqa: E402
+
+OURS = REPO / ".venv" / "bin" / "python"
+REF = REPO / ".venv-ref" / "bin" / "python"
+SCRIPTS = ["import_time.py", "client_starts.py", "workflows.py"]
+# metric -> True when bigger is better
+METRICS = {
+    "seconds": False, "per_second": True, "cpu_ms_per_call": False, "cpu_ms_per_workflow": False,
+    "cpu_ms_per_activity": False, "rss_growth_mib": False, "kib_per_workflow": False,
+}
+
+
+def ensure_ref() -> None:
+    if not REF.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(REF.parent.parent)], check=True)
+        subprocess.run([str(REF), "-m", "pip", "install", "-q", "temporalio"], check=True)
+
+
+def run(python: Path, script: str, address: str) -> list[dict[str, object]]:
+    out = subprocess.run([str(python), str(REPO / "bench" / script), address], capture_output=True, text=True,
+                         cwd=REPO / "bench", timeout=1800)
+    rows = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+    if out.returncode != 0:
+        # Keep what was measured: the official SDK sometimes crashes while the interpreter exits.
+        print(f"{script} under {python} exited {out.returncode}:\n{out.stderr[-1500:]}", file=sys.stderr)
+    return rows
+
+
+def main() -> int:
+    ensure_ref()
+    address = os.environ.get("TW_BENCH_ADDRESS")
+    server = None
+    if not address:
+        server = DevServer()
+        address = server.start()
+    rows = []
+    try:
+        for script in SCRIPTS:
+            ours = {r["benchmark"]: r for r in run(OURS, script, address)}
+            ref = {r["benchmark"]: r for r in run(REF, script, address)}
+            for name in sorted(set(ours) | set(ref)):
+                for metric, bigger_better in METRICS.items():
+                    a, b = ours.get(name, {}).get(metric), ref.get(name, {}).get(metric)
+                    if a is None and b is None:
+                        continue
+                    ratio = f"{float(a) / float(b):.2f}x" if isinstance(a, (int, float)) and isinstance(b, (int, float)) and b else "-"
+                    rows.append((name, metric, a, b, ratio, "higher" if bigger_better else "lower"))
+    finally:
+        if server:
+            server.stop()
+    fmt = "{:<26} {:<22} {:>12} {:>12} {:>8}  {}"
+    print(fmt.format("benchmark", "metric", "ours", "official", "ratio", "better"))
+    for name, metric, a, b, ratio, better in rows:
+        show = lambda v: f"{v:.3f}" if isinstance(v, float) else ("-" if v is None else str(v))
+        print(fmt.format(name, metric, show(a), show(b), ratio, better))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

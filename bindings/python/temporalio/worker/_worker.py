@@ -1,0 +1,311 @@
+"""The :py:class:`Worker`: one engine worker (``tw_worker``) serving a task queue.
+
+A worker is made of sides that share the engine worker: the activity side
+(:py:mod:`temporalio.worker._activity`) and, when workflows are given, the
+workflow side (``temporalio._workflow_worker.WorkflowWorker``, plugged in
+through its ``bridge_worker`` seam). Each side polls on its own until the
+engine reports the worker closed; :py:meth:`Worker.shutdown` starts the
+engine's graceful shutdown, which ends those polls once running work is done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import Any, Optional, Protocol
+
+import temporalio.client
+from temporalio import _bridge
+from temporalio._tw import ffi, lib
+from temporalio.worker._activity import ActivityWorker
+from temporalio.worker._interceptor import Interceptor
+
+__all__ = ["Worker"]
+
+logger = logging.getLogger("temporalio.worker")
+
+CData = Any
+
+
+class _Side(Protocol):
+    """One kind of work a worker polls for."""
+
+    async def run(self) -> None: ...
+
+
+class Worker:
+    """Polls a task queue and runs the activities (and workflows) registered on it.
+
+    Use ``async with Worker(...):`` to run it while the block runs, or call
+    :py:meth:`run` and, from elsewhere, :py:meth:`shutdown`.
+    """
+
+    def __init__(
+        self,
+        client: temporalio.client.Client,
+        *,
+        task_queue: str,
+        activities: Sequence[Callable[..., Any]] = [],
+        workflows: Sequence[type] = [],
+        activity_executor: Optional[concurrent.futures.Executor] = None,
+        workflow_task_executor: Optional[concurrent.futures.ThreadPoolExecutor] = None,
+        workflow_runner: Optional[Any] = None,
+        interceptors: Sequence[Interceptor] = [],
+        build_id: Optional[str] = None,
+        identity: Optional[str] = None,
+        max_cached_workflows: int = 1000,
+        max_concurrent_workflow_tasks: Optional[int] = None,
+        max_concurrent_activities: Optional[int] = None,
+        max_concurrent_activity_task_polls: Optional[int] = None,
+        graceful_shutdown_timeout: timedelta = timedelta(),
+        debug_mode: bool = False,
+        workflow_failure_exception_types: Sequence[type[BaseException]] = [],
+    ) -> None:
+        """Creates the worker; nothing is polled until it runs.
+
+        Args:
+            client: The client whose connection, namespace and data converter the worker uses.
+            task_queue: The task queue to poll.
+            activities: ``@activity.defn`` functions (sync ones need ``activity_executor``).
+            workflows: ``@workflow.defn`` classes.
+            activity_executor: Where sync activities run: a
+                :py:class:`concurrent.futures.ThreadPoolExecutor`.
+            workflow_task_executor: Where workflow activations run (default: a thread pool of its own).
+            workflow_runner: How workflow code runs (default: in-process, unsandboxed).
+            interceptors: :py:class:`Interceptor` instances, outermost first.
+            build_id: Build id reported with workflow task completions.
+            identity: Worker identity (default: the client's).
+            max_cached_workflows: Runs kept in memory between workflow tasks.
+            max_concurrent_workflow_tasks: Workflow tasks processed at once (default 100).
+            max_concurrent_activities: Activities running at once (default 100).
+            max_concurrent_activity_task_polls: Long polls for activity tasks (default 2).
+            graceful_shutdown_timeout: How long :py:meth:`shutdown` lets running activities
+                finish before cancelling them (they then see ``activity.is_worker_shutdown()``).
+            debug_mode: Disable the workflow deadlock detector.
+            workflow_failure_exception_types: Exceptions that fail a workflow instead of its task.
+
+        Raises:
+            TypeError: An activity is not decorated with ``@activity.defn``, or an
+                interceptor is not an :py:class:`Interceptor`.
+            ValueError: No activities and no workflows, duplicate activity names, a sync
+                activity without ``activity_executor``, or a bad option.
+        """
+        if not isinstance(client, temporalio.client.Client):
+            raise TypeError(f"client must be a temporalio.client.Client, got {client!r}")
+        if not task_queue:
+            raise ValueError("task_queue is required")
+        if not activities and not workflows:
+            raise ValueError("At least one activity or workflow must be given to the worker")
+        for i in interceptors:
+            if not isinstance(i, Interceptor):
+                raise TypeError(f"interceptors must be temporalio.worker.Interceptor instances, got {i!r}")
+        for name, value in (
+            ("max_concurrent_workflow_tasks", max_concurrent_workflow_tasks),
+            ("max_concurrent_activities", max_concurrent_activities),
+            ("max_concurrent_activity_task_polls", max_concurrent_activity_task_polls),
+        ):
+            if value is not None and value < 1:
+                raise ValueError(f"{name} must be at least 1, got {value}")
+        if max_cached_workflows < 0:
+            raise ValueError(f"max_cached_workflows must not be negative, got {max_cached_workflows}")
+        if not isinstance(graceful_shutdown_timeout, timedelta) or graceful_shutdown_timeout < timedelta():
+            raise ValueError(f"graceful_shutdown_timeout must be a non-negative timedelta, got {graceful_shutdown_timeout!r}")
+
+        self._client = client
+        self._task_queue = task_queue
+        self._runtime = client._runtime
+        self._ptr = self._make_bridge_worker(
+            task_queue=task_queue,
+            identity=identity,
+            build_id=build_id,
+            has_activities=bool(activities),
+            has_workflows=bool(workflows),
+            max_cached_workflows=max_cached_workflows,
+            max_concurrent_workflow_tasks=max_concurrent_workflow_tasks,
+            max_concurrent_activities=max_concurrent_activities,
+            activity_pollers=max_concurrent_activity_task_polls,
+            graceful_shutdown_timeout=graceful_shutdown_timeout,
+        )
+        self._activity_worker: Optional[ActivityWorker] = None
+        if activities:
+            self._activity_worker = ActivityWorker(
+                bridge_worker=self._ptr,
+                client=client,
+                activities=activities,
+                executor=activity_executor,
+                interceptors=interceptors,
+                data_converter=client.data_converter,
+            )
+        self._workflow_worker: Optional[_Side] = None
+        if workflows:
+            self._workflow_worker = self._make_workflow_side(
+                workflows=workflows,
+                workflow_runner=workflow_runner,
+                interceptors=interceptors,
+                max_cached_workflows=max_cached_workflows,
+                max_concurrent_workflow_tasks=max_concurrent_workflow_tasks or 100,
+                identity=identity,
+                build_id=build_id,
+                debug_mode=debug_mode,
+                workflow_failure_exception_types=workflow_failure_exception_types,
+                workflow_task_executor=workflow_task_executor,
+            )
+        self._started = False
+        self._shutdown_requested = asyncio.Event()
+        self._done = asyncio.Event()
+        self._shutdown_event: Optional[asyncio.Future[_bridge.Event]] = None
+        self._run_task: Optional[asyncio.Task[None]] = None
+
+    def _make_bridge_worker(
+        self,
+        *,
+        task_queue: str,
+        identity: Optional[str],
+        build_id: Optional[str],
+        has_activities: bool,
+        has_workflows: bool,
+        max_cached_workflows: int,
+        max_concurrent_workflow_tasks: Optional[int],
+        max_concurrent_activities: Optional[int],
+        activity_pollers: Optional[int],
+        graceful_shutdown_timeout: timedelta,
+    ) -> CData:
+        keep: list[Any] = []
+        o = ffi.new("tw_worker_options *")
+        lib.tw_worker_options_init(o)
+        o.task_queue = _bridge.cstr(task_queue, keep)
+        o.identity = _bridge.cstr(identity, keep)
+        o.build_id = _bridge.cstr(build_id, keep)
+        o.max_cached_workflows = max_cached_workflows
+        if max_concurrent_workflow_tasks is not None:
+            o.max_concurrent_workflow_tasks = max_concurrent_workflow_tasks
+        if max_concurrent_activities is not None:
+            o.max_concurrent_activities = max_concurrent_activities
+        if activity_pollers is not None:
+            o.activity_pollers = activity_pollers
+        o.graceful_shutdown_timeout_ms = _bridge.millis(graceful_shutdown_timeout)
+        o.no_activities = 0 if has_activities else 1
+        o.no_workflows = 0 if has_workflows else 1
+        out = ffi.new("tw_worker **")
+        _bridge.raise_for(lib.tw_worker_new(self._client._ptr, o, out))
+        return ffi.gc(out[0], lib.tw_worker_free)
+
+    def _make_workflow_side(self, **options: Any) -> _Side:
+        """The workflow side, sharing this worker's engine worker."""
+        try:
+            from temporalio._workflow_worker import WorkflowWorker
+        except ImportError as err:  # pragma: no cover - the workflow side ships with the package
+            raise NotImplementedError(
+                "this build of temporalio has no Python workflow support: give the Worker activities only"
+            ) from err
+        return WorkflowWorker(
+            self._client,
+            task_queue=self._task_queue,
+            data_converter=self._client.data_converter,
+            bridge_worker=self._ptr,
+            **options,
+        )
+
+    @property
+    def client(self) -> temporalio.client.Client:
+        """The client the worker uses."""
+        return self._client
+
+    @property
+    def task_queue(self) -> str:
+        """The task queue the worker polls."""
+        return self._task_queue
+
+    @property
+    def is_running(self) -> bool:
+        """Whether :py:meth:`run` is running."""
+        return self._started and not self._done.is_set()
+
+    @property
+    def is_shutdown(self) -> bool:
+        """Whether the worker ran and has shut down."""
+        return self._done.is_set()
+
+    async def run(self) -> None:
+        """Polls and runs work until :py:meth:`shutdown` is called (or polling fails).
+
+        Raises:
+            RuntimeError: The worker already ran.
+            Exception: What made polling fail, after the worker shut down.
+        """
+        self._mark_started()
+        await self._run()
+
+    def _mark_started(self) -> None:
+        if self._started:
+            raise RuntimeError("this worker was already started (a Worker runs once)")
+        self._started = True
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        sides: list[asyncio.Task[None]] = []
+        if self._activity_worker is not None:
+            sides.append(loop.create_task(self._activity_worker.run()))
+        if self._workflow_worker is not None:
+            sides.append(loop.create_task(self._workflow_worker.run()))
+        stop = loop.create_task(self._shutdown_requested.wait())
+        error: Optional[BaseException] = None
+        try:
+            try:
+                await asyncio.wait([*sides, stop], return_when=asyncio.FIRST_COMPLETED)
+            except asyncio.CancelledError:
+                await asyncio.shield(self._stop(sides))
+                raise
+            for side in sides:
+                if side.done() and not side.cancelled() and side.exception() is not None:
+                    error = side.exception()
+                    logger.error("Worker failed, shutting down", exc_info=error)
+                    break
+            error = await self._stop(sides) or error
+        finally:
+            stop.cancel()
+            self._done.set()
+        if error is not None:
+            raise error
+
+    async def _stop(self, sides: Sequence["asyncio.Task[None]"]) -> Optional[BaseException]:
+        """Runs the engine's graceful shutdown; returns the first error of a side."""
+        if self._shutdown_event is None:
+            if self._activity_worker is not None:
+                self._activity_worker.notify_shutdown()
+            ptr = self._ptr
+            self._shutdown_event = self._runtime.queue().submit(lambda cq, tag: lib.tw_worker_shutdown(ptr, cq, tag))
+        results = await asyncio.gather(*sides, return_exceptions=True)
+        event = await self._shutdown_event
+        if event.status != 0:
+            logger.warning("Worker shutdown reported: %s", event.error())
+        for r in results:
+            if isinstance(r, BaseException) and not isinstance(r, asyncio.CancelledError):
+                return r
+        return None
+
+    async def shutdown(self) -> None:
+        """Shuts the worker down and waits for :py:meth:`run` to end.
+
+        Polling stops; running activities get ``graceful_shutdown_timeout`` to
+        finish, then are cancelled; the call returns once everything running
+        has reported its outcome.
+        """
+        if not self._started:
+            raise RuntimeError("this worker was never started")
+        self._shutdown_requested.set()
+        await self._done.wait()
+
+    async def __aenter__(self) -> "Worker":
+        self._mark_started()
+        self._run_task = asyncio.get_running_loop().create_task(self._run())
+        return self
+
+    async def __aexit__(self, exc_type: object, exc: object, tb: object) -> None:
+        await self.shutdown()
+        task, self._run_task = self._run_task, None
+        if task is not None and exc is None:
+            await task
