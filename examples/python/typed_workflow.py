@@ -144,6 +144,25 @@ class TypedWorkflow:
         return self._order
 
 
+def continue_as_new_forms(order: Order) -> None:
+    """The typed forms of continue_as_new (each ends the run; not called here)."""
+    if order.quantity == 1:
+        workflow.continue_as_new(order, 2)  # same workflow, any arguments
+    elif order.quantity == 2:
+        workflow.continue_as_new(args=[order, 2], run_timeout=timedelta(minutes=5))
+    elif order.quantity == 3:
+        workflow.continue_as_new(order, workflow=SingleArgWorkflow.run)  # typed: one argument
+    else:
+        workflow.continue_as_new(order, 1, workflow="TypedWorkflow", task_queue="elsewhere")
+
+
+@workflow.defn
+class SingleArgWorkflow:
+    @workflow.run
+    async def run(self, order: Order) -> None:
+        pass
+
+
 async def not_supported_yet(order: Order) -> None:
     """Typed local activities (the engine does not run them yet: these raise NotSupportedError)."""
     t = timedelta(seconds=5)

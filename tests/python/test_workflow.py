@@ -11,12 +11,16 @@ import asyncio
 import concurrent.futures
 import json
 import logging
+import re
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, Optional
 
 import pytest
@@ -1020,3 +1024,293 @@ async def test_replayer(client: Client, tmp_path: Any) -> None:
     results = await changed.replay_workflows([history, other_history], raise_on_replay_failure=False)
     assert list(results.replay_failures) == [history.run_id]
     assert isinstance(results.replay_failures[history.run_id], workflow.NondeterminismError)
+
+
+# ---- typing ----
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _mypy(*targets: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-color-output", "--show-error-codes", "--no-incremental",
+         *map(str, targets)],
+        cwd=REPO, capture_output=True, text=True, timeout=600,
+    )
+
+
+def test_typed_workflow_example_passes_mypy_strict() -> None:
+    pytest.importorskip("mypy")
+    done = _mypy(REPO / "examples" / "python" / "typed_workflow.py")
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_wrong_workflow_api_calls_fail_mypy() -> None:
+    pytest.importorskip("mypy")
+    path = Path(__file__).with_name("typing_workflow_negative.py")
+    expected = {
+        i: m.group(1).strip()
+        for i, line in enumerate(path.read_text().splitlines(), 1)
+        if (m := re.search(r"#\s*E:\s*([^`]+?)\s*$", line))
+    }
+    done = _mypy(path)
+    found: dict[int, list[str]] = {}
+    for m in re.finditer(r"^[^:\n]+:(\d+): error: (.*)$", done.stdout, re.MULTILINE):
+        found.setdefault(int(m.group(1)), []).append(m.group(2))
+    assert set(found) == set(expected), done.stdout
+    for line, text in expected.items():
+        assert any(text in message for message in found[line]), (line, found[line])
+
+
+# ---- examples ----
+
+
+@pytest.mark.parametrize("example", ["greeting_workflow", "tracing_interceptor", "replay_history", "typed_workflow"])
+def test_examples(server_address: str, example: str) -> None:
+    done = subprocess.run(
+        [sys.executable, str(REPO / "examples" / "python" / f"{example}.py"), server_address],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+# ---- more behaviour ----
+
+
+@workflow.defn
+class LoggingWorkflow:
+    @workflow.run
+    async def run(self) -> None:
+        for i in range(3):
+            workflow.logger.info("step %d", i)
+            await asyncio.sleep(0.01)
+
+
+async def test_logger_skips_replay(client: Client, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="temporalio.workflow")
+    async with running_worker(client, LoggingWorkflow, max_cached_workflows=0) as w:
+        handle = await start(client, LoggingWorkflow.run, worker=w)
+        await result_of(handle)
+    steps = [r for r in caplog.records if r.name == "temporalio.workflow" and r.getMessage().startswith("step")]
+    assert [r.getMessage().split(" (")[0] for r in steps] == ["step 0", "step 1", "step 2"]
+    assert all(getattr(r, "temporal_workflow")["workflow_id"] == handle.id for r in steps)
+
+
+@workflow.defn
+class SignalFailureWorkflow:
+    @workflow.run
+    async def run(self) -> None:
+        await workflow.wait_condition(lambda: False)
+
+    @workflow.signal
+    async def fail(self, message: str) -> None:
+        await asyncio.sleep(0.01)
+        raise ApplicationError(message, non_retryable=True)
+
+    @workflow.signal
+    def restart(self, n: int) -> None:
+        workflow.continue_as_new()
+
+
+async def test_signal_handlers_can_fail_or_continue_the_workflow(client: Client) -> None:
+    async with running_worker(client, SignalFailureWorkflow) as w:
+        handle = await start(client, SignalFailureWorkflow.run, worker=w)
+        await handle.signal(SignalFailureWorkflow.fail, "from a signal")
+        with pytest.raises(WorkflowFailureError) as failed:
+            await result_of(handle)
+        assert isinstance(failed.value.cause, ApplicationError)
+        assert failed.value.cause.message == "from a signal"
+
+        handle = await start(client, SignalFailureWorkflow.run, worker=w)
+        await handle.signal(SignalFailureWorkflow.restart, 1)
+        await wait_for_event(handle, "EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW")
+
+
+CANCELLABLE_STARTED: list[str] = []
+
+
+@activity.defn
+async def wait_for_cancel() -> str:
+    CANCELLABLE_STARTED.append(activity.info().workflow_id)
+    try:
+        while True:
+            activity.heartbeat()
+            await asyncio.sleep(0.1)
+    except asyncio.CancelledError:
+        await asyncio.sleep(0.3)  # cleanup takes a while
+        raise
+
+
+@workflow.defn
+class WaitCancellationWorkflow:
+    def __init__(self) -> None:
+        self.cancel_now = False
+
+    @workflow.run
+    async def run(self, wait: bool) -> str:
+        kind = (
+            workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED
+            if wait
+            else workflow.ActivityCancellationType.TRY_CANCEL
+        )
+        scope = workflow.CancellationScope()
+
+        async def body() -> str:
+            return await workflow.execute_activity(
+                wait_for_cancel,
+                start_to_close_timeout=timedelta(seconds=30),
+                heartbeat_timeout=timedelta(seconds=2),
+                cancellation_type=kind,
+            )
+
+        task = asyncio.ensure_future(scope.run(body))
+        await workflow.wait_condition(lambda: self.cancel_now)
+        scope.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+        return "cancelled"
+
+    @workflow.signal
+    def cancel(self) -> None:
+        self.cancel_now = True
+
+
+@pytest.mark.parametrize("wait", [True, False])
+async def test_activity_cancellation_types(client: Client, wait: bool) -> None:
+    async with running_worker(client, WaitCancellationWorkflow, activities=[wait_for_cancel]) as w:
+        handle = await start(client, WaitCancellationWorkflow.run, wait, worker=w)
+        deadline = time.monotonic() + 15
+        while handle.id not in CANCELLABLE_STARTED:
+            assert time.monotonic() < deadline, "the activity never started"
+            await asyncio.sleep(0.05)
+        await handle.signal(WaitCancellationWorkflow.cancel)
+        assert await result_of(handle) == "cancelled"
+        types = event_types(await history_events(handle))
+        completed = types.index("EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED")
+        if wait:
+            # The workflow went on only once the activity had confirmed its cancellation.
+            assert types.index("EVENT_TYPE_ACTIVITY_TASK_CANCELED") < completed
+        else:
+            assert "EVENT_TYPE_ACTIVITY_TASK_CANCELED" not in types[:completed]
+
+
+@workflow.defn
+class InfoWorkflow:
+    @workflow.run
+    async def run(self) -> dict[str, Any]:
+        info = workflow.info()
+        return {
+            "id": info.workflow_id,
+            "run_id": info.run_id == info.first_execution_run_id,
+            "namespace": info.namespace,
+            "memo": workflow.memo(),
+            "memo_value": workflow.memo_value("n", type_hint=int),
+            "missing": workflow.memo_value("missing", "default"),
+            "run_timeout": info.run_timeout.total_seconds() if info.run_timeout else None,
+            "parent": info.parent,
+            "history_length": info.get_current_history_length() > 0,
+            "instance": type(workflow.instance()).__name__,
+            "in_workflow": workflow.in_workflow(),
+            "stack": workflow.get_query_handler("__stack_trace") is not None,
+        }
+
+
+async def test_info_and_memo(client: Client) -> None:
+    async with running_worker(client, InfoWorkflow) as w:
+        handle = await start(
+            client, InfoWorkflow.run, worker=w, memo={"n": 3, "s": "x"}, run_timeout=timedelta(minutes=5)
+        )
+        assert await result_of(handle) == {
+            "id": handle.id,
+            "run_id": True,
+            "namespace": "default",
+            "memo": {"n": 3, "s": "x"},
+            "memo_value": 3,
+            "missing": "default",
+            "run_timeout": 300.0,
+            "parent": None,
+            "history_length": True,
+            "instance": "InfoWorkflow",
+            "in_workflow": True,
+            "stack": True,
+        }
+
+
+async def test_stack_trace_query(client: Client) -> None:
+    async with running_worker(client, WaitConditionWorkflow) as w:
+        handle = await start(client, WaitConditionWorkflow.run, worker=w)
+        await wait_for_event(handle, "EVENT_TYPE_TIMER_STARTED")
+        trace = await handle.query("__stack_trace")
+        assert "wait_condition" in trace and "test_workflow.py" in trace
+        await handle.terminate()
+
+
+@workflow.defn
+class PropertyHandlersWorkflow:
+    def __init__(self) -> None:
+        self._value = 0
+
+    @workflow.run
+    async def run(self) -> int:
+        await workflow.wait_condition(lambda: self._value >= 10)
+        return self._value
+
+    @property
+    @workflow.query
+    def value(self) -> int:
+        return self._value
+
+    @value.setter
+    @workflow.signal(name="set_value")
+    def value(self, v: int) -> None:
+        self._value = v
+
+
+async def test_property_signal_and_query(client: Client) -> None:
+    async with running_worker(client, PropertyHandlersWorkflow) as w:
+        handle = await start(client, PropertyHandlersWorkflow.run, worker=w)
+        await handle.signal("set_value", 4)
+        assert await handle.query("value") == 4
+        await handle.signal("set_value", 12)
+        assert await result_of(handle) == 12
+
+
+STUCK_SCRIPT = """
+import asyncio, sys, uuid
+from temporalio import workflow
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+@workflow.defn
+class Stuck:
+    @workflow.run
+    async def run(self) -> None:
+        while True:  # never yields
+            pass
+
+async def main(address: str) -> None:
+    client = await Client.connect(address)
+    tq = f"stuck-{uuid.uuid4()}"
+    async with Worker(client, task_queue=tq, workflows=[Stuck]):
+        handle = await client.start_workflow(Stuck.run, id=f"stuck-{uuid.uuid4()}", task_queue=tq)
+        for _ in range(100):
+            history = await handle.fetch_history()
+            if any(e.get("eventType") == "EVENT_TYPE_WORKFLOW_TASK_FAILED" for e in history.events):
+                break
+            await asyncio.sleep(0.1)
+        await handle.terminate()
+    print("worker shut down")
+
+asyncio.run(main(sys.argv[1]))
+"""
+
+
+def test_endless_loop_is_reported_and_does_not_keep_the_process_alive(server_address: str, tmp_path: Path) -> None:
+    script = tmp_path / "stuck.py"
+    script.write_text(STUCK_SCRIPT)
+    done = subprocess.run([sys.executable, str(script), server_address], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "worker shut down" in done.stdout
+    assert "Potential deadlock detected" in done.stderr and "stuck.py" in done.stderr

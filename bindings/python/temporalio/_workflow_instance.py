@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import io
 import itertools
 import logging
 import random
@@ -1131,12 +1130,20 @@ class _WorkflowInstanceImpl(WorkflowInstance, temporalio.workflow._Runtime, Time
     # ---- built-in query ----
 
     def _stack_trace(self) -> str:
-        out = io.StringIO()
+        """Where each pending task waits: its coroutine chain, outermost first."""
+        parts: list[str] = []
         for task in list(self._loop.tasks):
-            if not task.done():
-                task.print_stack(file=out)
-                out.write("\n")
-        return out.getvalue()
+            if task.done():
+                continue
+            lines = [f"Task {task.get_name()}:\n"]
+            coro: Any = task.get_coro()
+            while coro is not None:
+                frame = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None)
+                if frame is not None:
+                    lines.extend(traceback.format_stack(frame, limit=1))
+                coro = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None)
+            parts.append("".join(lines))
+        return "\n".join(parts)
 
 
 def _error_message(err: BaseException) -> str:

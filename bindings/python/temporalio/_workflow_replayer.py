@@ -26,7 +26,7 @@ from temporalio import _bridge
 from temporalio._tw import ffi, lib
 from temporalio._workflow_instance import fail_task_completion
 from temporalio._workflow_runner import UnsandboxedWorkflowRunner, WorkflowRunner
-from temporalio._workflow_worker import DEADLOCK_TIMEOUT_SECONDS, _Activations
+from temporalio._workflow_worker import DEADLOCK_TIMEOUT_SECONDS, _Activations, _DaemonThreadPool
 
 __all__ = ["Replayer", "WorkflowReplayResult", "WorkflowReplayResults"]
 
@@ -129,7 +129,7 @@ class Replayer:
 
     async def _replay(self, histories: list[temporalio.client.WorkflowHistory]) -> list[WorkflowReplayResult]:
         activations = _Activations(**self._options)  # type: ignore[arg-type]
-        executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="temporal_replay_")
+        executor: concurrent.futures.Executor = _DaemonThreadPool(1, "temporal_replay_")
         out = ffi.new("tw_replayer **")
         _bridge.raise_for(lib.tw_replayer_new(out))
         replayer = ffi.gc(out[0], lib.tw_replayer_free)
@@ -155,9 +155,7 @@ class Replayer:
             executor.shutdown(wait=False)
         return results
 
-    async def _drive(
-        self, replayer: Any, activations: _Activations, executor: concurrent.futures.ThreadPoolExecutor
-    ) -> None:
+    async def _drive(self, replayer: Any, activations: _Activations, executor: concurrent.futures.Executor) -> None:
         loop = asyncio.get_running_loop()
         out = ffi.new("tw_activation **")
         while True:
@@ -184,7 +182,7 @@ class Replayer:
                             f"[TMPRL1101] Potential deadlock detected: workflow didn't yield within "
                             f"{self._deadlock_timeout:g} second(s)",
                         )
-                        executor = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+                        executor = _DaemonThreadPool(1, "temporal_replay_")
                         eviction = False
                     if eviction:
                         activations.evicted(run_id)

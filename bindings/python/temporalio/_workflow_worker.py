@@ -18,7 +18,9 @@ import asyncio
 import concurrent.futures
 import logging
 import os
+import queue
 import sys
+import threading
 import traceback
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
@@ -112,6 +114,69 @@ def info_from_initialize(job: CData, run_id: str, namespace: str, timestamp_ns: 
         workflow_start_time=_time_of(int(lib.tw_job_start_time(job))),
         workflow_type=text(lib.tw_job_name(job)),
     )
+
+
+class _DaemonThreadPool(concurrent.futures.Executor):
+    """Runs activations on daemon threads, started on demand up to max_workers.
+
+    Daemon threads, unlike ThreadPoolExecutor's, are not joined when the
+    interpreter exits, so a workflow stuck in an endless loop (reported as a
+    potential deadlock) cannot keep the process alive.
+    """
+
+    def __init__(self, max_workers: int, name: str) -> None:
+        self._max = max(1, max_workers)
+        self._name = name
+        self._queue: "queue.SimpleQueue[Optional[tuple[concurrent.futures.Future[Any], Any, tuple[Any, ...]]]]" = (
+            queue.SimpleQueue()
+        )
+        self._lock = threading.Lock()
+        self._threads = 0
+        self._idle = 0  # threads waiting for an item nobody else has claimed
+        self._backlog = 0  # queued items no thread has claimed yet
+        self._closed = False
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> "concurrent.futures.Future[Any]":
+        if kwargs:
+            raise TypeError("keyword arguments are not supported")
+        fut: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the executor was shut down")
+            self._queue.put((fut, fn, args))
+            if self._idle > 0:
+                self._idle -= 1
+            elif self._threads < self._max:
+                self._threads += 1
+                threading.Thread(target=self._work, name=f"{self._name}{self._threads}", daemon=True).start()
+            else:
+                self._backlog += 1
+        return fut
+
+    def _work(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            fut, fn, args = item
+            if fut.set_running_or_notify_cancel():
+                try:
+                    fut.set_result(fn(*args))
+                except BaseException as err:  # noqa: B036 - handed to the waiter
+                    fut.set_exception(err)
+            with self._lock:
+                if self._backlog > 0:
+                    self._backlog -= 1
+                else:
+                    self._idle += 1
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            for _ in range(self._threads):
+                self._queue.put(None)
 
 
 class _Activations:
@@ -219,7 +284,7 @@ class WorkflowWorker:
         build_id: Optional[str] = None,
         debug_mode: bool = False,
         workflow_failure_exception_types: Sequence[type[BaseException]] = (),
-        workflow_task_executor: Optional[concurrent.futures.ThreadPoolExecutor] = None,
+        workflow_task_executor: Optional[concurrent.futures.Executor] = None,
         data_converter: Optional[temporalio.converter.DataConverter] = None,
         deadlock_timeout: Optional[float] = DEADLOCK_TIMEOUT_SECONDS,
         bridge_worker: Optional[CData] = None,
@@ -300,9 +365,7 @@ class WorkflowWorker:
         if self._worker is None:
             self._make_worker()
         if self._executor is None:
-            self._executor = concurrent.futures.ThreadPoolExecutor(
-                max_workers=max(1, self._max_concurrent), thread_name_prefix="temporal_workflow_"
-            )
+            self._executor = _DaemonThreadPool(self._max_concurrent, "temporal_workflow_")
         worker = self._worker
         error: Optional[BaseException] = None
         try:

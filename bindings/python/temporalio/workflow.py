@@ -124,6 +124,7 @@ __all__ = [
     # ending the run
     "continue_as_new",
     "ContinueAsNewError",
+    "ContinueAsNewConfig",
     # scopes
     "CancellationScope",
     # errors
