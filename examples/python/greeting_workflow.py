@@ -81,7 +81,7 @@ class GreetingWorkflow:
 
 async def wait_for_greeting(handle: WorkflowHandle[GreetingWorkflow, str], expected: str) -> None:
     for _ in range(100):
-        if await handle.query(GreetingWorkflow.current_greeting) == expected:  # type: ignore[call-arg,arg-type]
+        if await handle.query(GreetingWorkflow.current_greeting) == expected:
             return
         await asyncio.sleep(0.1)
     raise SystemExit(f"the greeting never became {expected!r}")

@@ -1125,6 +1125,27 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
 
     # ---- query ----
 
+    # Async handlers first: matched against the Union form, an async method
+    # would bind LocalReturnType to the coroutine type.
+    @overload
+    async def query(
+        self,
+        query: Callable[[SelfType], Awaitable[LocalReturnType]],
+        /,
+        *,
+        reject_condition: Optional[QueryRejectCondition] = None,
+    ) -> LocalReturnType: ...
+
+    @overload
+    async def query(
+        self,
+        query: Callable[[SelfType, ParamType], Awaitable[LocalReturnType]],
+        /,
+        arg: ParamType,
+        *,
+        reject_condition: Optional[QueryRejectCondition] = None,
+    ) -> LocalReturnType: ...
+
     @overload
     async def query(
         self,
