@@ -84,24 +84,12 @@ int tw_event_next_page_token(const tw_event *ev, const uint8_t **token, size_t *
 
 /* ---- executions ---- */
 
-static pb_info *copy_info(const pb_info *src)
-{
-    size_t len = protobuf_c_message_get_packed_size(&src->base);
-    uint8_t *buf = malloc(len ? len : 1);
-    if (!buf)
-        return NULL;
-    protobuf_c_message_pack(&src->base, buf);
-    pb_info *copy = temporal__api__workflow__v1__workflow_execution_info__unpack(NULL, len, buf);
-    free(buf);
-    return copy;
-}
-
 tw_execution *tw_execution_from_pb(const pb_info *info)
 {
     tw_execution *ex = calloc(1, sizeof(*ex));
     if (!ex)
         return NULL;
-    ex->pb = copy_info(info);
+    ex->pb = (pb_info *)tw_pb_copy(&info->base);
     if (ex->pb) {
         const Temporal__Api__Common__V1__Memo *m = ex->pb->memo;
         const Temporal__Api__Common__V1__SearchAttributes *sa = ex->pb->search_attributes;

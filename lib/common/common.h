@@ -125,6 +125,9 @@ int tw_payloads_validate(const tw_payloads *list, const char *what, bool need_na
 tw_failure *tw_failure_from_pb(const Temporal__Api__Failure__V1__Failure *pb);
 void tw_failure_destroy(tw_failure *f);
 
+/* A deep copy of msg made by packing and unpacking it; NULL on ENOMEM. */
+ProtobufCMessage *tw_pb_copy(const ProtobufCMessage *msg);
+
 /* ---- time ---- */
 
 int64_t tw_timestamp_to_ns(const Google__Protobuf__Timestamp *ts);

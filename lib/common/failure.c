@@ -80,13 +80,7 @@ tw_failure *tw_failure_from_pb(const pb_failure *src)
 {
     if (!src)
         return NULL;
-    size_t len = protobuf_c_message_get_packed_size(&src->base);
-    uint8_t *buf = malloc(len ? len : 1);
-    if (!buf)
-        return NULL;
-    protobuf_c_message_pack(&src->base, buf);
-    pb_failure *copy = temporal__api__failure__v1__failure__unpack(NULL, len, buf);
-    free(buf);
+    pb_failure *copy = (pb_failure *)tw_pb_copy(&src->base);
     if (!copy)
         return NULL;
     tw_failure *f = view_of(copy);

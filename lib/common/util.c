@@ -136,3 +136,15 @@ int64_t tw_timestamp_to_ns(const Google__Protobuf__Timestamp *ts)
         return 0;
     return ts->seconds * 1000000000LL + ts->nanos;
 }
+
+ProtobufCMessage *tw_pb_copy(const ProtobufCMessage *msg)
+{
+    size_t len = protobuf_c_message_get_packed_size(msg);
+    uint8_t *buf = malloc(len ? len : 1);
+    if (!buf)
+        return NULL;
+    protobuf_c_message_pack(msg, buf);
+    ProtobufCMessage *copy = protobuf_c_message_unpack(msg->descriptor, NULL, len, buf);
+    free(buf);
+    return copy;
+}

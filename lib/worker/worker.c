@@ -720,8 +720,7 @@ static void start_task_locked(tw_worker *w, run_entry *e)
                     q->next = e->queued;
                     e->queued = q;
                     e->task = NULL;
-                    w->tasks_in_flight--;
-                    w->tasks_in_flight++; /* still counted: it is parked, not finished */
+                    /* tasks_in_flight still counts it: it is parked, not finished */
                 }
                 e->task = NULL;
                 evict_locked(w, e, TW_EVICTION_FATAL, "cached history does not continue with the new task");
@@ -1158,8 +1157,7 @@ static void complete_eviction_locked(tw_worker *w, run_entry *e)
         e->queued = q->next;
         e->task = q->task;
         free(q);
-        w->tasks_in_flight--; /* parked tasks are counted once they start */
-        w->tasks_in_flight++;
+        /* a parked task was counted when it was accepted */
         start_task_locked(w, e);
     } else {
         destroy_run_entry(w, e);
