@@ -83,6 +83,8 @@ struct tw_worker {
     uint32_t normal_polls, sticky_polls; /* outstanding poll RPCs */
     uint32_t tasks_in_flight;            /* tasks taken from polls and not finished */
     bool started;
+    bool poll_backing_off;               /* polls wait for a backoff timer after errors */
+    uint32_t poll_failures;              /* consecutive failed polls */
     bool shutting_down;
     bool closed;                         /* shutdown finished */
     tw_cq *shutdown_cq;
@@ -800,6 +802,39 @@ typedef struct poll_rpc {
 
 static void start_poll_locked(tw_worker *w, bool sticky);
 
+static void on_poll_backoff_done(tw_rpc_reply *reply, void *arg)
+{
+    tw_worker *w = arg;
+    pthread_mutex_lock(&w->lock);
+    w->poll_backing_off = false;
+    poll_more_locked(w);
+    maybe_finish_shutdown_locked(w);
+    tw_rpc_reply_clear(reply);
+    worker_unref_locked(w);
+}
+
+/*
+ * A poll failed with something the transport does not retry itself (the
+ * namespace went away, permission denied...): wait 100 ms, doubling up to
+ * 10 s, before polling again, so a broken server is not hammered.
+ */
+static void back_off_polls_locked(tw_worker *w)
+{
+    if (w->poll_failures < 16)
+        w->poll_failures++;
+    if (w->poll_backing_off)
+        return;
+    int64_t delay = 100;
+    for (uint32_t i = 1; i < w->poll_failures && delay < 10000; i++)
+        delay *= 2;
+    worker_ref(w);
+    if (tw_rpc_timer_start(w->ch, delay < 10000 ? delay : 10000, on_poll_backoff_done, w, w) != 0) {
+        w->refs--;
+        return;
+    }
+    w->poll_backing_off = true;
+}
+
 static void on_poll(tw_rpc_reply *reply, void *arg)
 {
     poll_rpc *p = arg;
@@ -810,9 +845,12 @@ static void on_poll(tw_rpc_reply *reply, void *arg)
     else
         w->normal_polls--;
     if (reply->error) {
-        if (!w->shutting_down && reply->error->code != TW_ECANCELLED)
+        if (!w->shutting_down && reply->error->code != TW_ECANCELLED) {
             tw_log(&w->log, TW_LOG_WARN, "workflow task poll failed: %s", reply->error->message);
+            back_off_polls_locked(w);
+        }
     } else {
+        w->poll_failures = 0;
         wf_task *t = (void *)reply->response;
         if (t->task_token.len) {
             reply->response = NULL; /* the worker keeps the task */
@@ -871,7 +909,7 @@ static void start_poll_locked(tw_worker *w, bool sticky)
 
 static void poll_more_locked(tw_worker *w)
 {
-    if (!w->started || w->shutting_down)
+    if (!w->started || w->shutting_down || w->poll_backing_off)
         return;
     uint32_t max_tasks = w->opts.max_concurrent_workflow_tasks;
     bool sticky_on = w->opts.max_cached_workflows > 0;

@@ -13,6 +13,7 @@
  * (what a language keeps), so a second worker starts with an empty cache
  * and empty state; client calls are waited for by tag.
  */
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -787,4 +788,68 @@ Test(worker, bad_input)
     cr_expect_eq(tw_worker_poll_activation(w, NULL, 1), TW_EINVAL);
     cr_expect_eq(tw_cq_pending(cq), 0, "a rejected call must not expect an event");
     tw_worker_free(w);
+}
+
+/* ---- poll failures back off ---- */
+
+static int failed_polls;
+static pthread_mutex_t failed_polls_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void count_failed_polls(int level, const char *message, void *user_data)
+{
+    (void)level, (void)user_data;
+    if (strstr(message, "workflow task poll failed")) {
+        pthread_mutex_lock(&failed_polls_lock);
+        failed_polls++;
+        pthread_mutex_unlock(&failed_polls_lock);
+    }
+}
+
+Test(worker_backoff, failing_polls_back_off_instead_of_spinning)
+{
+    const char *address = getenv("TW_TEST_ADDRESS");
+    cr_assert(address && *address, "TW_TEST_ADDRESS is not set: the integration tests need a Temporal server");
+    tw_runtime_options ro;
+    tw_runtime_options_init(&ro);
+    ro.log = count_failed_polls;
+    ro.log_level = TW_LOG_WARN;
+    tw_runtime *brt = NULL;
+    tw_cq *bcq = NULL;
+    tw_client *bclient = NULL;
+    tw_worker *bw = NULL;
+    cr_assert_eq(tw_runtime_new(&ro, &brt), 0);
+    cr_assert_eq(tw_cq_new(&bcq), 0);
+    tw_client_options co;
+    tw_client_options_init(&co);
+    co.target = address;
+    co.namespace_name = "no-such-namespace-for-backoff";
+    cr_assert_eq(tw_client_new(brt, &co, &bclient), 0);
+    tw_worker_options wo;
+    tw_worker_options_init(&wo);
+    wo.task_queue = "backoff-queue";
+    wo.no_activities = 1;
+    cr_assert_eq(tw_worker_new(bclient, &wo, &bw), 0);
+    cr_assert_eq(tw_worker_poll_activation(bw, bcq, 1), 0);
+    /* Every poll fails at once (unknown namespace). Without backoff the worker
+     * would issue thousands of polls in 2 s; with 100 ms doubling, about a dozen. */
+    struct timespec two_seconds = {2, 0};
+    nanosleep(&two_seconds, NULL);
+    pthread_mutex_lock(&failed_polls_lock);
+    int seen = failed_polls;
+    pthread_mutex_unlock(&failed_polls_lock);
+    cr_expect_gt(seen, 0, "the polls should have failed (namespace does not exist)");
+    cr_expect_lt(seen, 40, "%d failed polls in 2 s: polls are not backing off", seen);
+    cr_assert_eq(tw_worker_shutdown(bw, bcq, 2), 0);
+    for (;;) {
+        tw_event *ev = NULL;
+        cr_assert_eq(tw_cq_next(bcq, 30000, &ev), 0, "the worker did not shut down");
+        uint64_t tag = tw_event_tag(ev);
+        tw_event_free(ev);
+        if (tag == 2)
+            break;
+    }
+    tw_worker_free(bw);
+    tw_client_free(bclient);
+    tw_cq_free(bcq);
+    tw_runtime_free(brt);
 }
