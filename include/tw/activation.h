@@ -40,7 +40,8 @@ typedef enum tw_job_kind {
     TW_JOB_QUERY = 5,             /* tw_job_query_id, tw_job_name (query type), tw_job_args, tw_job_headers */
     TW_JOB_CANCEL_WORKFLOW = 6,   /* cancellation requested; tw_job_name: the reason */
     TW_JOB_UPDATE_RANDOM_SEED = 7,/* tw_job_random_seed */
-    TW_JOB_REMOVE_FROM_CACHE = 8  /* eviction: tw_job_eviction_reason, tw_job_name: message */
+    TW_JOB_REMOVE_FROM_CACHE = 8, /* eviction: tw_job_eviction_reason, tw_job_name: message */
+    TW_JOB_RESOLVE_LOCAL_ACTIVITY = 9 /* tw_job_seq; tw_job_resolution + result / failure; tw_job_attempt */
 } tw_job_kind;
 
 typedef enum tw_resolution {
@@ -130,6 +131,7 @@ typedef struct tw_activity_options {
     int32_t retry_maximum_attempts;
     const char *const *retry_non_retryable_error_types; /* NULL-terminated */
     int cancellation_type;              /* tw_activity_cancellation_type; default TRY_CANCEL */
+    int no_eager_execution;             /* non-zero: never run it eagerly (tw_worker_options.no_eager_activities) */
 } tw_activity_options;
 
 /* What cancelling a scheduled activity does (tw_completion_request_cancel_activity). */
@@ -178,6 +180,41 @@ TW_API int tw_completion_respond_query(tw_completion *c, const char *query_id, c
  * the server retries the task later. Commands already added are discarded.
  */
 TW_API int tw_completion_fail_task(tw_completion *c, const char *message, const char *stack_trace);
+
+/* ---- local activities ---- */
+
+/*
+ * A local activity runs in this worker's own activity side, not through the
+ * server: the engine hands it to the worker, which delivers it as an activity
+ * task with tw_activity_task_is_local set and retries it locally. Its outcome
+ * is recorded in history as a "core_local_activity" marker (sdk-core's
+ * format) and delivered as a TW_JOB_RESOLVE_LOCAL_ACTIVITY in the same
+ * workflow task; on replay the marker supplies the outcome and the activity
+ * is not run again.
+ */
+typedef struct tw_local_activity_options {
+    size_t size;
+    const char *activity_id;            /* default: the seq as decimal */
+    const char *activity_type;          /* required */
+    const tw_payloads *args;
+    const tw_payloads *headers;         /* named entries */
+    int64_t schedule_to_close_timeout_ms;
+    int64_t schedule_to_start_timeout_ms;
+    int64_t start_to_close_timeout_ms;  /* this or schedule_to_close is required */
+    int64_t retry_initial_interval_ms;  /* retry policy; 0 / 0.0: defaults (1 s, x2, 100 s, unlimited) */
+    double retry_backoff_coefficient;
+    int64_t retry_maximum_interval_ms;
+    int32_t retry_maximum_attempts;
+    const char *const *retry_non_retryable_error_types; /* NULL-terminated */
+    int cancellation_type;              /* tw_activity_cancellation_type; default TRY_CANCEL */
+} tw_local_activity_options;
+
+TW_API void tw_local_activity_options_init(tw_local_activity_options *options);
+/* Schedules local activity seq (resolved by TW_JOB_RESOLVE_LOCAL_ACTIVITY). */
+TW_API int tw_completion_schedule_local_activity(tw_completion *c, uint32_t seq,
+                                                 const tw_local_activity_options *options);
+/* Cancels local activity seq: it resolves CANCELLED (TRY_CANCEL semantics) and its task gets a CANCEL. */
+TW_API int tw_completion_request_cancel_local_activity(tw_completion *c, uint32_t seq);
 
 TW_END_DECLS
 

@@ -143,6 +143,13 @@ TW_API int tw_activity_task_retry_policy(const tw_activity_task *t, tw_retry_pol
 TW_API const tw_payloads *tw_activity_task_heartbeat_details(const tw_activity_task *t);
 TW_API const tw_payloads *tw_activity_task_args(const tw_activity_task *t);
 TW_API const tw_payloads *tw_activity_task_headers(const tw_activity_task *t);
+/*
+ * Whether t is a local activity (scheduled by a workflow of this worker with
+ * tw_completion_schedule_local_activity): its token is made by the worker and
+ * its outcome goes to the workflow run, not to the server; heartbeats are
+ * accepted and ignored.
+ */
+TW_API int tw_activity_task_is_local(const tw_activity_task *t);
 
 /*
  * Reports that the running task with this token completed with result

@@ -50,7 +50,10 @@ TW_API void tw_client_options_init(tw_client_options *options);
 /*
  * Creates a client. No I/O happens here: call tw_client_connect to check
  * the server and namespace. TW_EINVAL for a missing target, a lone TLS
- * client cert without key (or the reverse), or a bad metadata key.
+ * client cert without key (or the reverse), a tls_*_pem that is not PEM
+ * (a file name, say), a bad metadata key, more than 28 metadata headers, or
+ * a metadata value or api_key that is not printable ASCII (a metadata key
+ * ending in "-bin" may have any value: gRPC sends it base64-encoded).
  */
 TW_API int tw_client_new(tw_runtime *rt, const tw_client_options *options, tw_client **out);
 

@@ -40,6 +40,16 @@ typedef struct tw_worker_options {
     int no_activities;                        /* non-zero: never poll activity tasks */
     int no_workflows;                         /* non-zero: never poll workflow tasks */
     int64_t graceful_shutdown_timeout_ms;     /* how long shutdown lets activities run before cancelling them; default 0 */
+    /*
+     * Non-zero: never ask for eager activities. By default, when this worker
+     * runs both workflows and activities, an activity a workflow schedules on
+     * the worker's own task queue is asked to come back in the server's
+     * answer to the workflow task (at most 3 per task, each holding a free
+     * activity slot until the answer comes), sparing the dispatch through the
+     * server's task queues; the server may decline. See also
+     * tw_activity_options.no_eager_execution.
+     */
+    int no_eager_activities;
 } tw_worker_options;
 
 TW_API void tw_worker_options_init(tw_worker_options *options);

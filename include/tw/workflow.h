@@ -41,7 +41,8 @@ typedef struct tw_op tw_op;
 
 typedef enum tw_op_kind {
     TW_OP_TIMER = 1,
-    TW_OP_ACTIVITY = 2
+    TW_OP_ACTIVITY = 2,
+    TW_OP_LOCAL_ACTIVITY = 3
 } tw_op_kind;
 
 typedef struct tw_wf_callbacks {
@@ -108,6 +109,9 @@ TW_API int tw_wf_start_timer(tw_wf_instance *wf, tw_scope *scope, int64_t durati
 /* Schedules an activity in scope (NULL: root); options as for tw_completion_schedule_activity. */
 TW_API int tw_wf_start_activity(tw_wf_instance *wf, tw_scope *scope, const tw_activity_options *options,
                                 uint64_t tag, tw_op **out);
+/* Schedules a local activity in scope (NULL: root); options as for tw_completion_schedule_local_activity. */
+TW_API int tw_wf_start_local_activity(tw_wf_instance *wf, tw_scope *scope, const tw_local_activity_options *options,
+                                      uint64_t tag, tw_op **out);
 /*
  * Cancels an operation: an op whose command was not sent yet is dropped and
  * resolves CANCELLED at once; a timer is cancelled and resolves at once; an

@@ -210,7 +210,7 @@ int tw_job_resolution(const tw_job *j) { return j ? j->resolution : 0; }
 
 const tw_payloads *tw_job_result(const tw_job *j)
 {
-    if (!j || j->kind != TW_JOB_RESOLVE_ACTIVITY || j->resolution != TW_RESOLUTION_COMPLETED)
+    if (!j || (j->kind != TW_JOB_RESOLVE_ACTIVITY && j->kind != TW_JOB_RESOLVE_LOCAL_ACTIVITY) || j->resolution != TW_RESOLUTION_COMPLETED)
         return NULL;
     return list_or_empty(j, j->result);
 }

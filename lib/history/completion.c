@@ -345,10 +345,105 @@ int tw_completion_schedule_activity(tw_completion *c, uint32_t seq, const tw_act
         a->start_to_close_timeout = pb_duration_ms(&b, o.start_to_close_timeout_ms);
         a->heartbeat_timeout = pb_duration_ms(&b, o.heartbeat_timeout_ms);
         a->retry_policy = activity_retry_policy(&b, &o);
+        /* A wish: the worker keeps it only when it can run the activity itself (worker.c). */
+        a->request_eager_execution = !o.no_eager_execution;
     } else {
         free(a);
     }
     return add_command(fn, c, &b, cmd, seq, o.cancellation_type);
+}
+
+/* ---- local activities (carried as ScheduleActivityTask / RequestCancelActivityTask marked local) ---- */
+
+void tw_local_activity_options_init(tw_local_activity_options *options)
+{
+    if (options)
+        *options = (tw_local_activity_options){.size = sizeof(*options), .cancellation_type = TW_ACTIVITY_CANCEL_TRY};
+}
+
+int tw_completion_schedule_local_activity(tw_completion *c, uint32_t seq, const tw_local_activity_options *options)
+{
+    static const char fn[] = "tw_completion_schedule_local_activity";
+    int rc = check_handle(fn, c);
+    if (rc)
+        return rc;
+    if (!options)
+        return tw_set_error(TW_EINVAL, "%s: options is NULL", fn);
+    if (options->size < sizeof(size_t))
+        return tw_set_error(TW_EINVAL, "%s: options->size is %zu; call tw_local_activity_options_init first", fn,
+                            options->size);
+    tw_local_activity_options lo;
+    tw_local_activity_options_init(&lo);
+    tw_copy_options(&lo, sizeof(lo), options);
+    tw_activity_options o;
+    tw_activity_options_init(&o);
+    o.activity_id = lo.activity_id;
+    o.activity_type = lo.activity_type;
+    o.args = lo.args;
+    o.headers = lo.headers;
+    o.schedule_to_close_timeout_ms = lo.schedule_to_close_timeout_ms;
+    o.schedule_to_start_timeout_ms = lo.schedule_to_start_timeout_ms;
+    o.start_to_close_timeout_ms = lo.start_to_close_timeout_ms;
+    o.retry_initial_interval_ms = lo.retry_initial_interval_ms;
+    o.retry_backoff_coefficient = lo.retry_backoff_coefficient;
+    o.retry_maximum_interval_ms = lo.retry_maximum_interval_ms;
+    o.retry_maximum_attempts = lo.retry_maximum_attempts;
+    o.retry_non_retryable_error_types = lo.retry_non_retryable_error_types;
+    o.cancellation_type = lo.cancellation_type;
+    if ((rc = check_activity_options(fn, &o)))
+        return rc;
+    for (size_t i = 0; i < c->cmd_count; i++) {
+        if (c->cmds[i].local && c->cmds[i].seq == seq &&
+            (int)c->cmds[i].pb->command_type == CMD(SCHEDULE_ACTIVITY_TASK))
+            return tw_set_error(TW_EINVAL, "%s: seq %u is already used by a local activity scheduled in this "
+                                           "completion", fn, seq);
+    }
+    pb_build b = {false};
+    pb_command *cmd = new_command(&b, CMD(SCHEDULE_ACTIVITY_TASK));
+    Temporal__Api__Command__V1__ScheduleActivityTaskCommandAttributes *a =
+        pb_new(&b, &temporal__api__command__v1__schedule_activity_task_command_attributes__descriptor);
+    if (cmd && a) {
+        cmd->attributes_case = ATTR(SCHEDULE_ACTIVITY_TASK);
+        cmd->schedule_activity_task_command_attributes = a;
+        a->activity_id = tw_str_empty(o.activity_id) ? seq_string(&b, seq) : pb_str(&b, o.activity_id);
+        a->activity_type = pb_new(&b, &temporal__api__common__v1__activity_type__descriptor);
+        if (a->activity_type)
+            a->activity_type->name = pb_str(&b, o.activity_type);
+        a->header = pb_header(&b, o.headers);
+        a->input = pb_payloads(&b, o.args);
+        a->schedule_to_close_timeout = pb_duration_ms(&b, o.schedule_to_close_timeout_ms);
+        a->schedule_to_start_timeout = pb_duration_ms(&b, o.schedule_to_start_timeout_ms);
+        a->start_to_close_timeout = pb_duration_ms(&b, o.start_to_close_timeout_ms);
+        a->retry_policy = activity_retry_policy(&b, &o);
+    } else {
+        free(a);
+    }
+    rc = add_command(fn, c, &b, cmd, seq, o.cancellation_type);
+    if (!rc && c->cmd_count && c->cmds[c->cmd_count - 1].pb == cmd)
+        c->cmds[c->cmd_count - 1].local = true;
+    return rc;
+}
+
+int tw_completion_request_cancel_local_activity(tw_completion *c, uint32_t seq)
+{
+    static const char fn[] = "tw_completion_request_cancel_local_activity";
+    int rc = check_handle(fn, c);
+    if (rc)
+        return rc;
+    pb_build b = {false};
+    pb_command *cmd = new_command(&b, CMD(REQUEST_CANCEL_ACTIVITY_TASK));
+    Temporal__Api__Command__V1__RequestCancelActivityTaskCommandAttributes *a =
+        pb_new(&b, &temporal__api__command__v1__request_cancel_activity_task_command_attributes__descriptor);
+    if (cmd && a) {
+        cmd->attributes_case = ATTR(REQUEST_CANCEL_ACTIVITY_TASK);
+        cmd->request_cancel_activity_task_command_attributes = a;
+    } else {
+        free(a);
+    }
+    rc = add_command(fn, c, &b, cmd, seq, 0);
+    if (!rc && c->cmd_count && c->cmds[c->cmd_count - 1].pb == cmd)
+        c->cmds[c->cmd_count - 1].local = true;
+    return rc;
 }
 
 int tw_completion_request_cancel_activity(tw_completion *c, uint32_t seq)

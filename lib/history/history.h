@@ -131,6 +131,38 @@ void tw_run_output_clear(tw_run_output *out);
  */
 int tw_run_complete(tw_run *run, tw_completion *c, tw_run_output *out, tw_error **err);
 
+/* ---- local activities ---- */
+
+/*
+ * A ScheduleLocalActivity is not sent to the server. In the live task the
+ * run keeps it as a request the worker takes (and runs); the worker reports
+ * the outcome with tw_run_resolve_local_activity, which queues a
+ * core_local_activity RecordMarker command and a TW_JOB_RESOLVE_LOCAL_ACTIVITY
+ * for one more activation of the same task. tw_run_complete returns the
+ * task's commands only once no local activity is outstanding. Replaying, the
+ * marker among the task's command events resolves it (a missing marker, or a
+ * marker for no local activity, is non-determinism).
+ */
+typedef struct tw_run_la_request {
+    uint32_t seq;
+    tw_pb_command *schedule;   /* owned: a ScheduleActivityTask command carrying the options (NULL for a cancel) */
+    bool cancel;               /* the running local activity seq must be cancelled (it is resolved already) */
+} tw_run_la_request;
+
+/* Takes the new requests (and cancels) of the run; *out is owned by the caller (free each schedule, then *out). */
+int tw_run_take_local_activity_requests(tw_run *run, tw_run_la_request **out, size_t *count);
+/* Local activities scheduled and not resolved yet. */
+size_t tw_run_local_activities_outstanding(const tw_run *run);
+/*
+ * The outcome of local activity seq: result for COMPLETED; failure (the
+ * activity's own failure, NULL for CANCELLED) otherwise. Late outcomes (the
+ * activity was cancelled meanwhile) are ignored. Afterwards
+ * tw_run_has_next_activation is true.
+ */
+int tw_run_resolve_local_activity(tw_run *run, uint32_t seq, int resolution, const tw_payloads *result,
+                                  const Temporal__Api__Failure__V1__Failure *failure, int retry_state,
+                                  int32_t attempt, int64_t complete_time_ns);
+
 /* ---- activations built outside a run's history (the worker needs these) ---- */
 
 /* A query activation: one TW_JOB_QUERY for each query (ids and WorkflowQuery messages borrowed). */

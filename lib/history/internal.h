@@ -69,6 +69,7 @@ typedef struct tw_cmd {
     tw_pb_command *pb;
     uint32_t seq;                 /* timers and activities */
     int cancellation_type;        /* ScheduleActivityTask: tw_activity_cancellation_type */
+    bool local;                   /* a local activity: ScheduleActivityTask / RequestCancelActivityTask carry it */
 } tw_cmd;
 
 struct tw_completion {

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "history/internal.h"
 
@@ -47,6 +48,27 @@ typedef struct activity_rec {
     char *activity_type;
 } activity_rec;
 
+enum la_state { LA_REQUESTED, LA_RUNNING, LA_RESOLVED };
+
+/* A local activity: run by the worker, recorded as a core_local_activity marker. */
+typedef struct la_rec {
+    uint32_t seq;
+    int state;
+    bool marker_expected;         /* its marker event is still to be matched */
+    char *activity_id;
+    char *activity_type;
+    tw_pb_command *request;       /* LA_REQUESTED: the schedule command, until the worker takes it */
+} la_rec;
+
+/* A local activity resolution waiting to be delivered. */
+typedef struct la_ready {
+    uint32_t seq;
+    int resolution;
+    int32_t attempt;
+    tw_payloads *result;
+    tw_failure *failure;
+} la_ready;
+
 /* A command not yet matched with its history event. */
 typedef struct pending {
     tw_pb_command *pb;            /* owned until handed to the worker (live) or matched (replay) */
@@ -76,6 +98,14 @@ struct tw_run {
     size_t act_count, act_cap;
     size_t *immediate;            /* activities (indexes) resolved as cancelled, not delivered yet */
     size_t imm_count, imm_cap;
+    la_rec *las;
+    size_t la_count, la_cap;
+    la_ready *la_done;            /* local activity resolutions not delivered yet */
+    size_t la_done_count, la_done_cap;
+    uint32_t *la_cancels;         /* running local activities the worker must cancel */
+    size_t la_cancel_count, la_cancel_cap;
+    tw_pb_command **markers;      /* marker commands of the live task, not handed out yet */
+    size_t marker_count, marker_cap;
 
     bool awaiting;                /* an activation was made and awaits its completion */
     bool broken;                  /* an error left the run unusable */
@@ -281,6 +311,22 @@ void tw_run_free(tw_run *run)
     }
     free(run->acts);
     free(run->immediate);
+    for (size_t i = 0; i < run->la_count; i++) {
+        free(run->las[i].activity_id);
+        free(run->las[i].activity_type);
+        if (run->las[i].request)
+            protobuf_c_message_free_unpacked(&run->las[i].request->base, NULL);
+    }
+    free(run->las);
+    for (size_t i = 0; i < run->la_done_count; i++) {
+        tw_payloads_free(run->la_done[i].result);
+        tw_failure_destroy(run->la_done[i].failure);
+    }
+    free(run->la_done);
+    free(run->la_cancels);
+    for (size_t i = 0; i < run->marker_count; i++)
+        protobuf_c_message_free_unpacked(&run->markers[i]->base, NULL);
+    free(run->markers);
     free(run->run_id);
     free(run->task_queue);
     free(run->workflow_type);
@@ -417,7 +463,7 @@ bool tw_run_has_next_activation(const tw_run *run)
     if (!run || run->broken || run->awaiting)
         return false;
     bool live;
-    return run->imm_count > 0 || find_boundary(run, run->pos, &live) >= 0;
+    return run->imm_count > 0 || run->la_done_count > 0 || find_boundary(run, run->pos, &live) >= 0;
 }
 
 /* ---- seq tables ---- */
@@ -696,6 +742,7 @@ static bool is_command_event(int type)
     case EV(TIMER_CANCELED):
     case EV(ACTIVITY_TASK_SCHEDULED):
     case EV(ACTIVITY_TASK_CANCEL_REQUESTED):
+    case EV(MARKER_RECORDED):
     case EV(WORKFLOW_EXECUTION_COMPLETED):
     case EV(WORKFLOW_EXECUTION_FAILED):
     case EV(WORKFLOW_EXECUTION_CANCELED):
@@ -726,6 +773,7 @@ static bool handled_type(int type, int *attr)
     case EV(ACTIVITY_TASK_TIMED_OUT): *attr = EV_ATTR(ACTIVITY_TASK_TIMED_OUT); return true;
     case EV(ACTIVITY_TASK_CANCELED): *attr = EV_ATTR(ACTIVITY_TASK_CANCELED); return true;
     case EV(ACTIVITY_TASK_CANCEL_REQUESTED): *attr = EV_ATTR(ACTIVITY_TASK_CANCEL_REQUESTED); return true;
+    case EV(MARKER_RECORDED): *attr = EV_ATTR(MARKER_RECORDED); return true;
     case EV(WORKFLOW_TASK_FAILED): *attr = EV_ATTR(WORKFLOW_TASK_FAILED); return true;
     case EV(WORKFLOW_TASK_TIMED_OUT): *attr = EV_ATTR(WORKFLOW_TASK_TIMED_OUT); return true;
     case EV(ACTIVITY_TASK_STARTED):
@@ -764,7 +812,12 @@ static int check_event(const tw_pb_event *ev, tw_error **err)
 {
     char buf[32];
     int attr;
-    if (!handled_type((int)ev->event_type, &attr)) {
+    bool handled = handled_type((int)ev->event_type, &attr);
+    if (handled && ev->event_type == EV(MARKER_RECORDED) &&
+        !(ev->attributes_case == EV_ATTR(MARKER_RECORDED) &&
+          strcmp(str(ev->marker_recorded_event_attributes->marker_name), "core_local_activity") == 0))
+        handled = false; /* only local activity markers are understood so far */
+    if (!handled) {
         if (ev->worker_may_ignore)
             return 1;
         return fail(err, TW_EPROTO, "history event %" PRId64 " (%s) is not supported by this engine yet",
@@ -813,8 +866,12 @@ static bool matches(const pending *p, const tw_pb_event *ev)
     }
 }
 
+static int match_marker(tw_run *run, const tw_pb_event *ev, tw_error **err);
+
 static int match_command_event(tw_run *run, const tw_pb_event *ev, tw_error **err)
 {
+    if (ev->event_type == EV(MARKER_RECORDED))
+        return match_marker(run, ev, err);
     pending *p = run->pend_count ? &run->pend[0] : NULL;
     if (!matches(p, ev)) {
         char have[320], produced[320];
@@ -914,6 +971,429 @@ static int apply_event(tw_run *run, const tw_pb_event *ev, tw_activation *a, tw_
     }
 }
 
+/* ---- local activities ---- */
+
+#define LA_MARKER "core_local_activity"
+
+static la_rec *la_by_seq(tw_run *run, uint32_t seq)
+{
+    for (size_t i = run->la_count; i > 0; i--) {
+        if (run->las[i - 1].seq == seq)
+            return &run->las[i - 1];
+    }
+    return NULL;
+}
+
+/* An activity_rec view of a local activity, for the failure builders. */
+static activity_rec la_view(const la_rec *la)
+{
+    return (activity_rec){.seq = la->seq, .activity_id = la->activity_id, .activity_type = la->activity_type};
+}
+
+static pb_failure *failure_to_pb(const tw_failure *f)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    if (!f || tw_failure_encode(f, &buf, &len))
+        return NULL;
+    pb_failure *pb = temporal__api__failure__v1__failure__unpack(NULL, len, buf);
+    free(buf);
+    return pb;
+}
+
+static bool failure_is_cancel(const pb_failure *f)
+{
+    for (; f; f = f->cause) {
+        if (f->failure_info_case == TEMPORAL__API__FAILURE__V1__FAILURE__FAILURE_INFO_CANCELED_FAILURE_INFO)
+            return true;
+    }
+    return false;
+}
+
+/* Appends s as a JSON string. */
+static void json_str(char *buf, size_t size, size_t *n, const char *s)
+{
+    if (*n + 1 < size)
+        buf[(*n)++] = '"';
+    for (; *s && *n + 8 < size; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') {
+            buf[(*n)++] = '\\';
+            buf[(*n)++] = (char)c;
+        } else if (c < 0x20) {
+            *n += (size_t)snprintf(buf + *n, size - *n, "\\u%04x", c);
+        } else {
+            buf[(*n)++] = (char)c;
+        }
+    }
+    if (*n + 1 < size)
+        buf[(*n)++] = '"';
+    buf[*n] = '\0';
+}
+
+static Temporal__Api__Common__V1__Payloads *json_payloads(pb_build *b, const char *json)
+{
+    Temporal__Api__Common__V1__Payloads *ps = pb_new(b, &temporal__api__common__v1__payloads__descriptor);
+    Temporal__Api__Common__V1__Payload *p = pb_new(b, &temporal__api__common__v1__payload__descriptor);
+    Temporal__Api__Common__V1__Payload__MetadataEntry *m =
+        pb_new(b, &temporal__api__common__v1__payload__metadata_entry__descriptor);
+    if (!ps || !p || !m) {
+        free(ps);
+        free(p);
+        free(m);
+        return NULL;
+    }
+    ps->payloads = calloc(1, sizeof(*ps->payloads));
+    p->metadata = calloc(1, sizeof(*p->metadata));
+    if (!ps->payloads || !p->metadata) {
+        b->oom = true;
+        free(m);
+        protobuf_c_message_free_unpacked(&p->base, NULL);
+        return ps;
+    }
+    m->key = pb_str(b, "encoding");
+    m->value = pb_bytes(b, (const uint8_t *)"json/plain", 10);
+    p->metadata[0] = m;
+    p->n_metadata = 1;
+    p->data = pb_bytes(b, (const uint8_t *)json, strlen(json));
+    ps->payloads[0] = p;
+    ps->n_payloads = 1;
+    return ps;
+}
+
+/* The RecordMarker command of a resolved local activity (sdk-core's layout). */
+static tw_pb_command *la_marker(const la_rec *la, int32_t attempt, int64_t complete_ns, const tw_payloads *result,
+                                const tw_failure *failure)
+{
+    char json[1024];
+    size_t n = (size_t)snprintf(json, sizeof(json), "{\"seq\":%u,\"attempt\":%d,\"activity_id\":", la->seq,
+                                (int)attempt);
+    json_str(json, sizeof(json) - 96, &n, la->activity_id);
+    n += (size_t)snprintf(json + n, sizeof(json) - n, ",\"activity_type\":");
+    json_str(json, sizeof(json) - 96, &n, la->activity_type);
+    /* complete_time as protobuf JSON encodes a Timestamp (RFC 3339, UTC), as sdk-core writes it. */
+    time_t secs = (time_t)(complete_ns / 1000000000);
+    struct tm tm;
+    char stamp[40] = "1970-01-01T00:00:00";
+    if (gmtime_r(&secs, &tm))
+        strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(json + n, sizeof(json) - n, ",\"complete_time\":\"%s.%09dZ\"}", stamp,
+             (int)(complete_ns % 1000000000));
+    pb_build b = {false};
+    tw_pb_command *cmd = pb_new(&b, &temporal__api__command__v1__command__descriptor);
+    Temporal__Api__Command__V1__RecordMarkerCommandAttributes *a =
+        pb_new(&b, &temporal__api__command__v1__record_marker_command_attributes__descriptor);
+    if (!cmd || !a) {
+        free(cmd);
+        free(a);
+        return NULL;
+    }
+    cmd->command_type = CMD(RECORD_MARKER);
+    cmd->attributes_case = TEMPORAL__API__COMMAND__V1__COMMAND__ATTRIBUTES_RECORD_MARKER_COMMAND_ATTRIBUTES;
+    cmd->record_marker_command_attributes = a;
+    a->marker_name = pb_str(&b, LA_MARKER);
+    a->details = calloc(2, sizeof(*a->details));
+    if (!a->details) {
+        b.oom = true;
+    } else {
+        const char *keys[2] = {"data", "result"};
+        size_t count = result ? 2 : 1;
+        for (size_t i = 0; i < count; i++) {
+            Temporal__Api__Command__V1__RecordMarkerCommandAttributes__DetailsEntry *e =
+                pb_new(&b, &temporal__api__command__v1__record_marker_command_attributes__details_entry__descriptor);
+            if (!e)
+                break;
+            e->key = pb_str(&b, keys[i]);
+            e->value = i == 0 ? json_payloads(&b, json) : pb_payloads(&b, result);
+            if (i == 0 && !e->value)
+                b.oom = true;
+            a->details[a->n_details++] = e;
+        }
+    }
+    if (failure && !(a->failure = failure_to_pb(failure)))
+        b.oom = true;
+    if (b.oom) {
+        protobuf_c_message_free_unpacked(&cmd->base, NULL);
+        return NULL;
+    }
+    return cmd;
+}
+
+static const Temporal__Api__Common__V1__Payloads *marker_detail(
+    const Temporal__Api__History__V1__MarkerRecordedEventAttributes *m, const char *key)
+{
+    for (size_t i = 0; i < m->n_details; i++) {
+        if (m->details[i] && strcmp(str(m->details[i]->key), key) == 0)
+            return m->details[i]->value;
+    }
+    return NULL;
+}
+
+/* The seq (and attempt) of a core_local_activity marker; false when its data does not say. */
+static bool marker_seq(const Temporal__Api__History__V1__MarkerRecordedEventAttributes *m, uint32_t *seq,
+                       int32_t *attempt)
+{
+    const Temporal__Api__Common__V1__Payloads *data = marker_detail(m, "data");
+    if (!data || !data->n_payloads || !data->payloads[0])
+        return false;
+    char buf[1024];
+    size_t len = data->payloads[0]->data.len < sizeof(buf) - 1 ? data->payloads[0]->data.len : sizeof(buf) - 1;
+    if (len)
+        memcpy(buf, data->payloads[0]->data.data, len);
+    buf[len] = '\0';
+    const char *p = strstr(buf, "\"seq\"");
+    if (!p)
+        return false;
+    p += 5;
+    while (*p == ' ' || *p == ':')
+        p++;
+    char *end;
+    unsigned long v = strtoul(p, &end, 10);
+    if (end == p)
+        return false;
+    *seq = (uint32_t)v;
+    *attempt = 1;
+    const char *a = strstr(buf, "\"attempt\"");
+    if (a) {
+        a += 9;
+        while (*a == ' ' || *a == ':')
+            a++;
+        *attempt = (int32_t)strtol(a, NULL, 10);
+    }
+    return true;
+}
+
+static bool is_la_marker(const tw_pb_event *ev)
+{
+    return ev->event_type == EV(MARKER_RECORDED) &&
+           strcmp(str(ev->marker_recorded_event_attributes->marker_name), LA_MARKER) == 0;
+}
+
+static int push_la_done(tw_run *run, uint32_t seq, int resolution, int32_t attempt, tw_payloads *result,
+                        tw_failure *failure)
+{
+    if ((resolution == TW_RESOLUTION_COMPLETED && !result) || (resolution != TW_RESOLUTION_COMPLETED && !failure) ||
+        !GROW(run->la_done, run->la_done_count, run->la_done_cap)) {
+        tw_payloads_free(result);
+        tw_failure_destroy(failure);
+        return no_memory();
+    }
+    run->la_done[run->la_done_count++] =
+        (la_ready){.seq = seq, .resolution = resolution, .attempt = attempt, .result = result, .failure = failure};
+    return 0;
+}
+
+static int push_marker(tw_run *run, tw_pb_command *cmd)
+{
+    if (!cmd || !GROW(run->markers, run->marker_count, run->marker_cap)) {
+        if (cmd)
+            protobuf_c_message_free_unpacked(&cmd->base, NULL);
+        return no_memory();
+    }
+    run->markers[run->marker_count++] = cmd;
+    return 0;
+}
+
+/* Resolves la now (live task): queues its marker and its resolution job. */
+static int la_resolve_live(tw_run *run, la_rec *la, int resolution, const tw_payloads *result,
+                           const pb_failure *cause, int retry_state, int32_t attempt, int64_t complete_ns)
+{
+    activity_rec view = la_view(la);
+    tw_payloads *res = NULL;
+    tw_failure *f = NULL;
+    if (resolution == TW_RESOLUTION_COMPLETED)
+        res = tw_payloads_copy(result);
+    else if (resolution == TW_RESOLUTION_CANCELLED)
+        f = activity_cancel_failure(&view, "", 0, 0, NULL);
+    else
+        f = activity_failure(&view, "Local activity task failed", "", retry_state, 0, 0, cause);
+    if (resolution == TW_RESOLUTION_COMPLETED ? !res : !f) {
+        tw_payloads_free(res);
+        return no_memory();
+    }
+    int rc = push_marker(run, la_marker(la, attempt, complete_ns, res, f));
+    if (rc) {
+        tw_payloads_free(res);
+        tw_failure_destroy(f);
+        return rc;
+    }
+    la->state = LA_RESOLVED;
+    la->marker_expected = true;
+    if (la->request) {
+        protobuf_c_message_free_unpacked(&la->request->base, NULL);
+        la->request = NULL;
+    }
+    return push_la_done(run, la->seq, resolution, attempt, res, f);
+}
+
+/* Replay: resolves la from its marker among the command events of the task being replayed. */
+static int la_resolve_from_history(tw_run *run, la_rec *la, tw_error **err)
+{
+    for (size_t i = run->pos + 1; i < run->event_count && is_command_event((int)run->events[i]->event_type); i++) {
+        const tw_pb_event *ev = run->events[i];
+        uint32_t seq;
+        int32_t attempt;
+        if (!is_la_marker(ev) || ev->attributes_case != EV_ATTR(MARKER_RECORDED) ||
+            !marker_seq(ev->marker_recorded_event_attributes, &seq, &attempt) || seq != la->seq)
+            continue;
+        const Temporal__Api__History__V1__MarkerRecordedEventAttributes *m = ev->marker_recorded_event_attributes;
+        la->state = LA_RESOLVED;
+        la->marker_expected = true;
+        if (m->failure) {
+            tw_failure *f = tw_failure_from_pb(m->failure);
+            return push_la_done(run, la->seq, failure_is_cancel(m->failure) ? TW_RESOLUTION_CANCELLED
+                                                                             : TW_RESOLUTION_FAILED,
+                                attempt, NULL, f);
+        }
+        return push_la_done(run, la->seq, TW_RESOLUTION_COMPLETED, attempt,
+                            payloads_of(marker_detail(m, "result")), NULL);
+    }
+    int64_t completed_id = run->pos < run->event_count ? run->events[run->pos]->event_id : 0;
+    return fail(err, TW_EPROTO,
+                "non-deterministic: the workflow scheduled local activity seq %u (type \"%.100s\") but history has no "
+                "core_local_activity marker for it in the workflow task completed at event %" PRId64,
+                la->seq, la->activity_type, completed_id);
+}
+
+static int match_marker(tw_run *run, const tw_pb_event *ev, tw_error **err)
+{
+    const Temporal__Api__History__V1__MarkerRecordedEventAttributes *m = ev->marker_recorded_event_attributes;
+    if (!is_la_marker(ev))
+        return fail(err, TW_EPROTO, "history event %" PRId64 " is a \"%.100s\" marker, which this engine does not "
+                                    "support yet", ev->event_id, str(m->marker_name));
+    uint32_t seq;
+    int32_t attempt;
+    if (!marker_seq(m, &seq, &attempt))
+        return fail(err, TW_EPROTO, "history event %" PRId64 " (MarkerRecorded core_local_activity) has no seq in "
+                                    "its data", ev->event_id);
+    la_rec *la = la_by_seq(run, seq);
+    if (!la || !la->marker_expected)
+        return fail(err, TW_EPROTO,
+                    "non-deterministic: history event %" PRId64 " is MarkerRecorded (core_local_activity seq %u) but "
+                    "the workflow scheduled no such local activity",
+                    ev->event_id, seq);
+    la->marker_expected = false;
+    return 0;
+}
+
+static int apply_schedule_local(tw_run *run, tw_cmd *cmd, tw_error **err)
+{
+    la_rec *old = la_by_seq(run, cmd->seq);
+    if (old && old->state != LA_RESOLVED)
+        return tw_set_error(TW_EINVAL,
+                            "tw_run_complete: local activity seq %u is already used by an unresolved local activity",
+                            cmd->seq);
+    if (!GROW(run->las, run->la_count, run->la_cap))
+        return no_memory();
+    const Temporal__Api__Command__V1__ScheduleActivityTaskCommandAttributes *a =
+        cmd->pb->schedule_activity_task_command_attributes;
+    la_rec rec = {.seq = cmd->seq, .state = LA_REQUESTED};
+    rec.activity_id = tw_strdup(str(a->activity_id));
+    rec.activity_type = tw_strdup(activity_type_name(a->activity_type));
+    if (!rec.activity_id || !rec.activity_type) {
+        free(rec.activity_id);
+        free(rec.activity_type);
+        return no_memory();
+    }
+    la_rec *la = &run->las[run->la_count++];
+    *la = rec;
+    if (!run->wft_live)
+        return la_resolve_from_history(run, la, err);
+    la->request = cmd->pb;
+    cmd->pb = NULL;
+    return 0;
+}
+
+static int apply_cancel_local(tw_run *run, tw_cmd *cmd)
+{
+    la_rec *la = la_by_seq(run, cmd->seq);
+    if (!la)
+        return tw_set_error(TW_EINVAL,
+                            "tw_run_complete: request_cancel_local_activity: no local activity with seq %u was "
+                            "scheduled", cmd->seq);
+    if (la->state == LA_RESOLVED)
+        return 0;
+    if (la->state == LA_RUNNING) {
+        if (!GROW(run->la_cancels, run->la_cancel_count, run->la_cancel_cap))
+            return no_memory();
+        run->la_cancels[run->la_cancel_count++] = la->seq;
+    }
+    return la_resolve_live(run, la, TW_RESOLUTION_CANCELLED, NULL, NULL, 0, 1, run->wft_time);
+}
+
+static int la_activation(tw_run *run, tw_activation *a)
+{
+    for (size_t i = 0; i < run->la_done_count; i++) {
+        la_ready *r = &run->la_done[i];
+        tw_job *j = tw_activation_add_job(a, TW_JOB_RESOLVE_LOCAL_ACTIVITY);
+        if (!j)
+            return no_memory();
+        j->seq = r->seq;
+        j->resolution = r->resolution;
+        j->attempt = r->attempt;
+        j->result = r->result;
+        j->failure = r->failure;
+        r->result = NULL;
+        r->failure = NULL;
+    }
+    run->la_done_count = 0;
+    return 0;
+}
+
+size_t tw_run_local_activities_outstanding(const tw_run *run)
+{
+    size_t n = 0;
+    for (size_t i = 0; run && i < run->la_count; i++)
+        n += run->las[i].state != LA_RESOLVED;
+    return n;
+}
+
+int tw_run_take_local_activity_requests(tw_run *run, tw_run_la_request **out, size_t *count)
+{
+    *out = NULL;
+    *count = 0;
+    size_t n = run->la_cancel_count;
+    for (size_t i = 0; i < run->la_count; i++)
+        n += run->las[i].request != NULL;
+    if (!n)
+        return 0;
+    tw_run_la_request *reqs = calloc(n, sizeof(*reqs));
+    if (!reqs)
+        return no_memory();
+    for (size_t i = 0; i < run->la_count; i++) {
+        la_rec *la = &run->las[i];
+        if (!la->request)
+            continue;
+        reqs[*count].seq = la->seq;
+        reqs[*count].schedule = la->request;
+        (*count)++;
+        la->request = NULL;
+        la->state = LA_RUNNING;
+    }
+    for (size_t i = 0; i < run->la_cancel_count; i++) {
+        reqs[*count].seq = run->la_cancels[i];
+        reqs[*count].cancel = true;
+        (*count)++;
+    }
+    run->la_cancel_count = 0;
+    *out = reqs;
+    return 0;
+}
+
+int tw_run_resolve_local_activity(tw_run *run, uint32_t seq, int resolution, const tw_payloads *result,
+                                  const Temporal__Api__Failure__V1__Failure *failure, int retry_state,
+                                  int32_t attempt, int64_t complete_time_ns)
+{
+    if (!run)
+        return tw_set_error(TW_EINVAL, "tw_run_resolve_local_activity: run is NULL");
+    la_rec *la = la_by_seq(run, seq);
+    if (!la || la->state != LA_RUNNING)
+        return 0; /* cancelled meanwhile, or the run was reset: the late outcome is dropped */
+    if (run->broken)
+        return 0;
+    return la_resolve_live(run, la, resolution, result, failure, retry_state, attempt, complete_time_ns);
+}
+
 /* ---- activations ---- */
 
 static int immediate_activation(tw_run *run, tw_activation *a)
@@ -966,16 +1446,19 @@ int tw_run_next_activation(tw_run *run, tw_activation **out, bool *live, tw_erro
         return tw_set_error(TW_EINVAL, "tw_run_next_activation: the last activation of run %s awaits its completion",
                             run->run_id);
     bool boundary_live = false;
-    long boundary = run->imm_count ? -1 : find_boundary(run, run->pos, &boundary_live);
-    if (!run->imm_count && boundary < 0)
+    bool immediate = run->imm_count || run->la_done_count;
+    long boundary = immediate ? -1 : find_boundary(run, run->pos, &boundary_live);
+    if (!immediate && boundary < 0)
         return tw_set_error(TW_EINVAL, "tw_run_next_activation: run %s has no activation to make", run->run_id);
 
     tw_activation *a = tw_activation_create(run->run_id);
     if (!a)
         return no_memory();
     int rc;
-    if (run->imm_count) {
+    if (immediate) {
         rc = immediate_activation(run, a);
+        if (!rc)
+            rc = la_activation(run, a);
     } else {
         rc = history_activation(run, (size_t)boundary, a, err);
         if (!rc) {
@@ -1149,10 +1632,14 @@ static int fill_continue_as_new(const tw_run *run, tw_cmd *cmd)
     return b.oom ? no_memory() : 0;
 }
 
-static int apply_command(tw_run *run, tw_cmd *cmd)
+static int apply_command(tw_run *run, tw_cmd *cmd, tw_error **err)
 {
     int type = (int)cmd->pb->command_type;
     int rc;
+    if (cmd->local && type == CMD(SCHEDULE_ACTIVITY_TASK))
+        return apply_schedule_local(run, cmd, err);
+    if (cmd->local)
+        return apply_cancel_local(run, cmd);
     switch (type) {
     case CMD(START_TIMER): return apply_start_timer(run, cmd);
     case CMD(CANCEL_TIMER): return apply_cancel_timer(run, cmd);
@@ -1168,6 +1655,11 @@ static int apply_command(tw_run *run, tw_cmd *cmd)
     if (tw_command_is_terminal(type)) {
         /* The workflow is done: nothing else is delivered to it in this task. */
         run->imm_count = 0;
+        for (size_t i = 0; i < run->la_done_count; i++) {
+            tw_payloads_free(run->la_done[i].result);
+            tw_failure_destroy(run->la_done[i].failure);
+        }
+        run->la_done_count = 0;
     }
     return push_pending(run, cmd, NULL, NULL, 0);
 }
@@ -1175,7 +1667,7 @@ static int apply_command(tw_run *run, tw_cmd *cmd)
 /* Hands the live task's commands to the worker (they stay pending for matching). */
 static int output_commands(tw_run *run, tw_run_output *out)
 {
-    size_t n = 0;
+    size_t n = run->marker_count;
     for (size_t i = 0; i < run->pend_count; i++)
         n += run->pend[i].pb != NULL;
     if (!n)
@@ -1183,6 +1675,10 @@ static int output_commands(tw_run *run, tw_run_output *out)
     out->commands = calloc(n, sizeof(*out->commands));
     if (!out->commands)
         return no_memory();
+    /* Markers first: their local activities were scheduled before anything still pending was sent. */
+    for (size_t i = 0; i < run->marker_count; i++)
+        out->commands[out->command_count++] = run->markers[i];
+    run->marker_count = 0;
     for (size_t i = 0; i < run->pend_count; i++) {
         pending *p = &run->pend[i];
         if (!p->pb)
@@ -1228,9 +1724,9 @@ int tw_run_complete(tw_run *run, tw_completion *c, tw_run_output *out, tw_error 
     }
     int rc = 0;
     for (size_t i = 0; i < c->cmd_count && !rc; i++)
-        rc = apply_command(run, &c->cmds[i]);
+        rc = apply_command(run, &c->cmds[i], err);
     tw_completion_free(c);
-    if (!rc && !run->imm_count) {
+    if (!rc && !run->imm_count && !run->la_done_count && !tw_run_local_activities_outstanding(run)) {
         if (run->wft_live) {
             rc = output_commands(run, out);
             run->live_started_id = run->wft_started_id;

@@ -701,6 +701,48 @@ static grpc_channel_credentials *make_credentials(const tw_rpc_channel_config *c
     return grpc_ssl_credentials_create(cfg->tls_root_ca_pem, has_pair ? &pair : NULL, NULL, NULL);
 }
 
+/* Headers every call sends besides the user's: temporal-namespace, client-name, client-version, authorization. */
+#define OWN_METADATA 4
+
+/*
+ * gRPC refuses to start a call whose text header value holds anything but
+ * printable ASCII (every call would then fail); a "-bin" header's value is
+ * sent base64-encoded and may hold any bytes.
+ */
+static bool header_value_ok(const char *key, const char *value)
+{
+    size_t n = strlen(key);
+    if (n >= 4 && strcmp(key + n - 4, "-bin") == 0)
+        return true;
+    for (const unsigned char *p = (const unsigned char *)value; *p; p++)
+        if (*p < 0x20 || *p > 0x7e)
+            return false;
+    return true;
+}
+
+static int check_api_key(const char *api_key)
+{
+    if (api_key && !header_value_ok("authorization", api_key))
+        return tw_set_error(TW_EINVAL, "api_key: must be printable ASCII (it is sent as an "
+                                       "\"authorization: Bearer\" header)");
+    return 0;
+}
+
+/* 0 if pem is NULL or holds a "-----BEGIN ...label" line; catches a file name given for its contents. */
+static int check_pem(const char *field, const char *pem, const char *label)
+{
+    if (!pem)
+        return 0;
+    size_t label_len = strlen(label);
+    for (const char *p = strstr(pem, "-----BEGIN "); p; p = strstr(p + 1, "-----BEGIN ")) {
+        size_t line = strcspn(p, "\r\n");
+        if (line >= label_len && memcmp(p + line - label_len, label, label_len) == 0)
+            return 0;
+    }
+    return tw_set_error(TW_EINVAL, "tw_client_options.%s: not PEM (no \"-----BEGIN ...%s\" block): "
+                                   "pass the contents of the file, not its name", field, label);
+}
+
 static int copy_metadata(tw_rpc_channel *ch, const char *const *md)
 {
     size_t n = 0;
@@ -709,6 +751,9 @@ static int copy_metadata(tw_rpc_channel *ch, const char *const *md)
     if (n % 2)
         return tw_set_error(TW_EINVAL, "tw_client_options.metadata: key \"%s\" has no value (the list "
                                        "must hold key, value pairs and end with NULL)", md[n - 1]);
+    if (n / 2 > MAX_METADATA - OWN_METADATA)
+        return tw_set_error(TW_EINVAL, "tw_client_options.metadata: %zu headers, at most %d", n / 2,
+                            MAX_METADATA - OWN_METADATA);
     ch->metadata = calloc(n + 1, sizeof(char *));
     if (!ch->metadata)
         return tw_set_error(TW_ENOMEM, "out of memory");
@@ -724,6 +769,9 @@ static int copy_metadata(tw_rpc_channel *ch, const char *const *md)
                     return tw_set_error(TW_EINVAL, "tw_client_options.metadata: key \"%s\" is not a valid "
                                                    "header name (lowercase letters, digits, - _ . only)", k);
             }
+        } else if (!header_value_ok(md[i - 1], md[i])) {
+            return tw_set_error(TW_EINVAL, "tw_client_options.metadata: the value of \"%s\" must be printable "
+                                           "ASCII (or use a key ending in -bin for binary values)", md[i - 1]);
         }
         if (!(ch->metadata[i] = tw_strdup(md[i])))
             return tw_set_error(TW_ENOMEM, "out of memory");
@@ -742,6 +790,15 @@ int tw_rpc_channel_new(tw_rpc_loop *loop, const tw_rpc_channel_config *cfg, tw_r
     if (!cfg->tls_client_cert_pem != !cfg->tls_client_key_pem)
         return tw_set_error(TW_EINVAL, "tw_client_options: tls_client_cert_pem and tls_client_key_pem must be "
                                        "given together");
+    int rc = check_api_key(cfg->api_key);
+    if (!rc)
+        rc = check_pem("tls_root_ca_pem", cfg->tls_root_ca_pem, "CERTIFICATE-----");
+    if (!rc)
+        rc = check_pem("tls_client_cert_pem", cfg->tls_client_cert_pem, "CERTIFICATE-----");
+    if (!rc)
+        rc = check_pem("tls_client_key_pem", cfg->tls_client_key_pem, "PRIVATE KEY-----");
+    if (rc)
+        return rc;
     tw_rpc_channel *ch = calloc(1, sizeof(*ch));
     if (!ch)
         return tw_set_error(TW_ENOMEM, "out of memory");
@@ -750,7 +807,7 @@ int tw_rpc_channel_new(tw_rpc_loop *loop, const tw_rpc_channel_config *cfg, tw_r
     ch->refs = 1;
     ch->namespace_name = tw_strdup(cfg->namespace_name);
     ch->api_key = tw_strdup(cfg->api_key);
-    int rc = copy_metadata(ch, cfg->metadata);
+    rc = copy_metadata(ch, cfg->metadata);
     if (!rc && (!ch->namespace_name || (cfg->api_key && !ch->api_key)))
         rc = tw_set_error(TW_ENOMEM, "out of memory");
     if (rc) {
@@ -821,6 +878,9 @@ void tw_rpc_cancel_owner(tw_rpc_channel *ch, const void *owner)
 
 int tw_rpc_channel_set_api_key(tw_rpc_channel *ch, const char *api_key)
 {
+    int rc = check_api_key(api_key);
+    if (rc)
+        return rc;
     char *copy = NULL;
     if (api_key && !(copy = tw_strdup(api_key)))
         return tw_set_error(TW_ENOMEM, "out of memory");

@@ -305,6 +305,35 @@ int tw_wf_start_activity(tw_wf_instance *wf, tw_scope *scope, const tw_activity_
     return 0;
 }
 
+/* Local activities share the activity seq space (and table). */
+int tw_wf_start_local_activity(tw_wf_instance *wf, tw_scope *scope, const tw_local_activity_options *options,
+                               uint64_t tag, tw_op **out)
+{
+    static const char fn[] = "tw_wf_start_local_activity";
+    int rc = require_command(wf, fn);
+    if (rc)
+        return rc;
+    if (scope && scope->wf != wf)
+        return tw_set_error(TW_EINVAL, "%s: scope belongs to another instance", fn);
+    tw_op *op = op_new(wf, scope, TW_OP_LOCAL_ACTIVITY, tag);
+    if (!op)
+        return TW_ENOMEM;
+    if (op->scope->cancelled) {
+        if (out)
+            *out = op;
+        defer_activity_cancelled(wf, op);
+        return 0;
+    }
+    rc = tw_completion_schedule_local_activity(wf->completion, op->seq, options);
+    if (rc) {
+        op->state = OP_RESOLVED;
+        return rc;
+    }
+    if (out)
+        *out = op;
+    return 0;
+}
+
 /* Cancels op on behalf of its scope or the binding. */
 static int cancel_op(tw_op *op)
 {
@@ -317,6 +346,8 @@ static int cancel_op(tw_op *op)
         defer_resolution(wf, op, TW_RESOLUTION_CANCELLED);
         return rc;
     }
+    if (op->kind == TW_OP_LOCAL_ACTIVITY)
+        return tw_completion_request_cancel_local_activity(wf->completion, op->seq);
     /* The engine resolves the activity as its cancellation type says. */
     return tw_completion_request_cancel_activity(wf->completion, op->seq);
 }
@@ -623,6 +654,7 @@ static void apply_job(tw_wf_instance *wf, const tw_job *j)
         resolve(wf, op_by_seq(wf, TW_OP_TIMER, tw_job_seq(j)), TW_RESOLUTION_COMPLETED, NULL, NULL);
         break;
     case TW_JOB_RESOLVE_ACTIVITY:
+    case TW_JOB_RESOLVE_LOCAL_ACTIVITY:
         resolve(wf, op_by_seq(wf, TW_OP_ACTIVITY, tw_job_seq(j)), tw_job_resolution(j), tw_job_result(j),
                 tw_job_failure(j));
         break;

@@ -81,7 +81,24 @@ typedef struct running {
     const ProtobufCMessageDescriptor *report_resp;
     tw_cq *done_cq;
     uint64_t done_tag;
+    /* local activities (the token starts with LOCAL_TOKEN_PREFIX) */
+    bool local;
+    tw_worker *la_worker;
+    char *la_run_id;
+    uint32_t la_seq;
+    task_pb *la_template;        /* the first attempt's task, copied for retries */
+    int32_t la_attempt;
+    int64_t la_retry_at;         /* monotonic ms: deliver the next attempt then (0: none) */
+    int64_t la_deadline;         /* schedule_to_close (monotonic ms, 0: none) */
 } running;
+
+#define LOCAL_TOKEN_PREFIX "tw-local/"
+
+static bool token_is_local(const uint8_t *token, size_t len)
+{
+    size_t n = sizeof(LOCAL_TOKEN_PREFIX) - 1;
+    return len > n && memcmp(token, LOCAL_TOKEN_PREFIX, n) == 0;
+}
 
 typedef struct ready_task {
     struct ready_task *next;
@@ -117,6 +134,7 @@ struct tw_act {
     uint32_t polls;
     running *running;
     size_t running_count;
+    size_t eager_reserved;       /* slots held for eager tasks asked for in workflow task answers */
     uint64_t next_id;
     ready_task *ready_head, *ready_tail;
     waiter *wait_head, *wait_tail;
@@ -226,7 +244,7 @@ static void act_destroy(tw_act *act)
 
 static bool idle_locked(const tw_act *act)
 {
-    return act->polls == 0 && !act->running;
+    return act->polls == 0 && !act->running && act->eager_reserved == 0;
 }
 
 static void complete_waiter(waiter *wt, tw_activity_task *t, const tw_error *err)
@@ -385,6 +403,9 @@ static void cancel_all_locked(tw_act *act)
 
 static void free_running(running *r)
 {
+    free(r->la_run_id);
+    if (r->la_template)
+        temporal__api__workflowservice__v1__poll_activity_task_queue_response__free_unpacked(r->la_template, NULL);
     free(r->token);
     free(r->activity_id);
     free(r->activity_type);
@@ -436,7 +457,7 @@ static int64_t duration_ms(const Google__Protobuf__Duration *d)
 static void arm_tick_locked(tw_act *act);
 
 /* A task the poll brought: track it and queue its START (pb is owned). */
-static void accept_locked(tw_act *act, task_pb *pb)
+static running *accept_locked(tw_act *act, task_pb *pb)
 {
     running *r = calloc(1, sizeof(*r));
     if (r) {
@@ -449,7 +470,7 @@ static void accept_locked(tw_act *act, task_pb *pb)
         if (r)
             free_running(r);
         temporal__api__workflowservice__v1__poll_activity_task_queue_response__free_unpacked(pb, NULL);
-        return;
+        return NULL;
     }
     memcpy(r->token, pb->task_token.data, pb->task_token.len);
     r->token_len = pb->task_token.len;
@@ -468,15 +489,17 @@ static void accept_locked(tw_act *act, task_pb *pb)
     if (!t) {
         tw_log(&act->log, TW_LOG_ERROR, "out of memory accepting activity %s", r->activity_id);
         free_running(r);
-        return;
+        return NULL;
     }
     r->next = act->running;
     act->running = r;
     act->running_count++;
     if (act->cancel_all)
         r->pending_cancel = TW_ACTIVITY_CANCEL_REASON_WORKER_SHUTDOWN;
+    r->local = token_is_local(r->token, r->token_len);
     offer_locked(act, t, r->id);
     arm_tick_locked(act);
+    return r;
 }
 
 /* ---- calls ---- */
@@ -580,7 +603,7 @@ static void poll_more_locked(tw_act *act)
     if (act->poll_backoff_until && tw_now_ms() < act->poll_backoff_until)
         return;
     act->poll_backoff_until = 0;
-    while (act->polls < act->pollers && act->polls + act->running_count < act->max_running)
+    while (act->polls < act->pollers && act->polls + act->running_count + act->eager_reserved < act->max_running)
         if (start_poll_locked(act) != 0)
             return;
 }
@@ -723,6 +746,29 @@ static void tick_locked(tw_act *act)
     int64_t now = tw_now_ms();
     if (act->grace_deadline && now >= act->grace_deadline)
         cancel_all_locked(act);
+    for (running *r = act->running, *next; r; r = next) {
+        next = r->next;
+        if (r->local && r->la_retry_at && now >= r->la_retry_at) {
+            r->la_retry_at = 0;
+            if (act->shutting_down) {
+                /* No new attempt while shutting down: the workflow task times out and runs it elsewhere. */
+                remove_running_locked(act, r);
+                continue;
+            }
+            task_pb *pb = (task_pb *)tw_pb_copy(&r->la_template->base);
+            tw_activity_task *t = pb ? task_start(act, pb) : NULL;
+            if (!t) {
+                tw_log(&act->log, TW_LOG_ERROR, "out of memory retrying local activity %s", r->activity_id);
+                continue;
+            }
+            t->pb->attempt = r->la_attempt;
+            int64_t start_to_close = duration_ms(t->pb->start_to_close_timeout);
+            r->close_deadline = start_to_close > 0 ? now + start_to_close : 0;
+            r->cancel_reason = 0;
+            r->pending_cancel = 0;
+            offer_locked(act, t, r->id);
+        }
+    }
     for (running *r = act->running; r;) {
         running *next = r->next; /* r may go: a report can finish at once */
         if (r->hb_window && !r->hb_in_flight && now - r->hb_sent_at >= r->throttle_ms) {
@@ -886,6 +932,56 @@ void tw_act_free(tw_act *act)
     act_leave(act, true);
 }
 
+/* ---- eager activities ---- */
+
+bool tw_act_eager_reserve(tw_act *act)
+{
+    pthread_mutex_lock(&act->lock);
+    /* Only while the language polls activity tasks, and like a poll, only with a slot nobody else holds. */
+    bool ok = !act->disabled && act->started && !act->shutting_down &&
+              act->polls + act->running_count + act->eager_reserved < act->max_running;
+    if (ok)
+        act->eager_reserved++;
+    pthread_mutex_unlock(&act->lock);
+    return ok;
+}
+
+bool tw_act_eager_done(tw_act *act, size_t reserved, task_pb **tasks, size_t n)
+{
+    pthread_mutex_lock(&act->lock);
+    size_t used = n < reserved ? n : reserved;
+    act->eager_reserved -= reserved;
+    for (size_t i = 0; i < n; i++) {
+        task_pb *pb = tasks[i];
+        tasks[i] = NULL;
+        if (i >= used) {
+            tw_log(&act->log, TW_LOG_ERROR, "the server sent more eager activity tasks than were asked for (%zu); "
+                   "dropping activity %s, which will time out", reserved, pb->activity_id ? pb->activity_id : "");
+        } else if (pb->task_token.len && !act->abandoned) {
+            tw_log(&act->log, TW_LOG_DEBUG, "activity %s (%s) came eagerly with the workflow task's answer",
+                   pb->activity_id ? pb->activity_id : "",
+                   pb->activity_type && pb->activity_type->name ? pb->activity_type->name : "");
+            accept_locked(act, pb); /* takes pb */
+            continue;
+        }
+        temporal__api__workflowservice__v1__poll_activity_task_queue_response__free_unpacked(pb, NULL);
+    }
+    if (used < reserved)
+        tw_log(&act->log, TW_LOG_DEBUG, "the server returned %zu of %zu eager activity tasks asked for", used,
+               reserved);
+    poll_more_locked(act);
+    bool went_idle = false;
+    if (act->shutting_down && !act->closed && idle_locked(act)) {
+        /* What act_leave would do, except that the worker, which holds its lock, runs the idle part itself. */
+        act->closed = true;
+        fail_waiters_locked(act, TW_ECLOSED, "the worker has shut down");
+        went_idle = act->idle != NULL;
+        act->idle = NULL;
+    }
+    pthread_mutex_unlock(&act->lock);
+    return went_idle;
+}
+
 /* ---- public API: the worker side ---- */
 
 static int check_token(const char *fn, const tw_worker *w, const uint8_t *token, size_t len)
@@ -960,6 +1056,180 @@ tw_activity_task *tw_event_take_activity_task(tw_event *ev)
     return t;
 }
 
+/* ---- local activities ---- */
+
+static bool la_non_retryable(const task_pb *tpl, const tw_pb_failure *f)
+{
+    const Temporal__Api__Failure__V1__ApplicationFailureInfo *info =
+        f && f->failure_info_case == TEMPORAL__API__FAILURE__V1__FAILURE__FAILURE_INFO_APPLICATION_FAILURE_INFO
+            ? f->application_failure_info
+            : NULL;
+    if (!info)
+        return false;
+    if (info->non_retryable)
+        return true;
+    const Temporal__Api__Common__V1__RetryPolicy *p = tpl->retry_policy;
+    for (size_t i = 0; p && i < p->n_non_retryable_error_types; i++) {
+        if (info->type && strcmp(info->type, p->non_retryable_error_types[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Backoff before attempt+1 per the retry policy (defaults: 1 s, x2, 100 s, unlimited); -1: no more attempts. */
+static int64_t la_backoff(const task_pb *tpl, int32_t attempt, const tw_pb_failure *f)
+{
+    const Temporal__Api__Common__V1__RetryPolicy *p = tpl->retry_policy;
+    int64_t initial = p && duration_ms(p->initial_interval) > 0 ? duration_ms(p->initial_interval) : 1000;
+    double coef = p && p->backoff_coefficient >= 1 ? p->backoff_coefficient : 2.0;
+    int64_t max = p && duration_ms(p->maximum_interval) > 0 ? duration_ms(p->maximum_interval) : 100 * initial;
+    if (p && p->maximum_attempts > 0 && attempt >= p->maximum_attempts)
+        return -1;
+    if (f && f->failure_info_case == TEMPORAL__API__FAILURE__V1__FAILURE__FAILURE_INFO_APPLICATION_FAILURE_INFO &&
+        f->application_failure_info && f->application_failure_info->next_retry_delay)
+        return duration_ms(f->application_failure_info->next_retry_delay);
+    double d = (double)initial;
+    for (int32_t i = 1; i < attempt && d < (double)max; i++)
+        d *= coef;
+    return d < (double)max ? (int64_t)d : max;
+}
+
+/*
+ * The language reported the outcome of local task r (act locked; unlocks):
+ * retries a failure per the retry policy, or hands the final outcome to the
+ * workflow worker (with no lock of the activity side held).
+ */
+static int local_outcome_locked(tw_act *act, running *r, tw_cq *cq, uint64_t tag, ProtobufCMessage *req,
+                                const char *method)
+{
+    int resolution = TW_RESOLUTION_COMPLETED;
+    int retry_state = 0;
+    Temporal__Api__Common__V1__Payloads *result = NULL;
+    tw_pb_failure *failure = NULL;
+    tw_pb_failure *timeout = NULL;
+    if (req && strcmp(method, "RespondActivityTaskCompleted") == 0) {
+        result = ((Temporal__Api__Workflowservice__V1__RespondActivityTaskCompletedRequest *)(void *)req)->result;
+    } else if (r->cancel_reason == TW_ACTIVITY_CANCEL_REASON_TIMED_OUT) {
+        resolution = TW_RESOLUTION_FAILED;
+        retry_state = TEMPORAL__API__ENUMS__V1__RETRY_STATE__RETRY_STATE_TIMEOUT;
+        timeout = calloc(1, sizeof(*timeout));
+        Temporal__Api__Failure__V1__TimeoutFailureInfo *ti = calloc(1, sizeof(*ti));
+        if (timeout && ti) {
+            temporal__api__failure__v1__failure__init(timeout);
+            temporal__api__failure__v1__timeout_failure_info__init(ti);
+            ti->timeout_type = TEMPORAL__API__ENUMS__V1__TIMEOUT_TYPE__TIMEOUT_TYPE_START_TO_CLOSE;
+            timeout->message = tw_strdup("local activity timed out");
+            timeout->failure_info_case = TEMPORAL__API__FAILURE__V1__FAILURE__FAILURE_INFO_TIMEOUT_FAILURE_INFO;
+            timeout->timeout_failure_info = ti;
+            failure = timeout;
+        } else {
+            free(ti);
+        }
+    } else if (req && strcmp(method, "RespondActivityTaskFailed") == 0) {
+        resolution = TW_RESOLUTION_FAILED;
+        failure = ((Temporal__Api__Workflowservice__V1__RespondActivityTaskFailedRequest *)(void *)req)->failure;
+        int64_t backoff = -1;
+        int64_t now = tw_now_ms();
+        if (la_non_retryable(r->la_template, failure)) {
+            retry_state = TEMPORAL__API__ENUMS__V1__RETRY_STATE__RETRY_STATE_NON_RETRYABLE_FAILURE;
+        } else if (r->cancel_reason) {
+            retry_state = TEMPORAL__API__ENUMS__V1__RETRY_STATE__RETRY_STATE_CANCEL_REQUESTED;
+        } else if ((backoff = la_backoff(r->la_template, r->la_attempt, failure)) < 0) {
+            retry_state = TEMPORAL__API__ENUMS__V1__RETRY_STATE__RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED;
+        } else if (r->la_deadline && now + backoff >= r->la_deadline) {
+            retry_state = TEMPORAL__API__ENUMS__V1__RETRY_STATE__RETRY_STATE_TIMEOUT;
+            backoff = -1;
+        }
+        if (backoff >= 0 && !retry_state) {
+            /* Another attempt after the backoff; this call is done. */
+            r->la_attempt++;
+            r->la_retry_at = now + (backoff > 0 ? backoff : 1);
+            r->delivered = false;
+            r->close_deadline = 0;
+            protobuf_c_message_free_unpacked(req, NULL);
+            tw_cq_push(cq, tw_event_create(TW_EVENT_ACTIVITY_DONE, tag));
+            arm_tick_locked(act);
+            pthread_mutex_unlock(&act->lock);
+            return 0;
+        }
+    } else {
+        resolution = TW_RESOLUTION_CANCELLED;
+    }
+    /* Cancelled by a worker shutdown: no outcome, the workflow task times out and runs it elsewhere. */
+    tw_worker *w = r->cancel_reason == TW_ACTIVITY_CANCEL_REASON_WORKER_SHUTDOWN ? NULL : r->la_worker;
+    char *run_id = r->la_run_id;
+    uint32_t seq = r->la_seq;
+    int32_t attempt = r->la_attempt;
+    r->la_run_id = NULL;
+    r->reporting = true;
+    r->done_cq = cq;
+    r->done_tag = tag;
+    finish_report_locked(act, r, NULL);
+    pthread_mutex_unlock(&act->lock);
+    tw_payloads *res = NULL;
+    if (resolution == TW_RESOLUTION_COMPLETED)
+        res = tw_payloads_from_pb(result ? result->n_payloads : 0, result ? result->payloads : NULL);
+    if (w)
+        tw_worker_local_resolved(w, run_id, seq, resolution, res, failure, retry_state, attempt);
+    tw_payloads_free(res);
+    free(run_id);
+    if (timeout)
+        protobuf_c_message_free_unpacked(&timeout->base, NULL);
+    if (req)
+        protobuf_c_message_free_unpacked(req, NULL);
+    return 0;
+}
+
+int tw_act_start_local(tw_act *act, tw_worker *w, const char *run_id, uint32_t seq, task_pb *pb)
+{
+    pthread_mutex_lock(&act->lock);
+    if (act->disabled || act->closed || act->abandoned) {
+        pthread_mutex_unlock(&act->lock);
+        temporal__api__workflowservice__v1__poll_activity_task_queue_response__free_unpacked(pb, NULL);
+        return tw_set_error(TW_EINVAL, "local activities need a worker that runs activities (and has not shut "
+                                       "down)");
+    }
+    task_pb *tpl = (task_pb *)tw_pb_copy(&pb->base);
+    char *rid = tw_strdup(run_id);
+    int64_t s2c = duration_ms(pb->schedule_to_close_timeout);
+    running *r = tpl && rid ? accept_locked(act, pb) : NULL;
+    if (!r) {
+        if (!tpl || !rid)
+            temporal__api__workflowservice__v1__poll_activity_task_queue_response__free_unpacked(pb, NULL);
+        if (tpl)
+            temporal__api__workflowservice__v1__poll_activity_task_queue_response__free_unpacked(tpl, NULL);
+        free(rid);
+        pthread_mutex_unlock(&act->lock);
+        return tw_set_error(TW_ENOMEM, "out of memory starting a local activity");
+    }
+    r->local = true;
+    r->la_worker = w;
+    r->la_run_id = rid;
+    r->la_seq = seq;
+    r->la_template = tpl;
+    r->la_attempt = 1;
+    r->la_deadline = s2c > 0 ? tw_now_ms() + s2c : 0;
+    if (r->close_deadline)
+        r->close_deadline -= LOCAL_TIMEOUT_BUFFER_MS;
+    pthread_mutex_unlock(&act->lock);
+    return 0;
+}
+
+void tw_act_cancel_local(tw_act *act, const char *run_id, uint32_t seq)
+{
+    pthread_mutex_lock(&act->lock);
+    for (running *r = act->running; r; r = r->next) {
+        if (r->local && r->la_run_id && r->la_seq == seq && strcmp(r->la_run_id, run_id) == 0) {
+            if (r->la_retry_at)
+                remove_running_locked(act, r); /* waiting for its next attempt: just forget it */
+            else
+                issue_cancel_locked(act, r, TW_ACTIVITY_CANCEL_REASON_CANCELLED);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&act->lock);
+}
+
 /*
  * Records the outcome of the task with token: req (taken, NULL for none)
  * is sent once heartbeats are flushed; completes into cq.
@@ -977,6 +1247,8 @@ static int report_outcome(const char *fn, tw_worker *w, const uint8_t *token, si
         return rc;
     }
     tw_cq_expect(cq);
+    if (r->local)
+        return local_outcome_locked(act, r, cq, tag, req, method);
     r->reporting = true;
     r->done_cq = cq;
     r->done_tag = tag;
@@ -1136,7 +1408,7 @@ int tw_worker_heartbeat_activity_task(tw_worker *w, const uint8_t *token, size_t
             protobuf_c_message_free_unpacked(&copy->base, NULL);
         return rc;
     }
-    if (r->known_not_found) {
+    if (r->known_not_found || r->local) {
         if (copy)
             protobuf_c_message_free_unpacked(&copy->base, NULL);
     } else if (!r->hb_window) {
@@ -1178,6 +1450,11 @@ static const char *str(const char *s)
 static const task_pb *pb_of(const tw_activity_task *t)
 {
     return t ? t->pb : NULL;
+}
+
+int tw_activity_task_is_local(const tw_activity_task *t)
+{
+    return t && t->token && token_is_local(t->token, t->token_len);
 }
 
 int tw_activity_task_kind_of(const tw_activity_task *t)

@@ -9,7 +9,8 @@
  * worker, then activity, then transport. It never calls into the worker
  * except through the idle callback given to tw_act_shutdown, which it runs
  * with no lock of its own held and never from inside a tw_act_* call made
- * by worker.c.
+ * by worker.c (tw_act_eager_done reports instead of calling it), and
+ * tw_worker_local_resolved.
  */
 #ifndef TW_LIB_WORKER_ACTIVITY_H
 #define TW_LIB_WORKER_ACTIVITY_H
@@ -51,6 +52,39 @@ bool tw_act_abandon(tw_act *act);
 
 /* Abandons (if not yet) and drops the worker's reference. NULL is a no-op. */
 void tw_act_free(tw_act *act);
+
+/*
+ * Local activities (worker.c, worker lock held): starts a local task from pb
+ * (taken; its token must start with "tw-local/"); its final outcome goes to
+ * tw_worker_local_resolved, failures being retried here first. TW_EINVAL
+ * when the worker runs no activities.
+ */
+int tw_act_start_local(tw_act *act, tw_worker *w, const char *run_id, uint32_t seq,
+                       Temporal__Api__Workflowservice__V1__PollActivityTaskQueueResponse *pb);
+/* Cancels local activity seq of run_id (its outcome is then of no interest). */
+void tw_act_cancel_local(tw_act *act, const char *run_id, uint32_t seq);
+/*
+ * worker.c: the final outcome of a local activity (called with no lock held):
+ * result for COMPLETED, failure (borrowed) for FAILED.
+ */
+void tw_worker_local_resolved(tw_worker *w, const char *run_id, uint32_t seq, int resolution,
+                              const tw_payloads *result, const Temporal__Api__Failure__V1__Failure *failure,
+                              int retry_state, int32_t attempt);
+
+/*
+ * Eager activities (worker.c, worker lock held). An activity a workflow of
+ * this worker schedules on the worker's own task queue may come back in the
+ * server's answer to the workflow task instead of through a poll; each one
+ * asked for holds an activity slot from tw_act_eager_reserve (true: a slot
+ * was free and is now reserved) until tw_act_eager_done gets the answer's
+ * tasks (taken; none when the call failed) and frees the reservations left.
+ * tw_act_eager_done returns true when that left a shutting-down activity
+ * side with nothing to wait for: its idle callback was dropped and will not
+ * run, so the worker must do its part itself.
+ */
+bool tw_act_eager_reserve(tw_act *act);
+bool tw_act_eager_done(tw_act *act, size_t reserved,
+                       Temporal__Api__Workflowservice__V1__PollActivityTaskQueueResponse **tasks, size_t n);
 
 /* The activity side of w (worker.c). */
 tw_act *tw_worker_act(const tw_worker *w);

@@ -13,6 +13,8 @@
  * release their reference.
  */
 #include <pthread.h>
+#include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -362,6 +364,7 @@ static void finish_completion_call(run_entry *e, const tw_error *err)
 typedef struct task_rpc {
     tw_worker *w;
     char *run_id;
+    size_t eager_reserved;       /* activity slots held for eager tasks the answer may carry */
 } task_rpc;
 
 static task_rpc *task_rpc_new(tw_worker *w, const char *run_id)
@@ -388,11 +391,34 @@ static int start_rpc_locked(tw_worker *w, const char *method, ProtobufCMessage *
     return tw_rpc_start(w->ch, &r);
 }
 
+/*
+ * Gives the activity side the eager activity tasks of a workflow task's
+ * answer (none when the call failed) and frees the slots reserved for them.
+ */
+static void eager_done_locked(tw_worker *w, size_t reserved,
+                              Temporal__Api__Workflowservice__V1__RespondWorkflowTaskCompletedResponse *resp)
+{
+    size_t n = resp ? resp->n_activity_tasks : 0;
+    if (!reserved && !n)
+        return;
+    bool went_idle = tw_act_eager_done(w->act, reserved, n ? resp->activity_tasks : NULL, n);
+    if (resp)
+        resp->n_activity_tasks = 0; /* taken (the array itself goes with the reply) */
+    if (went_idle && w->act_busy) {
+        /* That was all the activity side's shutdown waited for; its idle callback will not run. */
+        w->act_busy = false;
+        w->refs--; /* the reference on_activities_idle would have dropped (the caller holds another) */
+    }
+}
+
 static void on_task_answered(tw_rpc_reply *reply, void *arg)
 {
     task_rpc *t = arg;
     tw_worker *w = t->w;
     pthread_mutex_lock(&w->lock);
+    if (t->eager_reserved || (!reply->error && reply->response &&
+                              reply->response->descriptor == &WS(respond_workflow_task_completed_response__descriptor)))
+        eager_done_locked(w, t->eager_reserved, reply->error ? NULL : (void *)reply->response);
     run_entry *e = find_run(w, t->run_id);
     if (e) {
         finish_completion_call(e, reply->error);
@@ -405,6 +431,8 @@ static void on_task_answered(tw_rpc_reply *reply, void *arg)
             evict_locked(w, e, TW_EVICTION_WORKFLOW_CLOSED, "the workflow run is closed");
         }
         task_done_locked(w, e);
+    } else {
+        maybe_finish_shutdown_locked(w);
     }
     free(t->run_id);
     free(t);
@@ -412,14 +440,18 @@ static void on_task_answered(tw_rpc_reply *reply, void *arg)
     worker_unref_locked(w);
 }
 
+/* Sends req (taken); eager_reserved: activity slots held for the eager tasks it asks for. */
 static void send_or_fail(tw_worker *w, run_entry *e, const char *method, ProtobufCMessage *req,
-                         const ProtobufCMessageDescriptor *resp, bool oom_building)
+                         const ProtobufCMessageDescriptor *resp, bool oom_building, size_t eager_reserved)
 {
     task_rpc *t = oom_building ? NULL : task_rpc_new(w, e->run_id);
+    if (t)
+        t->eager_reserved = eager_reserved;
     int rc = t ? start_rpc_locked(w, method, req, resp, TW_RPC_RETRY, on_task_answered, t, NULL) : TW_ENOMEM;
     if (req)
         protobuf_c_message_free_unpacked(req, NULL);
     if (rc) {
+        eager_done_locked(w, eager_reserved, NULL);
         if (t) {
             free(t->run_id);
             free(t);
@@ -480,9 +512,44 @@ static void add_query_results(pb_build *b, Temporal__Api__Workflowservice__V1__R
     }
 }
 
+/* sdk-core's limit: more would hold slots other tasks could use while the answer is awaited. */
+#define MAX_EAGER_ACTIVITIES_PER_TASK 3
+
+/*
+ * Eager activities: the server may hand an activity this worker schedules on
+ * its own task queue straight back in the answer to the workflow task,
+ * sparing the dispatch through matching (the history service's transfer
+ * queue, then a poll). The workflow asks for it (request_eager_execution,
+ * unless the activity's options say no_eager_execution); it is kept only
+ * when this worker runs activities with a free slot, which stays reserved
+ * until the answer comes. Returns the number of slots reserved.
+ */
+static size_t request_eager_activities_locked(tw_worker *w, tw_pb_command **commands, size_t n)
+{
+    size_t reserved = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (commands[i]->attributes_case != TEMPORAL__API__COMMAND__V1__COMMAND__ATTRIBUTES_SCHEDULE_ACTIVITY_TASK_COMMAND_ATTRIBUTES)
+            continue;
+        Temporal__Api__Command__V1__ScheduleActivityTaskCommandAttributes *a =
+            commands[i]->schedule_activity_task_command_attributes;
+        if (!a || !a->request_eager_execution)
+            continue;
+        /* No task queue: the workflow's, which is the one this worker polls. */
+        bool own_queue = !a->task_queue || tw_str_empty(a->task_queue->name) ||
+                         strcmp(a->task_queue->name, w->task_queue) == 0;
+        a->request_eager_execution = !w->opts.no_eager_activities && own_queue &&
+                                     reserved < MAX_EAGER_ACTIVITIES_PER_TASK && !w->shutting_down &&
+                                     tw_act_eager_reserve(w->act);
+        if (a->request_eager_execution)
+            reserved++;
+    }
+    return reserved;
+}
+
 static void respond_completed_locked(tw_worker *w, run_entry *e)
 {
     pb_build b = {false};
+    size_t eager = 0;
     Temporal__Api__Workflowservice__V1__RespondWorkflowTaskCompletedRequest *r =
         pb_new(&b, &WS(respond_workflow_task_completed_request__descriptor));
     if (r) {
@@ -497,9 +564,11 @@ static void respond_completed_locked(tw_worker *w, run_entry *e)
         e->commands = NULL;
         e->command_count = 0;
         add_query_results(&b, r, &e->queries);
+        if (!b.oom)
+            eager = request_eager_activities_locked(w, r->commands, r->n_commands);
     }
     send_or_fail(w, e, "RespondWorkflowTaskCompleted", r ? &r->base : NULL,
-                 &WS(respond_workflow_task_completed_response__descriptor), b.oom || !r);
+                 &WS(respond_workflow_task_completed_response__descriptor), b.oom || !r, eager);
 }
 
 static bool is_legacy_query(const wf_task *t);
@@ -540,7 +609,7 @@ static void fail_task_locked(tw_worker *w, run_entry *e, int cause, int eviction
         }
     }
     send_or_fail(w, e, "RespondWorkflowTaskFailed", r ? &r->base : NULL,
-                 &WS(respond_workflow_task_failed_response__descriptor), b.oom || !r);
+                 &WS(respond_workflow_task_failed_response__descriptor), b.oom || !r, 0);
 }
 
 static void respond_legacy_query_locked(tw_worker *w, run_entry *e, const tw_run_output *out, const char *failure)
@@ -561,7 +630,7 @@ static void respond_legacy_query_locked(tw_worker *w, run_entry *e, const tw_run
         }
     }
     send_or_fail(w, e, "RespondQueryTaskCompleted", r ? &r->base : NULL,
-                 &WS(respond_query_task_completed_response__descriptor), b.oom || !r);
+                 &WS(respond_query_task_completed_response__descriptor), b.oom || !r, 0);
 }
 
 /* ---- making activations ---- */
@@ -597,6 +666,114 @@ static void offer_queries_locked(tw_worker *w, run_entry *e)
     offer_locked(w, a);
 }
 
+/* ---- local activities ---- */
+
+static int64_t la_wall_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static Google__Protobuf__Timestamp *la_timestamp(pb_build *b, int64_t ns)
+{
+    Google__Protobuf__Timestamp *ts = pb_new(b, &google__protobuf__timestamp__descriptor);
+    if (ts) {
+        ts->seconds = ns / 1000000000;
+        ts->nanos = (int32_t)(ns % 1000000000);
+    }
+    return ts;
+}
+
+/* Hands the run's new local activity requests to the activity side (and its cancels). */
+static void start_local_activities_locked(tw_worker *w, run_entry *e)
+{
+    static uint64_t counter;
+    tw_run_la_request *reqs = NULL;
+    size_t n = 0;
+    if (!e->run || tw_run_take_local_activity_requests(e->run, &reqs, &n) != 0)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        if (reqs[i].cancel) {
+            tw_act_cancel_local(w->act, e->run_id, reqs[i].seq);
+            continue;
+        }
+        Temporal__Api__Command__V1__ScheduleActivityTaskCommandAttributes *a =
+            reqs[i].schedule->schedule_activity_task_command_attributes;
+        pb_build b = {false};
+        Temporal__Api__Workflowservice__V1__PollActivityTaskQueueResponse *t =
+            pb_new(&b, &WS(poll_activity_task_queue_response__descriptor));
+        if (t) {
+            char token[300];
+            int len = snprintf(token, sizeof(token), "tw-local/%s/%u/%llu", e->run_id, reqs[i].seq,
+                               (unsigned long long)__atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
+            t->task_token = pb_bytes(&b, (const uint8_t *)token, (size_t)len);
+            t->workflow_namespace = pb_str(&b, w->namespace_name);
+            t->workflow_type = pb_new(&b, &temporal__api__common__v1__workflow_type__descriptor);
+            if (t->workflow_type)
+                t->workflow_type->name = pb_str(&b, tw_run_workflow_type(e->run));
+            t->workflow_execution = pb_new(&b, &temporal__api__common__v1__workflow_execution__descriptor);
+            if (t->workflow_execution) {
+                const Temporal__Api__Common__V1__WorkflowExecution *we = e->task ? e->task->workflow_execution : NULL;
+                t->workflow_execution->workflow_id = pb_str(&b, we && we->workflow_id ? we->workflow_id : "");
+                t->workflow_execution->run_id = pb_str(&b, e->run_id);
+            }
+            t->activity_id = a->activity_id;
+            a->activity_id = NULL;
+            t->activity_type = a->activity_type;
+            a->activity_type = NULL;
+            t->header = a->header;
+            a->header = NULL;
+            t->input = a->input;
+            a->input = NULL;
+            t->schedule_to_close_timeout = a->schedule_to_close_timeout;
+            a->schedule_to_close_timeout = NULL;
+            t->start_to_close_timeout = a->start_to_close_timeout;
+            a->start_to_close_timeout = NULL;
+            t->retry_policy = a->retry_policy;
+            a->retry_policy = NULL;
+            int64_t now = la_wall_ns();
+            t->scheduled_time = la_timestamp(&b, now);
+            t->started_time = la_timestamp(&b, now);
+            t->current_attempt_scheduled_time = la_timestamp(&b, now);
+            t->attempt = 1;
+        }
+        protobuf_c_message_free_unpacked(&reqs[i].schedule->base, NULL);
+        int rc = TW_ENOMEM;
+        if (t && !b.oom)
+            rc = tw_act_start_local(w->act, w, e->run_id, reqs[i].seq, t);
+        else if (t)
+            protobuf_c_message_free_unpacked(&t->base, NULL);
+        if (rc) {
+            Temporal__Api__Failure__V1__Failure f;
+            temporal__api__failure__v1__failure__init(&f);
+            f.message = (char *)(rc == TW_ENOMEM ? "out of memory" : tw_error_message(tw_error_last()));
+            tw_run_resolve_local_activity(e->run, reqs[i].seq, TW_RESOLUTION_FAILED, NULL, &f,
+                                          TEMPORAL__API__ENUMS__V1__RETRY_STATE__RETRY_STATE_NON_RETRYABLE_FAILURE, 1,
+                                          la_wall_ns());
+        }
+    }
+    free(reqs);
+}
+
+static void advance_locked(tw_worker *w, run_entry *e);
+
+void tw_worker_local_resolved(tw_worker *w, const char *run_id, uint32_t seq, int resolution,
+                              const tw_payloads *result, const Temporal__Api__Failure__V1__Failure *failure,
+                              int retry_state, int32_t attempt)
+{
+    if (!w || !run_id)
+        return;
+    pthread_mutex_lock(&w->lock);
+    run_entry *e = find_run(w, run_id);
+    if (e && e->run && e->task) {
+        tw_run_resolve_local_activity(e->run, seq, resolution, result, failure, retry_state, attempt, la_wall_ns());
+        if (e->outstanding == ACT_NONE && !e->fetching && !e->evicting)
+            advance_locked(w, e);
+    }
+    pthread_mutex_unlock(&w->lock);
+}
+
 /* Moves the run on: the next activation of its history, its queries, or the answer to the server. */
 static void advance_locked(tw_worker *w, run_entry *e)
 {
@@ -620,6 +797,8 @@ static void advance_locked(tw_worker *w, run_entry *e)
         offer_locked(w, a);
         return;
     }
+    if (e->run && tw_run_local_activities_outstanding(e->run))
+        return; /* tw_worker_local_resolved moves it on */
     bool has_queries = is_legacy_query(e->task) || e->task->n_queries > 0;
     if (has_queries && e->queries.query_count == 0) {
         offer_queries_locked(w, e);
@@ -1288,7 +1467,10 @@ int tw_worker_complete_activation(tw_worker *w, tw_completion *c, tw_cq *cq, uin
         out.command_count = 0;
     }
     tw_run_output_clear(&out);
+    if (kind == ACT_MAIN)
+        start_local_activities_locked(w, e);
     last_step = !(e->run && tw_run_has_next_activation(e->run)) &&
+                !(e->run && tw_run_local_activities_outstanding(e->run)) &&
                 (kind == ACT_QUERIES || kind == ACT_LEGACY_QUERY ||
                  !(is_legacy_query(e->task) || e->task->n_queries > 0));
     if (last_step) {

@@ -62,6 +62,17 @@ struct host {
 static host hosts[MAX_HOSTS];
 static int host_count;
 
+/* Activity tasks the library logged as delivered eagerly (the log sink runs on library threads). */
+static int eager_count;
+
+static void log_sink(int level, const char *message, void *user_data)
+{
+    (void)level;
+    (void)user_data;
+    if (strstr(message, "came eagerly with the workflow task's answer"))
+        __atomic_add_fetch(&eager_count, 1, __ATOMIC_RELAXED);
+}
+
 /* ---- helpers ---- */
 
 static int64_t now_ms(void)
@@ -392,7 +403,12 @@ static void setup(void)
     const char *address = getenv("TW_TEST_ADDRESS");
     cr_assert(address && *address, "TW_TEST_ADDRESS is not set: integration tests need the host:port of a "
                                    "Temporal dev server (start one with `python3 scripts/devserver.py start`)");
-    call_ok(tw_runtime_new(NULL, &rt), "runtime");
+    tw_runtime_options ro;
+    tw_runtime_options_init(&ro);
+    ro.log = log_sink;
+    ro.log_level = TW_LOG_DEBUG;
+    __atomic_store_n(&eager_count, 0, __ATOMIC_RELAXED);
+    call_ok(tw_runtime_new(&ro, &rt), "runtime");
     call_ok(tw_cq_new(&cq), "cq");
     tw_client_options o;
     tw_client_options_init(&o);
@@ -901,8 +917,9 @@ Test(activity, max_concurrent_activities_limits_running_tasks)
     o.max_concurrent_activities = 1;
     host *a = host_new(tq, false, true, &o);
     start_caller(wid1, tq, "{\"activity_type\": \"Slot\", \"args\": [1]}");
-    start_caller(wid2, tq, "{\"activity_type\": \"Slot\", \"args\": [2]}");
+    /* The second workflow starts once the first task runs, so "first" is always wid1's. */
     pump(0, started, a, "the first activity task");
+    start_caller(wid2, tq, "{\"activity_type\": \"Slot\", \"args\": [2]}");
     /* With one slot taken, the second task is not even polled for. */
     run_for(1500);
     cr_expect_eq(a->starts, 1, "a second task started while the only slot was taken");
@@ -1076,4 +1093,157 @@ Test(activity, a_worker_may_outlive_its_client)
         tw_event_free(ev);
     }
     tw_worker_free(w);
+}
+
+/* ---- local activities ---- */
+
+static bool saw_local;
+
+static void echo_local(host *h, const tw_activity_task *t)
+{
+    if (!is_start(t))
+        return;
+    saw_local = tw_activity_task_is_local(t) && strcmp(tw_activity_task_activity_type(t), "Echo") == 0;
+    echo(h, t);
+}
+
+Test(activity, local_activity_completes_in_the_same_workflow_task)
+{
+    char tq[64], wid[64];
+    unique(tq, sizeof(tq), "la-ok");
+    unique(wid, sizeof(wid), "la-ok");
+    host *h = host_new(tq, true, true, NULL);
+    h->on_task = echo_local;
+    saw_local = false;
+    start_caller(wid, tq, "{\"activity_type\": \"Echo\", \"local\": true, \"args\": [{\"n\": 5}], "
+                          "\"start_to_close_ms\": 5000}");
+    tw_event *ev = await_result(wid);
+    expect_completed_with(ev, "{\"n\":5}");
+    tw_event_free(ev);
+    cr_expect(saw_local, "the task is a local Echo task");
+    cr_expect_eq(h->starts, 1);
+    cr_expect_eq(h->dones, 1);
+    cr_expect_eq(h->done_errors, 0);
+    host_shutdown(h);
+}
+
+Test(activity, local_activity_is_retried_locally)
+{
+    char tq[64], wid[64];
+    unique(tq, sizeof(tq), "la-retry");
+    unique(wid, sizeof(wid), "la-retry");
+    host *h = host_new(tq, true, true, NULL);
+    h->on_task = flaky;
+    start_caller(wid, tq, "{\"activity_type\": \"Flaky\", \"local\": true, \"retry\": {\"max_attempts\": 3, "
+                          "\"initial_interval_ms\": 100, \"backoff\": 1.0}}");
+    tw_event *ev = await_result(wid);
+    expect_completed_with(ev, "2");
+    tw_event_free(ev);
+    cr_expect_eq(h->starts, 2);
+    host_shutdown(h);
+}
+
+Test(activity, local_activity_non_retryable_failure_reaches_the_workflow)
+{
+    char tq[64], wid[64];
+    unique(tq, sizeof(tq), "la-boom");
+    unique(wid, sizeof(wid), "la-boom");
+    host *h = host_new(tq, true, true, NULL);
+    h->on_task = boom;
+    start_caller(wid, tq, "{\"activity_type\": \"Boom\", \"local\": true, \"retry\": {\"max_attempts\": 5, "
+                          "\"initial_interval_ms\": 100}}");
+    tw_event *ev = await_result(wid);
+    const tw_failure *cause = activity_cause(ev);
+    cr_expect_str_eq(tw_failure_activity_type(tw_event_failure(ev)), "Boom");
+    cr_expect_eq(tw_failure_kind_of(cause), TW_FAILURE_APPLICATION);
+    cr_expect_str_eq(tw_failure_application_type(cause), "Boom");
+    cr_expect_str_eq(tw_failure_message(cause), "it went boom");
+    tw_event_free(ev);
+    cr_expect_eq(h->starts, 1, "a non-retryable failure is not retried");
+    host_shutdown(h);
+}
+
+/* ---- eager activities ---- */
+
+static int eager_seen(void)
+{
+    return __atomic_load_n(&eager_count, __ATOMIC_RELAXED);
+}
+
+/* Runs one Echo activity through ActivityCaller on queue tq (extra: more input members) and checks the result. */
+static void run_echo(const char *tq, const char *extra)
+{
+    char wid[64], input[512];
+    unique(wid, sizeof(wid), "eager");
+    snprintf(input, sizeof(input), "{\"activity_type\": \"Echo\", \"args\": [\"hi\"]%s}", extra);
+    start_caller(wid, tq, input);
+    tw_event *ev = await_result(wid);
+    expect_completed_with(ev, "\"hi\"");
+    tw_event_free(ev);
+}
+
+/*
+ * A worker that runs both sides gets the activity in the server's answer to
+ * the workflow task that scheduled it (the dev server allows eager
+ * execution), not through an activity task poll.
+ */
+Test(activity, eager_activity_comes_with_the_workflow_task_answer)
+{
+    char tq[64];
+    unique(tq, sizeof(tq), "eager-on");
+    host *h = host_new(tq, true, true, NULL);
+    h->on_task = echo;
+    run_echo(tq, "");
+    cr_expect_eq(eager_seen(), 1, "the activity came eagerly");
+    cr_expect_eq(h->starts, 1);
+    cr_expect_eq(h->dones, 1);
+    cr_expect_eq(h->done_errors, 0);
+    run_echo(tq, "");
+    cr_expect_eq(eager_seen(), 2, "so did the second one (its slot was freed)");
+    host_shutdown(h); /* a reservation left behind would keep the shutdown waiting */
+}
+
+Test(activity, no_eager_activities_worker_option_polls_instead)
+{
+    char tq[64];
+    unique(tq, sizeof(tq), "eager-off");
+    tw_worker_options o;
+    tw_worker_options_init(&o);
+    o.no_eager_activities = 1;
+    host *h = host_new(tq, true, true, &o);
+    h->on_task = echo;
+    run_echo(tq, "");
+    cr_expect_eq(eager_seen(), 0);
+    cr_expect_eq(h->starts, 1);
+    host_shutdown(h);
+}
+
+Test(activity, no_eager_execution_activity_option_polls_instead)
+{
+    char tq[64];
+    unique(tq, sizeof(tq), "eager-no");
+    host *h = host_new(tq, true, true, NULL);
+    h->on_task = echo;
+    run_echo(tq, ", \"no_eager\": true");
+    cr_expect_eq(eager_seen(), 0);
+    cr_expect_eq(h->starts, 1);
+    host_shutdown(h);
+}
+
+Test(activity, no_eager_activity_on_another_task_queue)
+{
+    char tq[64], other[64], extra[128];
+    unique(tq, sizeof(tq), "eager-wf");
+    unique(other, sizeof(other), "eager-act");
+    host *wf = host_new(tq, true, true, NULL);
+    host *act = host_new(other, false, true, NULL);
+    wf->on_task = echo;
+    act->on_task = echo;
+    snprintf(extra, sizeof(extra), ", \"task_queue\": \"%s\"", other);
+    run_echo(tq, extra);
+    cr_expect_eq(eager_seen(), 0);
+    cr_expect_eq(wf->starts, 0);
+    cr_expect_eq(act->starts, 1);
+    host_shutdown(act);
+    host_shutdown(wf);
 }

@@ -290,6 +290,66 @@ Test(connect, uppercase_metadata_key_is_rejected)
     cr_assert_eq(tw_error_code(tw_error_last()), TW_EINVAL);
 }
 
+/* TW_EINVAL from tw_client_new, with a message naming want. */
+static void assert_options_rejected(const tw_client_options *o, const char *want)
+{
+    tw_client *c = (tw_client *)1;
+    cr_assert_eq(tw_client_new(rt, o, &c), TW_EINVAL, "expected TW_EINVAL for %s", want);
+    cr_assert_null(c);
+    cr_assert(strstr(tw_error_message(tw_error_last()), want), "%s", tw_error_message(tw_error_last()));
+}
+
+Test(connect, bad_header_values_and_pem_are_rejected)
+{
+    tw_client_options o;
+    tw_client_options_init(&o);
+    o.target = address;
+    /* gRPC would refuse every call: a text header value must be printable ASCII */
+    const char *const newline[] = {"x-ok", "fine", "x-bad", "two\nlines", NULL};
+    o.metadata = newline;
+    assert_options_rejected(&o, "x-bad");
+    const char *const binary[] = {"x-bad-bin", "\x01\xff", NULL}; /* -bin: any bytes */
+    o.metadata = binary;
+    tw_client *c = NULL;
+    cr_assert_eq(tw_client_new(rt, &o, &c), 0);
+    tw_client_free(c);
+    /* more headers than a call carries: refused, not silently dropped */
+    static char keys[29][16];
+    const char *many[2 * 29 + 1] = {NULL};
+    for (int i = 0; i < 29; i++) {
+        snprintf(keys[i], sizeof(keys[i]), "x-h-%d", i);
+        many[2 * i] = keys[i];
+        many[2 * i + 1] = "v";
+    }
+    o.metadata = many;
+    assert_options_rejected(&o, "at most 28");
+    many[2 * 28] = NULL;
+    cr_assert_eq(tw_client_new(rt, &o, &c), 0);
+    tw_client_free(c);
+    o.metadata = NULL;
+
+    o.api_key = "key\r\n";
+    assert_options_rejected(&o, "api_key");
+    o.api_key = "good";
+    cr_assert_eq(tw_client_new(rt, &o, &c), 0);
+    cr_assert_eq(tw_client_set_api_key(c, "caf\xc3\xa9"), TW_EINVAL);
+    cr_assert_eq(tw_client_set_api_key(c, "other"), 0);
+    cr_assert_eq(tw_client_set_api_key(c, NULL), 0);
+    tw_client_free(c);
+    o.api_key = NULL;
+
+    /* a file name where its contents belong */
+    o.tls_root_ca_pem = "/etc/ssl/ca.pem";
+    assert_options_rejected(&o, "tls_root_ca_pem");
+    o.tls_root_ca_pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+    o.tls_client_cert_pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+    o.tls_client_key_pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+    assert_options_rejected(&o, "tls_client_key_pem");
+    o.tls_client_key_pem = "-----BEGIN EC PRIVATE KEY-----\nMHc\n-----END EC PRIVATE KEY-----\n";
+    cr_assert_eq(tw_client_new(rt, &o, &c), 0); /* looks like PEM: the handshake judges the rest */
+    tw_client_free(c);
+}
+
 Test(connect, valid_metadata_is_sent)
 {
     const char *const metadata[] = {"x-custom-header", "value", NULL};

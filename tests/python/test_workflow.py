@@ -745,7 +745,7 @@ class FailingWorkflow:
         if kind == "bug":
             raise RuntimeError("a bug in workflow code")
         if kind == "not-supported":
-            await workflow.execute_local_activity(say_hello, "x", start_to_close_timeout=timedelta(seconds=1))
+            workflow.patched("not-supported-yet")
 
 
 async def test_failure_vs_task_failure(client: Client) -> None:

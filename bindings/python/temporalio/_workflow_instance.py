@@ -29,7 +29,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, NoReturn, Optional
+from typing import Any, NoReturn, Optional, Union
 
 import temporalio.common
 import temporalio.converter
@@ -262,7 +262,12 @@ class _Handler:
 
 
 class _ActivityHandleImpl(temporalio.workflow.ActivityHandle[Any]):
-    def __init__(self, inst: "_WorkflowInstanceImpl", input: StartActivityInput, scope: CancellationScope) -> None:
+    def __init__(
+        self,
+        inst: "_WorkflowInstanceImpl",
+        input: Union[StartActivityInput, StartLocalActivityInput],
+        scope: CancellationScope,
+    ) -> None:
         super().__init__(loop=inst._loop)
         self._inst = inst
         self._input = input
@@ -373,7 +378,7 @@ class _OutboundImpl(WorkflowOutboundInterceptor):
         return self._inst._start_activity(input)
 
     def start_local_activity(self, input: StartLocalActivityInput) -> temporalio.workflow.ActivityHandle[Any]:
-        temporalio.workflow._not_supported("start_local_activity (local activities)")
+        return self._inst._start_local_activity(input)
 
     async def start_child_workflow(
         self, input: StartChildWorkflowInput
@@ -875,6 +880,52 @@ class _WorkflowInstanceImpl(WorkflowInstance, temporalio.workflow._Runtime, Time
         self._ops[tag] = handle
         return handle
 
+    def _start_local_activity(self, input: StartLocalActivityInput) -> temporalio.workflow.ActivityHandle[Any]:
+        self.workflow_assert_not_read_only("starting a local activity")
+        if not input.start_to_close_timeout and not input.schedule_to_close_timeout:
+            raise ValueError(
+                f"local activity {input.activity!r} needs start_to_close_timeout or schedule_to_close_timeout"
+            )
+        if input.retry_policy is not None:
+            input.retry_policy._validate()
+        scope = CancellationScope.current()
+        self._ensure_scope(scope)
+        keep: list[Any] = []
+        o = ffi.new("tw_local_activity_options *")
+        lib.tw_local_activity_options_init(o)
+        o.activity_id = _bridge.cstr(input.activity_id, keep)
+        o.activity_type = _bridge.cstr(input.activity, keep)
+        args = _bridge.payloads_to_c(self._encode(list(input.args)))
+        keep.append(args)
+        o.args = args
+        if input.headers:
+            headers = _bridge.payload_map_to_c(input.headers)
+            keep.append(headers)
+            o.headers = headers
+        o.schedule_to_close_timeout_ms = _bridge.millis(input.schedule_to_close_timeout)
+        o.schedule_to_start_timeout_ms = _bridge.millis(input.schedule_to_start_timeout)
+        o.start_to_close_timeout_ms = _bridge.millis(input.start_to_close_timeout)
+        rp = input.retry_policy
+        if rp is not None:
+            o.retry_initial_interval_ms = _bridge.millis(rp.initial_interval)
+            o.retry_backoff_coefficient = rp.backoff_coefficient
+            o.retry_maximum_interval_ms = _bridge.millis(rp.maximum_interval)
+            o.retry_maximum_attempts = rp.maximum_attempts
+            if rp.non_retryable_error_types:
+                types = ffi.new(
+                    "const char *[]", [_bridge.cstr(t, keep) for t in rp.non_retryable_error_types] + [ffi.NULL]
+                )
+                keep.append(types)
+                o.retry_non_retryable_error_types = types
+        o.cancellation_type = int(input.cancellation_type)
+        handle = _ActivityHandleImpl(self, input, scope)
+        tag = next(self._tags)
+        out = ffi.new("tw_op **")
+        _bridge.raise_for(lib.tw_wf_start_local_activity(self._wf, scope._impl, o, tag, out))
+        handle._op = out[0]
+        self._ops[tag] = handle
+        return handle
+
     # ---- cancellation scopes ----
 
     def _ensure_scope(self, scope: CancellationScope) -> None:
@@ -1054,6 +1105,39 @@ class _WorkflowInstanceImpl(WorkflowInstance, temporalio.workflow._Runtime, Time
                 arg_types=arg_types,
                 ret_type=result_type or ret_type,
                 summary=summary,
+            )
+        )
+
+    def workflow_start_local_activity(
+        self,
+        activity: Any,
+        args: Sequence[Any],
+        *,
+        result_type: Optional[type],
+        activity_id: Optional[str],
+        schedule_to_close_timeout: Optional[timedelta],
+        schedule_to_start_timeout: Optional[timedelta],
+        start_to_close_timeout: Optional[timedelta],
+        retry_policy: Optional[temporalio.common.RetryPolicy],
+        local_retry_threshold: Optional[timedelta],
+        cancellation_type: ActivityCancellationType,
+    ) -> temporalio.workflow.ActivityHandle[Any]:
+        self.workflow_assert_not_read_only("starting a local activity")
+        name, arg_types, ret_type = _activity_definition(activity)
+        return self._outbound.start_local_activity(
+            StartLocalActivityInput(
+                activity=name,
+                args=args,
+                activity_id=activity_id,
+                schedule_to_close_timeout=schedule_to_close_timeout,
+                schedule_to_start_timeout=schedule_to_start_timeout,
+                start_to_close_timeout=start_to_close_timeout,
+                retry_policy=retry_policy,
+                local_retry_threshold=local_retry_threshold,
+                cancellation_type=ActivityCancellationType(cancellation_type),
+                headers={},
+                arg_types=arg_types,
+                ret_type=result_type or ret_type,
             )
         )
 

@@ -97,7 +97,7 @@ class StartActivityInput:
 
 @dataclass
 class StartLocalActivityInput:
-    """The workflow starts a local activity (not supported by this engine yet)."""
+    """The workflow starts a local activity."""
 
     activity: str
     args: Sequence[Any]

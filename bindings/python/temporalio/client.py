@@ -541,6 +541,7 @@ class Client:
             default_workflow_query_reject_condition=default_workflow_query_reject_condition,
             runtime=runtime,
         )
+        client._api_key = api_key
         if not lazy:
             await client._call(lambda cq, tag: lib.tw_client_connect(client._ptr, cq, tag))
         return client

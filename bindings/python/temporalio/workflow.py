@@ -629,6 +629,22 @@ class _Runtime(ABC):
     ) -> "ActivityHandle[Any]": ...
 
     @abstractmethod
+    def workflow_start_local_activity(
+        self,
+        activity: Any,
+        args: Sequence[Any],
+        *,
+        result_type: Optional[type],
+        activity_id: Optional[str],
+        schedule_to_close_timeout: Optional[timedelta],
+        schedule_to_start_timeout: Optional[timedelta],
+        start_to_close_timeout: Optional[timedelta],
+        retry_policy: Optional[temporalio.common.RetryPolicy],
+        local_retry_threshold: Optional[timedelta],
+        cancellation_type: "ActivityCancellationType",
+    ) -> "ActivityHandle[Any]": ...
+
+    @abstractmethod
     def workflow_continue_as_new(
         self,
         args: Sequence[Any],
@@ -1634,10 +1650,46 @@ def start_local_activity(
 ) -> ActivityHandle[Any]: ...
 
 
-def start_local_activity(activity: Any, /, *params: object, **kwargs: Any) -> ActivityHandle[Any]:
-    """Local activities are not supported by this engine yet: raises :py:class:`NotSupportedError`."""
-    _Runtime.current("workflow.start_local_activity()")
-    _not_supported("workflow.start_local_activity (local activities)")
+def start_local_activity(
+    activity: Any,
+    /,
+    *params: object,
+    arg: Any = temporalio.common._arg_unset,
+    args: Sequence[Any] = (),
+    result_type: Optional[type] = None,
+    activity_id: Optional[str] = None,
+    schedule_to_close_timeout: Optional[timedelta] = None,
+    schedule_to_start_timeout: Optional[timedelta] = None,
+    start_to_close_timeout: Optional[timedelta] = None,
+    retry_policy: Optional[temporalio.common.RetryPolicy] = None,
+    local_retry_threshold: Optional[timedelta] = None,
+    cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
+) -> ActivityHandle[Any]:
+    """Starts a local activity and returns its handle.
+
+    A local activity runs in this worker's activity side (the same
+    registry as normal activities), is retried locally per
+    ``retry_policy`` (default: 1 s initial interval, x2, at most 100 s,
+    unlimited attempts bounded by ``schedule_to_close_timeout``) and its
+    outcome is recorded in history as a marker, so a replay does not run it
+    again. One of ``start_to_close_timeout`` and
+    ``schedule_to_close_timeout`` is required. ``local_retry_threshold`` is
+    accepted for compatibility and not used yet (every retry is local).
+    Cancellation follows TRY_CANCEL semantics.
+    """
+    runtime = _Runtime.current("workflow.start_local_activity()")
+    return runtime.workflow_start_local_activity(
+        activity,
+        _call_args(params, arg, args),
+        result_type=result_type,
+        activity_id=activity_id,
+        schedule_to_close_timeout=schedule_to_close_timeout,
+        schedule_to_start_timeout=schedule_to_start_timeout,
+        start_to_close_timeout=start_to_close_timeout,
+        retry_policy=retry_policy,
+        local_retry_threshold=local_retry_threshold,
+        cancellation_type=cancellation_type,
+    )
 
 
 @overload
@@ -1783,9 +1835,8 @@ async def execute_local_activity(
 
 
 async def execute_local_activity(activity: Any, /, *params: object, **kwargs: Any) -> Any:
-    """Local activities are not supported by this engine yet: raises :py:class:`NotSupportedError`."""
-    _Runtime.current("workflow.execute_local_activity()")
-    _not_supported("workflow.execute_local_activity (local activities)")
+    """Starts a local activity and waits for its result (see :py:func:`start_local_activity`)."""
+    return await start_local_activity(activity, *params, **kwargs)
 
 
 # ---------------------------------------------------------------------------

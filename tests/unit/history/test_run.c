@@ -1536,3 +1536,307 @@ Test(history, run_rejects_misused_completions)
     expect_einval(tw_run_next_activation(run, NULL, &live, NULL), "out is NULL");
     tw_run_free(run);
 }
+
+/* ================================================================== */
+/* Local activities                                                    */
+
+static void schedule_local(tw_completion *c, uint32_t seq, const char *type)
+{
+    tw_local_activity_options o;
+    tw_local_activity_options_init(&o);
+    o.activity_type = type;
+    o.start_to_close_timeout_ms = 5000;
+    cr_assert_eq(tw_completion_schedule_local_activity(c, seq, &o), 0, "%s", tw_error_message(tw_error_last()));
+}
+
+/* A MarkerRecorded core_local_activity event for seq (result json, or failure when result is NULL). */
+static int64_t la_marker_event(pb_history *h, uint32_t seq, const char *type, const char *result_json,
+                               int64_t completed_id)
+{
+    pb_event *e = add_event(h, EV(MARKER_RECORDED));
+    NEW_ATTR(e, marker_recorded_event_attributes, MARKER_RECORDED,
+             temporal__api__history__v1__marker_recorded_event_attributes__descriptor);
+    Temporal__Api__History__V1__MarkerRecordedEventAttributes *m = e->marker_recorded_event_attributes;
+    m->marker_name = pb_str(&B, "core_local_activity");
+    m->workflow_task_completed_event_id = completed_id;
+    char data[256];
+    snprintf(data, sizeof(data), "{\"seq\":%u,\"attempt\":1,\"activity_id\":\"%u\",\"activity_type\":\"%s\"}", seq,
+             seq, type);
+    m->details = calloc(2, sizeof(*m->details));
+    cr_assert_not_null(m->details);
+    const char *keys[2] = {"data", "result"};
+    for (size_t i = 0; i < (result_json ? 2u : 1u); i++) {
+        Temporal__Api__History__V1__MarkerRecordedEventAttributes__DetailsEntry *d =
+            pb_new(&B, &temporal__api__history__v1__marker_recorded_event_attributes__details_entry__descriptor);
+        d->key = pb_str(&B, keys[i]);
+        d->value = json_payloads(i == 0 ? data : result_json);
+        m->details[m->n_details++] = d;
+    }
+    if (!result_json)
+        m->failure = app_failure("boom", "Boom");
+    return e->event_id;
+}
+
+static const char *marker_data(const tw_pb_command *cmd, const char *key)
+{
+    cr_assert_eq(cmd->command_type, CMD(RECORD_MARKER));
+    const Temporal__Api__Command__V1__RecordMarkerCommandAttributes *m = cmd->record_marker_command_attributes;
+    cr_assert_str_eq(m->marker_name, "core_local_activity");
+    static char buf[512];
+    for (size_t i = 0; i < m->n_details; i++) {
+        if (strcmp(m->details[i]->key, key) == 0) {
+            const ProtobufCBinaryData *d = &m->details[i]->value->payloads[0]->data;
+            size_t n = d->len < sizeof(buf) - 1 ? d->len : sizeof(buf) - 1;
+            memcpy(buf, d->data, n);
+            buf[n] = '\0';
+            return buf;
+        }
+    }
+    return NULL;
+}
+
+Test(history, local_activity_live_marker_and_resolution_in_same_task)
+{
+    pb_history *h = hist_new();
+    started(h);
+    wft(h, false);
+    tw_run *run = run_of(h);
+    tw_run_output out;
+    tw_activation *a = next_act(run, true);
+    tw_activation_free(a);
+    tw_completion *c = new_completion();
+    schedule_local(c, 1, "greet");
+    complete_ok(run, c, &out);
+    /* Nothing is sent while the local activity runs. */
+    cr_assert_eq(out.command_count, 0);
+    tw_run_output_clear(&out);
+    cr_assert_not(tw_run_has_next_activation(run));
+    cr_assert_eq(tw_run_local_activities_outstanding(run), 1);
+
+    tw_run_la_request *reqs;
+    size_t n;
+    cr_assert_eq(tw_run_take_local_activity_requests(run, &reqs, &n), 0);
+    cr_assert_eq(n, 1);
+    cr_assert_eq(reqs[0].seq, 1);
+    cr_assert_not(reqs[0].cancel);
+    cr_assert_str_eq(reqs[0].schedule->schedule_activity_task_command_attributes->activity_type->name, "greet");
+    cr_assert_str_eq(reqs[0].schedule->schedule_activity_task_command_attributes->activity_id, "1");
+    protobuf_c_message_free_unpacked(&reqs[0].schedule->base, NULL);
+    free(reqs);
+    cr_assert_eq(tw_run_take_local_activity_requests(run, &reqs, &n), 0);
+    cr_assert_eq(n, 0);
+
+    tw_payloads *result;
+    cr_assert_eq(tw_payloads_new(&result), 0);
+    cr_assert_eq(tw_payloads_add_json(result, "\"hi\"", NULL), 0);
+    cr_assert_eq(tw_run_resolve_local_activity(run, 1, TW_RESOLUTION_COMPLETED, result, NULL, 0, 2, time_of(4)), 0);
+    tw_payloads_free(result);
+    cr_assert_eq(tw_run_local_activities_outstanding(run), 0);
+
+    a = next_act(run, true);
+    const tw_job *j = job_at(a, 0, TW_JOB_RESOLVE_LOCAL_ACTIVITY);
+    cr_assert_eq(tw_job_seq(j), 1);
+    cr_assert_eq(tw_job_resolution(j), TW_RESOLUTION_COMPLETED);
+    cr_assert_eq(tw_job_attempt(j), 2);
+    assert_json(tw_job_result(j), 0, "\"hi\"");
+    tw_activation_free(a);
+    c = new_completion();
+    cr_assert_eq(tw_completion_complete_workflow(c, NULL), 0);
+    complete_ok(run, c, &out);
+    cr_assert_eq(out.command_count, 2);
+    cr_assert(out.terminal);
+    const char *data = marker_data(out.commands[0], "data");
+    cr_assert_not_null(strstr(data, "\"seq\":1,\"attempt\":2"), "%s", data);
+    cr_assert_not_null(strstr(data, "\"activity_type\":\"greet\""), "%s", data);
+    cr_assert_str_eq(marker_data(out.commands[0], "result"), "\"hi\"");
+    cr_assert_null(out.commands[0]->record_marker_command_attributes->failure);
+    cr_assert_eq(out.commands[1]->command_type, CMD(COMPLETE_WORKFLOW_EXECUTION));
+    tw_run_output_clear(&out);
+    cr_assert_not(tw_run_has_next_activation(run));
+    tw_run_free(run);
+}
+
+Test(history, local_activity_failure_is_wrapped_and_recorded)
+{
+    pb_history *h = hist_new();
+    started(h);
+    wft(h, false);
+    tw_run *run = run_of(h);
+    tw_run_output out;
+    tw_activation_free(next_act(run, true));
+    tw_completion *c = new_completion();
+    schedule_local(c, 1, "greet");
+    complete_ok(run, c, &out);
+    tw_run_output_clear(&out);
+    tw_run_la_request *reqs;
+    size_t n;
+    cr_assert_eq(tw_run_take_local_activity_requests(run, &reqs, &n), 0);
+    protobuf_c_message_free_unpacked(&reqs[0].schedule->base, NULL);
+    free(reqs);
+    pb_failure *cause = app_failure("boom", "Boom");
+    cr_assert_eq(tw_run_resolve_local_activity(run, 1, TW_RESOLUTION_FAILED, NULL, cause,
+                                               TEMPORAL__API__ENUMS__V1__RETRY_STATE__RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED,
+                                               3, time_of(4)),
+                 0);
+    protobuf_c_message_free_unpacked(&cause->base, NULL);
+    tw_activation *a = next_act(run, true);
+    const tw_job *j = job_at(a, 0, TW_JOB_RESOLVE_LOCAL_ACTIVITY);
+    cr_assert_eq(tw_job_resolution(j), TW_RESOLUTION_FAILED);
+    const tw_failure *f = tw_job_failure(j);
+    cr_assert_eq(tw_failure_kind_of(f), TW_FAILURE_ACTIVITY);
+    cr_assert_str_eq(tw_failure_activity_type(f), "greet");
+    cr_assert_str_eq(tw_failure_message(tw_failure_cause(f)), "boom");
+    cr_assert_str_eq(tw_failure_application_type(tw_failure_cause(f)), "Boom");
+    tw_activation_free(a);
+    c = new_completion();
+    cr_assert_eq(tw_completion_complete_workflow(c, NULL), 0);
+    complete_ok(run, c, &out);
+    cr_assert_eq(out.command_count, 2);
+    cr_assert_not_null(out.commands[0]->record_marker_command_attributes->failure);
+    cr_assert_null(marker_data(out.commands[0], "result"));
+    tw_run_output_clear(&out);
+    tw_run_free(run);
+}
+
+Test(history, local_activity_cancel_resolves_at_once)
+{
+    pb_history *h = hist_new();
+    started(h);
+    wft(h, false);
+    tw_run *run = run_of(h);
+    tw_run_output out;
+    tw_activation_free(next_act(run, true));
+    tw_completion *c = new_completion();
+    schedule_local(c, 1, "slow");
+    schedule_local(c, 2, "fast");
+    complete_ok(run, c, &out);
+    tw_run_output_clear(&out);
+    tw_run_la_request *reqs;
+    size_t n;
+    cr_assert_eq(tw_run_take_local_activity_requests(run, &reqs, &n), 0);
+    cr_assert_eq(n, 2);
+    for (size_t i = 0; i < n; i++)
+        protobuf_c_message_free_unpacked(&reqs[i].schedule->base, NULL);
+    free(reqs);
+    cr_assert_eq(tw_run_resolve_local_activity(run, 2, TW_RESOLUTION_COMPLETED, NULL, NULL, 0, 1, time_of(4)), 0);
+    tw_activation *a = next_act(run, true);
+    cr_assert_eq(tw_job_seq(job_at(a, 0, TW_JOB_RESOLVE_LOCAL_ACTIVITY)), 2);
+    tw_activation_free(a);
+    c = new_completion();
+    cr_assert_eq(tw_completion_request_cancel_local_activity(c, 1), 0);
+    complete_ok(run, c, &out);
+    cr_assert_eq(out.command_count, 0);
+    a = next_act(run, true);
+    const tw_job *j = job_at(a, 0, TW_JOB_RESOLVE_LOCAL_ACTIVITY);
+    cr_assert_eq(tw_job_seq(j), 1);
+    cr_assert_eq(tw_job_resolution(j), TW_RESOLUTION_CANCELLED);
+    tw_activation_free(a);
+    /* The worker is told to cancel the running task. */
+    cr_assert_eq(tw_run_take_local_activity_requests(run, &reqs, &n), 0);
+    cr_assert_eq(n, 1);
+    cr_assert(reqs[0].cancel);
+    cr_assert_eq(reqs[0].seq, 1);
+    free(reqs);
+    /* A late outcome is ignored. */
+    cr_assert_eq(tw_run_resolve_local_activity(run, 1, TW_RESOLUTION_COMPLETED, NULL, NULL, 0, 1, time_of(4)), 0);
+    c = new_completion();
+    cr_assert_eq(tw_completion_complete_workflow(c, NULL), 0);
+    complete_ok(run, c, &out);
+    cr_assert_eq(out.command_count, 3);
+    cr_assert_eq(out.commands[0]->command_type, CMD(RECORD_MARKER));
+    cr_assert_eq(out.commands[1]->command_type, CMD(RECORD_MARKER));
+    tw_run_output_clear(&out);
+    tw_run_free(run);
+}
+
+/* started, a completed task, then the task's commands: [marker seq 1], WorkflowExecutionCompleted. */
+static pb_history *la_replay_history(bool with_marker, const char *result_json)
+{
+    pb_history *h = hist_new();
+    started(h);
+    int64_t done = wft(h, true);
+    if (with_marker)
+        la_marker_event(h, 1, "greet", result_json, done);
+    wf_completed(h, done);
+    return h;
+}
+
+Test(history, local_activity_replays_from_marker)
+{
+    tw_run *run = run_of(la_replay_history(true, "\"hi\""));
+    tw_run_output out;
+    tw_activation_free(next_act(run, false));
+    tw_completion *c = new_completion();
+    schedule_local(c, 1, "greet");
+    complete_ok(run, c, &out);
+    cr_assert_eq(out.command_count, 0);
+    tw_run_la_request *reqs;
+    size_t n;
+    cr_assert_eq(tw_run_take_local_activity_requests(run, &reqs, &n), 0);
+    cr_assert_eq(n, 0, "a replayed local activity is not run again");
+    tw_activation *a = next_act(run, false);
+    const tw_job *j = job_at(a, 0, TW_JOB_RESOLVE_LOCAL_ACTIVITY);
+    cr_assert_eq(tw_job_resolution(j), TW_RESOLUTION_COMPLETED);
+    assert_json(tw_job_result(j), 0, "\"hi\"");
+    tw_activation_free(a);
+    c = new_completion();
+    cr_assert_eq(tw_completion_complete_workflow(c, NULL), 0);
+    complete_ok(run, c, &out);
+    cr_assert_eq(out.command_count, 0);
+    cr_assert_not(tw_run_has_next_activation(run));
+    tw_run_free(run);
+}
+
+Test(history, local_activity_replays_failure_from_marker)
+{
+    tw_run *run = run_of(la_replay_history(true, NULL));
+    tw_run_output out;
+    tw_activation_free(next_act(run, false));
+    tw_completion *c = new_completion();
+    schedule_local(c, 1, "greet");
+    complete_ok(run, c, &out);
+    tw_activation *a = next_act(run, false);
+    const tw_job *j = job_at(a, 0, TW_JOB_RESOLVE_LOCAL_ACTIVITY);
+    cr_assert_eq(tw_job_resolution(j), TW_RESOLUTION_FAILED);
+    cr_assert_str_eq(tw_failure_message(tw_job_failure(j)), "boom");
+    tw_activation_free(a);
+    tw_run_free(run);
+}
+
+Test(history, local_activity_without_marker_is_nondeterministic)
+{
+    tw_run *run = run_of(la_replay_history(false, NULL));
+    tw_activation_free(next_act(run, false));
+    tw_completion *c = new_completion();
+    schedule_local(c, 1, "greet");
+    complete_nondeterministic(run, c,
+                              "non-deterministic: the workflow scheduled local activity seq 1 (type \"greet\") but "
+                              "history has no core_local_activity marker for it in the workflow task completed at "
+                              "event 4");
+    tw_run_free(run);
+}
+
+Test(history, marker_without_local_activity_is_nondeterministic)
+{
+    tw_run *run = run_of(la_replay_history(true, "\"hi\""));
+    tw_activation_free(next_act(run, false));
+    tw_completion *c = new_completion();
+    cr_assert_eq(tw_completion_complete_workflow(c, NULL), 0);
+    complete_nondeterministic(run, c,
+                              "non-deterministic: history event 5 is MarkerRecorded (core_local_activity seq 1) but "
+                              "the workflow scheduled no such local activity");
+    tw_run_free(run);
+}
+
+Test(history, local_activity_options_are_checked)
+{
+    tw_completion *c = new_completion();
+    tw_local_activity_options o;
+    tw_local_activity_options_init(&o);
+    o.activity_type = "greet";
+    expect_einval(tw_completion_schedule_local_activity(c, 1, &o), "start_to_close_timeout_ms");
+    o.activity_type = NULL;
+    o.start_to_close_timeout_ms = 1;
+    expect_einval(tw_completion_schedule_local_activity(c, 1, &o), "activity_type");
+    tw_completion_free(c);
+}

@@ -133,7 +133,7 @@ def _info_of(task: CData, token: bytes, heartbeat_details: Sequence[Any]) -> tem
         current_attempt_scheduled_time=_time_of(int(lib.tw_activity_task_current_attempt_scheduled_time(task))),
         heartbeat_details=heartbeat_details,
         heartbeat_timeout=_duration(int(lib.tw_activity_task_heartbeat_timeout_ms(task))),
-        is_local=False,
+        is_local=bool(lib.tw_activity_task_is_local(task)),
         namespace=text(lib.tw_activity_task_namespace(task)),
         schedule_to_close_timeout=_duration(int(lib.tw_activity_task_schedule_to_close_timeout_ms(task))),
         scheduled_time=_time_of(int(lib.tw_activity_task_scheduled_time(task))),

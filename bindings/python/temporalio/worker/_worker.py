@@ -63,6 +63,7 @@ class Worker:
         graceful_shutdown_timeout: timedelta = timedelta(),
         debug_mode: bool = False,
         workflow_failure_exception_types: Sequence[type[BaseException]] = [],
+        disable_eager_activity_execution: bool = False,
     ) -> None:
         """Creates the worker; nothing is polled until it runs.
 
@@ -86,6 +87,10 @@ class Worker:
                 finish before cancelling them (they then see ``activity.is_worker_shutdown()``).
             debug_mode: Disable the workflow deadlock detector.
             workflow_failure_exception_types: Exceptions that fail a workflow instead of its task.
+            disable_eager_activity_execution: Never ask for eager activities. By default, a worker
+                with both workflows and activities asks the server to hand an activity its workflows
+                schedule on this task queue straight back with the workflow task's answer (when an
+                activity slot is free), sparing a dispatch through the server's task queues.
 
         Raises:
             TypeError: An activity is not decorated with ``@activity.defn``, or an
@@ -128,6 +133,7 @@ class Worker:
             max_concurrent_activities=max_concurrent_activities,
             activity_pollers=max_concurrent_activity_task_polls,
             graceful_shutdown_timeout=graceful_shutdown_timeout,
+            disable_eager_activity_execution=disable_eager_activity_execution,
         )
         self._activity_worker: Optional[ActivityWorker] = None
         if activities:
@@ -172,6 +178,7 @@ class Worker:
         max_concurrent_activities: Optional[int],
         activity_pollers: Optional[int],
         graceful_shutdown_timeout: timedelta,
+        disable_eager_activity_execution: bool,
     ) -> CData:
         keep: list[Any] = []
         o = ffi.new("tw_worker_options *")
@@ -189,6 +196,7 @@ class Worker:
         o.graceful_shutdown_timeout_ms = _bridge.millis(graceful_shutdown_timeout)
         o.no_activities = 0 if has_activities else 1
         o.no_workflows = 0 if has_workflows else 1
+        o.no_eager_activities = 1 if disable_eager_activity_execution else 0
         out = ffi.new("tw_worker **")
         _bridge.raise_for(lib.tw_worker_new(self._client._ptr, o, out))
         return ffi.gc(out[0], lib.tw_worker_free)
