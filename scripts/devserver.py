@@ -71,12 +71,14 @@ def namespace_ready(cli: str, address: str) -> bool:
 class DevServer:
     """A running dev server; ``address`` is ``127.0.0.1:PORT``."""
 
-    def __init__(self, state_dir: Path | None = None, timeout: float = 60.0) -> None:
+    def __init__(self, state_dir: Path | None = None, timeout: float = 60.0,
+                 dynamic_config: dict[str, str] | None = None) -> None:
         self._own_dir = state_dir is None
         self.state_dir = Path(state_dir or tempfile.mkdtemp(prefix="tw-devserver-"))
         self.timeout = timeout
         self.proc: subprocess.Popen[bytes] | None = None
         self.address = ""
+        self.dynamic_config = dynamic_config or {}
 
     def start(self) -> str:
         cli = find_cli()
@@ -90,7 +92,8 @@ class DevServer:
              "--db-filename", str(self.state_dir / "temporal.sqlite"), "--log-level", "warn",
              "--dynamic-config-value", "frontend.enableUpdateWorkflowExecution=true",
              # The custom search attribute the tests (and the official SDKs' tests) use.
-             "--search-attribute", "CustomKeywordField=Keyword"],
+             "--search-attribute", "CustomKeywordField=Keyword"]
+            + [a for key, value in self.dynamic_config.items() for a in ("--dynamic-config-value", f"{key}={value}")],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         (self.state_dir / "pid").write_text(str(self.proc.pid))
