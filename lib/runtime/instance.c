@@ -276,16 +276,28 @@ int tw_wf_start_timer(tw_wf_instance *wf, tw_scope *scope, int64_t duration_ms, 
     return start_timer(wf, scope, duration_ms, tag, false, out);
 }
 
-int tw_wf_start_activity(tw_wf_instance *wf, tw_scope *scope, const tw_activity_options *options, uint64_t tag,
-                         tw_op **out)
+typedef int (*schedule_fn)(tw_completion *c, uint32_t seq, const void *options);
+
+static int schedule_remote(tw_completion *c, uint32_t seq, const void *options)
 {
-    static const char fn[] = "tw_wf_start_activity";
+    return tw_completion_schedule_activity(c, seq, options);
+}
+
+static int schedule_local(tw_completion *c, uint32_t seq, const void *options)
+{
+    return tw_completion_schedule_local_activity(c, seq, options);
+}
+
+/* Starts an activity op of kind (remote or local: they share the seq space). */
+static int start_activity_op(tw_wf_instance *wf, tw_scope *scope, int kind, schedule_fn schedule,
+                             const void *options, uint64_t tag, tw_op **out, const char *fn)
+{
     int rc = require_command(wf, fn);
     if (rc)
         return rc;
     if (scope && scope->wf != wf)
         return tw_set_error(TW_EINVAL, "%s: scope belongs to another instance", fn);
-    tw_op *op = op_new(wf, scope, TW_OP_ACTIVITY, tag);
+    tw_op *op = op_new(wf, scope, kind, tag);
     if (!op)
         return TW_ENOMEM;
     if (op->scope->cancelled) {
@@ -295,7 +307,7 @@ int tw_wf_start_activity(tw_wf_instance *wf, tw_scope *scope, const tw_activity_
         defer_activity_cancelled(wf, op);
         return 0;
     }
-    rc = tw_completion_schedule_activity(wf->completion, op->seq, options);
+    rc = schedule(wf->completion, op->seq, options);
     if (rc) {
         op->state = OP_RESOLVED;
         return rc;
@@ -305,33 +317,17 @@ int tw_wf_start_activity(tw_wf_instance *wf, tw_scope *scope, const tw_activity_
     return 0;
 }
 
-/* Local activities share the activity seq space (and table). */
+int tw_wf_start_activity(tw_wf_instance *wf, tw_scope *scope, const tw_activity_options *options, uint64_t tag,
+                         tw_op **out)
+{
+    return start_activity_op(wf, scope, TW_OP_ACTIVITY, schedule_remote, options, tag, out, "tw_wf_start_activity");
+}
+
 int tw_wf_start_local_activity(tw_wf_instance *wf, tw_scope *scope, const tw_local_activity_options *options,
                                uint64_t tag, tw_op **out)
 {
-    static const char fn[] = "tw_wf_start_local_activity";
-    int rc = require_command(wf, fn);
-    if (rc)
-        return rc;
-    if (scope && scope->wf != wf)
-        return tw_set_error(TW_EINVAL, "%s: scope belongs to another instance", fn);
-    tw_op *op = op_new(wf, scope, TW_OP_LOCAL_ACTIVITY, tag);
-    if (!op)
-        return TW_ENOMEM;
-    if (op->scope->cancelled) {
-        if (out)
-            *out = op;
-        defer_activity_cancelled(wf, op);
-        return 0;
-    }
-    rc = tw_completion_schedule_local_activity(wf->completion, op->seq, options);
-    if (rc) {
-        op->state = OP_RESOLVED;
-        return rc;
-    }
-    if (out)
-        *out = op;
-    return 0;
+    return start_activity_op(wf, scope, TW_OP_LOCAL_ACTIVITY, schedule_local, options, tag, out,
+                             "tw_wf_start_local_activity");
 }
 
 /* Cancels op on behalf of its scope or the binding. */
