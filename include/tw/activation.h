@@ -216,6 +216,21 @@ TW_API int tw_completion_schedule_local_activity(tw_completion *c, uint32_t seq,
 /* Cancels local activity seq: it resolves CANCELLED (TRY_CANCEL semantics) and its task gets a CANCEL. */
 TW_API int tw_completion_request_cancel_local_activity(tw_completion *c, uint32_t seq);
 
+/* ---- workflow properties ---- */
+
+/*
+ * Upserts search attributes: attrs holds named entries (name: the search
+ * attribute, payload: its encoded value). Adds an UpsertWorkflowSearchAttributes
+ * command, matched on replay against the UpsertWorkflowSearchAttributes event.
+ */
+TW_API int tw_completion_upsert_search_attributes(tw_completion *c, const tw_payloads *attrs);
+/*
+ * Upserts memo entries: memo holds named entries (name: the memo key,
+ * payload: its value). Adds a ModifyWorkflowProperties command, matched on
+ * replay against the WorkflowPropertiesModified event.
+ */
+TW_API int tw_completion_modify_memo(tw_completion *c, const tw_payloads *memo);
+
 TW_END_DECLS
 
 #endif

@@ -166,6 +166,20 @@ TW_API int tw_wf_is_replaying(const tw_wf_instance *wf);
 /* Deterministic random 64-bit value (seeded by the run). */
 TW_API uint64_t tw_wf_random(tw_wf_instance *wf);
 
+/* ---- workflow properties ---- */
+
+/*
+ * Upserts search attributes (named entries, as for
+ * tw_completion_upsert_search_attributes): a command, refused in queries.
+ * tw_wf_search_attributes reflects the upserted entries from then on.
+ */
+TW_API int tw_wf_upsert_search_attributes(tw_wf_instance *wf, const tw_payloads *attrs);
+/*
+ * Upserts memo entries (named entries, as for tw_completion_modify_memo): a
+ * command, refused in queries. tw_wf_memo reflects the upserted entries.
+ */
+TW_API int tw_wf_modify_memo(tw_wf_instance *wf, const tw_payloads *memo);
+
 TW_END_DECLS
 
 #endif

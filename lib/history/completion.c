@@ -624,6 +624,56 @@ int tw_completion_continue_as_new(tw_completion *c, const tw_continue_as_new_opt
     return add_command(fn, c, &b, cmd, 0, 0);
 }
 
+/* ---- workflow properties ---- */
+
+int tw_completion_upsert_search_attributes(tw_completion *c, const tw_payloads *attrs)
+{
+    static const char fn[] = "tw_completion_upsert_search_attributes";
+    int rc = check_handle(fn, c);
+    if (rc)
+        return rc;
+    if (!attrs)
+        return tw_set_error(TW_EINVAL, "%s: attrs is NULL", fn);
+    pb_build b = {false};
+    pb_command *cmd = new_command(&b, CMD(UPSERT_WORKFLOW_SEARCH_ATTRIBUTES));
+    Temporal__Api__Command__V1__UpsertWorkflowSearchAttributesCommandAttributes *a =
+        pb_new(&b, &temporal__api__command__v1__upsert_workflow_search_attributes_command_attributes__descriptor);
+    if (cmd && a) {
+        cmd->attributes_case = ATTR(UPSERT_WORKFLOW_SEARCH_ATTRIBUTES);
+        cmd->upsert_workflow_search_attributes_command_attributes = a;
+        a->search_attributes = pb_search_attributes(&b, attrs);
+        if (!a->search_attributes)
+            a->search_attributes = pb_new(&b, &temporal__api__common__v1__search_attributes__descriptor);
+    } else {
+        free(a);
+    }
+    return add_command(fn, c, &b, cmd, 0, 0);
+}
+
+int tw_completion_modify_memo(tw_completion *c, const tw_payloads *memo)
+{
+    static const char fn[] = "tw_completion_modify_memo";
+    int rc = check_handle(fn, c);
+    if (rc)
+        return rc;
+    if (!memo)
+        return tw_set_error(TW_EINVAL, "%s: memo is NULL", fn);
+    pb_build b = {false};
+    pb_command *cmd = new_command(&b, CMD(MODIFY_WORKFLOW_PROPERTIES));
+    Temporal__Api__Command__V1__ModifyWorkflowPropertiesCommandAttributes *a =
+        pb_new(&b, &temporal__api__command__v1__modify_workflow_properties_command_attributes__descriptor);
+    if (cmd && a) {
+        cmd->attributes_case = ATTR(MODIFY_WORKFLOW_PROPERTIES);
+        cmd->modify_workflow_properties_command_attributes = a;
+        a->upserted_memo = pb_memo(&b, memo);
+        if (!a->upserted_memo)
+            a->upserted_memo = pb_new(&b, &temporal__api__common__v1__memo__descriptor);
+    } else {
+        free(a);
+    }
+    return add_command(fn, c, &b, cmd, 0, 0);
+}
+
 /* ---- queries and task failure ---- */
 
 /* A full copy of list (names and metadata included); NULL when out of memory. */

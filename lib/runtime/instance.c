@@ -565,6 +565,80 @@ int tw_wf_continue_as_new(tw_wf_instance *wf, const tw_continue_as_new_options *
     return rc ? rc : terminal(wf, tw_completion_continue_as_new(wf->completion, options));
 }
 
+/* ---- workflow properties ---- */
+
+/* Appends a full copy of entry i of src (name and metadata included) to dst. */
+static int copy_entry(tw_payloads *dst, const tw_payloads *src, size_t i)
+{
+    const uint8_t *data;
+    size_t len, index;
+    int rc = tw_payloads_data(src, i, &data, &len);
+    if (!rc)
+        rc = tw_payloads_add(dst, data, len, &index);
+    if (!rc)
+        rc = tw_payloads_set_name(dst, index, tw_payloads_name(src, i));
+    for (size_t m = 0; !rc && m < tw_payloads_metadata_count(src, i); m++) {
+        const char *key;
+        const uint8_t *value;
+        size_t vlen;
+        rc = tw_payloads_metadata_at(src, i, m, &key, &value, &vlen);
+        if (!rc)
+            rc = tw_payloads_set_metadata(dst, index, key, value, vlen);
+    }
+    return rc;
+}
+
+static bool has_name(const tw_payloads *list, const char *name)
+{
+    for (size_t i = 0; i < tw_payloads_count(list); i++)
+        if (strcmp(str(tw_payloads_name(list, i)), str(name)) == 0)
+            return true;
+    return false;
+}
+
+/* Replaces *current by *current with the named entries of updates upserted. */
+static int merge_named(tw_payloads **current, const tw_payloads *updates)
+{
+    tw_payloads *merged;
+    if (tw_payloads_new(&merged) != 0)
+        return TW_ENOMEM;
+    int rc = 0;
+    for (size_t i = 0; !rc && i < tw_payloads_count(*current); i++)
+        if (!has_name(updates, tw_payloads_name(*current, i)))
+            rc = copy_entry(merged, *current, i);
+    for (size_t i = 0; !rc && i < tw_payloads_count(updates); i++)
+        rc = copy_entry(merged, updates, i);
+    if (rc) {
+        tw_payloads_free(merged);
+        return rc;
+    }
+    tw_payloads_free(*current);
+    *current = merged;
+    return 0;
+}
+
+int tw_wf_upsert_search_attributes(tw_wf_instance *wf, const tw_payloads *attrs)
+{
+    static const char fn[] = "tw_wf_upsert_search_attributes";
+    int rc = require_command(wf, fn);
+    if (!rc)
+        rc = tw_completion_upsert_search_attributes(wf->completion, attrs);
+    if (!rc && merge_named(&wf->info.search_attributes, attrs) != 0)
+        rc = tw_set_error(TW_ENOMEM, "%s: out of memory", fn);
+    return rc;
+}
+
+int tw_wf_modify_memo(tw_wf_instance *wf, const tw_payloads *memo)
+{
+    static const char fn[] = "tw_wf_modify_memo";
+    int rc = require_command(wf, fn);
+    if (!rc)
+        rc = tw_completion_modify_memo(wf->completion, memo);
+    if (!rc && merge_named(&wf->info.memo, memo) != 0)
+        rc = tw_set_error(TW_ENOMEM, "%s: out of memory", fn);
+    return rc;
+}
+
 int tw_wf_fail_task(tw_wf_instance *wf, const char *message, const char *stack_trace)
 {
     int rc = require_activation(wf, "tw_wf_fail_task");

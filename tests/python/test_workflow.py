@@ -1314,3 +1314,52 @@ def test_endless_loop_is_reported_and_does_not_keep_the_process_alive(server_add
     assert done.returncode == 0, done.stdout + done.stderr
     assert "worker shut down" in done.stdout
     assert "Potential deadlock detected" in done.stderr and "stuck.py" in done.stderr
+
+
+# ---------------------------------------------------------------------------
+# Search attribute upserts and memo updates
+# ---------------------------------------------------------------------------
+
+
+@workflow.defn
+class UpsertWorkflow:
+    @workflow.run
+    async def run(self) -> dict[str, Any]:
+        before = dict(workflow.info().search_attributes)
+        workflow.upsert_search_attributes({"CustomKeywordField": ["blue"]})
+        workflow.upsert_memo({"owner": "ops"})
+        # a later task: the upserts are replayed from history when the run is rebuilt
+        await workflow.sleep(0.1)
+        return {
+            "before": before.get("CustomKeywordField"),
+            "after": workflow.info().search_attributes.get("CustomKeywordField"),
+            "memo": dict(workflow.memo()),
+            "memo_value": workflow.memo_value("owner"),
+        }
+
+    @workflow.query
+    def try_upsert(self) -> str:
+        try:
+            workflow.upsert_search_attributes({"CustomKeywordField": ["red"]})
+        except workflow.ReadOnlyContextError:
+            return "refused"
+        return "allowed"
+
+
+async def test_upsert_search_attributes_and_memo(client: Client) -> None:
+    async with running_worker(client, UpsertWorkflow, max_cached_workflows=0) as w:
+        handle = await start(client, UpsertWorkflow.run, worker=w, memo={"team": "core"})
+        result = await result_of(handle)
+        assert result == {
+            "before": None,
+            "after": ["blue"],
+            "memo": {"team": "core", "owner": "ops"},
+            "memo_value": "ops",
+        }
+        assert await handle.query(UpsertWorkflow.try_upsert) == "refused"
+        desc = await handle.describe()
+        assert desc.search_attributes["CustomKeywordField"] == ["blue"]
+        assert await desc.memo() == {"team": "core", "owner": "ops"}
+        types = event_types(await history_events(handle))
+        assert "EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES" in types
+        assert "EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED" in types

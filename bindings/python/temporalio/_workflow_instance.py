@@ -18,6 +18,7 @@ returns, and become a workflow task failure.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import inspect
 import itertools
 import logging
@@ -1050,6 +1051,31 @@ class _WorkflowInstanceImpl(WorkflowInstance, temporalio.workflow._Runtime, Time
         if self._memo is None:
             self._memo = {k: self._decode([p], None)[0] for k, p in self._info.raw_memo.items()}
         return self._memo
+
+    def workflow_upsert_search_attributes(self, attributes: Mapping[str, Any]) -> None:
+        import temporalio.client
+
+        self.workflow_assert_not_read_only("upserting search attributes")
+        payloads = temporalio.client._ClientImpl._search_attribute_payloads(attributes)
+        lst = _bridge.payload_map_to_c(payloads)
+        _bridge.raise_for(lib.tw_wf_upsert_search_attributes(self._wf, lst))
+        updated = dict(self._info.search_attributes)
+        for key, values in temporalio.client._decode_search_attributes(payloads).items():
+            if values:
+                updated[key] = values
+            else:
+                updated.pop(key, None)
+        self._info = dataclasses.replace(self._info, search_attributes=updated)
+
+    def workflow_upsert_memo(self, updates: Mapping[str, Any]) -> None:
+        self.workflow_assert_not_read_only("upserting the memo")
+        encoded = {k: self._encode([v])[0] for k, v in updates.items()}
+        lst = _bridge.payload_map_to_c(encoded)
+        _bridge.raise_for(lib.tw_wf_modify_memo(self._wf, lst))
+        raw = dict(self._info.raw_memo)
+        raw.update(encoded)
+        self._info = dataclasses.replace(self._info, raw_memo=raw)
+        self._memo = None
 
     def workflow_memo_value(self, key: str, default: Any, type_hint: Optional[type]) -> Any:
         payload = self._info.raw_memo.get(key)

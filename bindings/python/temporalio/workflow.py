@@ -100,6 +100,8 @@ __all__ = [
     "execute_activity",
     "start_local_activity",
     "execute_local_activity",
+    "upsert_search_attributes",
+    "upsert_memo",
     # not supported by the engine yet
     "ChildWorkflowCancellationType",
     "ParentClosePolicy",
@@ -109,7 +111,6 @@ __all__ = [
     "execute_child_workflow",
     "get_external_workflow_handle",
     "get_external_workflow_handle_for",
-    "upsert_search_attributes",
     "patched",
     "deprecate_patch",
     # handlers added at run time
@@ -657,6 +658,12 @@ class _Runtime(ABC):
         memo: Optional[Mapping[str, Any]],
         search_attributes: Optional[Mapping[str, Any]],
     ) -> NoReturn: ...
+
+    @abstractmethod
+    def workflow_upsert_search_attributes(self, attributes: Mapping[str, Any]) -> None: ...
+
+    @abstractmethod
+    def workflow_upsert_memo(self, updates: Mapping[str, Any]) -> None: ...
 
     @abstractmethod
     async def workflow_wait_condition(self, fn: Callable[[], bool], timeout: Optional[float]) -> None: ...
@@ -1930,9 +1937,21 @@ def get_external_workflow_handle_for(
 
 
 def upsert_search_attributes(attributes: Mapping[str, Any]) -> None:
-    """Not supported by this engine yet: raises :py:class:`NotSupportedError`."""
-    _Runtime.current("workflow.upsert_search_attributes()")
-    _not_supported("workflow.upsert_search_attributes (search attribute upserts)")
+    """Upserts search attributes of this workflow.
+
+    Values are lists or scalars, encoded as the client encodes them at start.
+    :py:attr:`Info.search_attributes` of :py:func:`info` reflects the upsert
+    (an empty list removes the key there). Not allowed in queries.
+    """
+    _Runtime.current("workflow.upsert_search_attributes()").workflow_upsert_search_attributes(attributes)
+
+
+def upsert_memo(updates: Mapping[str, Any]) -> None:
+    """Upserts memo entries of this workflow (values encoded with the payload converter).
+
+    :py:func:`memo` reflects the upsert. Not allowed in queries.
+    """
+    _Runtime.current("workflow.upsert_memo()").workflow_upsert_memo(updates)
 
 
 def patched(id: str) -> bool:

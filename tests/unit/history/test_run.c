@@ -1840,3 +1840,159 @@ Test(history, local_activity_options_are_checked)
     expect_einval(tw_completion_schedule_local_activity(c, 1, &o), "activity_type");
     tw_completion_free(c);
 }
+
+/* ================================================================== */
+/* Search attribute upserts and memo modifications                      */
+
+static int64_t sa_upserted(pb_history *h, int64_t completed_id)
+{
+    pb_event *e = add_event(h, EV(UPSERT_WORKFLOW_SEARCH_ATTRIBUTES));
+    NEW_ATTR(e, upsert_workflow_search_attributes_event_attributes, UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
+             temporal__api__history__v1__upsert_workflow_search_attributes_event_attributes__descriptor);
+    e->upsert_workflow_search_attributes_event_attributes->workflow_task_completed_event_id = completed_id;
+    return e->event_id;
+}
+
+static int64_t props_modified(pb_history *h, int64_t completed_id)
+{
+    pb_event *e = add_event(h, EV(WORKFLOW_PROPERTIES_MODIFIED));
+    NEW_ATTR(e, workflow_properties_modified_event_attributes, WORKFLOW_PROPERTIES_MODIFIED,
+             temporal__api__history__v1__workflow_properties_modified_event_attributes__descriptor);
+    e->workflow_properties_modified_event_attributes->workflow_task_completed_event_id = completed_id;
+    return e->event_id;
+}
+
+/* Completion of the first task: upserts CustomKeywordField and memo key "owner". */
+static tw_completion *upsert_completion(void)
+{
+    tw_completion *c = new_completion();
+    tw_payloads *sa = named_json("CustomKeywordField", "\"blue\"");
+    tw_payloads *memo = named_json("owner", "\"ops\"");
+    cr_assert_eq(tw_completion_upsert_search_attributes(c, sa), 0);
+    cr_assert_eq(tw_completion_modify_memo(c, memo), 0);
+    tw_payloads_free(sa);
+    tw_payloads_free(memo);
+    return c;
+}
+
+Test(history, upsert_and_modify_memo_live_commands)
+{
+    pb_history *h = hist_new();
+    started(h);
+    wft(h, false);
+    tw_run *run = run_of(h);
+    tw_activation_free(next_act(run, true));
+    tw_run_output out;
+    complete_ok(run, upsert_completion(), &out);
+    cr_assert_eq(out.command_count, 2);
+    cr_assert_not(out.terminal);
+
+    const tw_pb_command *cmd = out.commands[0];
+    cr_assert_eq(cmd->command_type, CMD(UPSERT_WORKFLOW_SEARCH_ATTRIBUTES));
+    cr_assert_eq(cmd->attributes_case,
+                 TEMPORAL__API__COMMAND__V1__COMMAND__ATTRIBUTES_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES_COMMAND_ATTRIBUTES);
+    const Temporal__Api__Common__V1__SearchAttributes *sa =
+        cmd->upsert_workflow_search_attributes_command_attributes->search_attributes;
+    cr_assert_not_null(sa);
+    cr_assert_eq(sa->n_indexed_fields, 1);
+    cr_assert_str_eq(sa->indexed_fields[0]->key, "CustomKeywordField");
+    cr_assert_eq(sa->indexed_fields[0]->value->data.len, 6);
+    cr_assert_eq(memcmp(sa->indexed_fields[0]->value->data.data, "\"blue\"", 6), 0);
+
+    cmd = out.commands[1];
+    cr_assert_eq(cmd->command_type, CMD(MODIFY_WORKFLOW_PROPERTIES));
+    cr_assert_eq(cmd->attributes_case,
+                 TEMPORAL__API__COMMAND__V1__COMMAND__ATTRIBUTES_MODIFY_WORKFLOW_PROPERTIES_COMMAND_ATTRIBUTES);
+    const Temporal__Api__Common__V1__Memo *memo = cmd->modify_workflow_properties_command_attributes->upserted_memo;
+    cr_assert_not_null(memo);
+    cr_assert_eq(memo->n_fields, 1);
+    cr_assert_str_eq(memo->fields[0]->key, "owner");
+    cr_assert_eq(memo->fields[0]->value->data.len, 5);
+    cr_assert_eq(memcmp(memo->fields[0]->value->data.data, "\"ops\"", 5), 0);
+    tw_run_output_clear(&out);
+    tw_run_free(run);
+}
+
+Test(history, upsert_and_modify_memo_replay_match_events)
+{
+    pb_history *h = hist_new();
+    started(h);
+    int64_t c1 = wft(h, true);
+    sa_upserted(h, c1);
+    props_modified(h, c1);
+    wft(h, false);
+    tw_run *run = replay_first_task(h);
+    tw_run_output out;
+    complete_ok(run, upsert_completion(), &out);
+    cr_assert_eq(out.command_count, 0, "a replayed task sends nothing");
+    tw_run_output_clear(&out);
+    tw_activation_free(next_act(run, true));
+    tw_run_free(run);
+}
+
+Test(history, nondeterminism_upsert_in_history_not_in_code)
+{
+    pb_history *h = hist_new();
+    started(h);
+    int64_t c1 = wft(h, true);
+    sa_upserted(h, c1);
+    wft(h, false);
+    tw_run *run = replay_first_task(h);
+    tw_completion *c = new_completion();
+    cr_assert_eq(tw_completion_start_timer(c, 1, 1000), 0);
+    complete_nondeterministic(run, c,
+                              "non-deterministic: history event 5 is UpsertWorkflowSearchAttributes but the workflow "
+                              "produced StartTimer (timer_id \"1\")");
+    tw_run_free(run);
+
+    h = hist_new();
+    started(h);
+    c1 = wft(h, true);
+    sa_upserted(h, c1);
+    wft(h, false);
+    run = replay_first_task(h);
+    complete_nondeterministic(run, new_completion(),
+                              "non-deterministic: history event 5 is UpsertWorkflowSearchAttributes but the workflow "
+                              "produced no command");
+    tw_run_free(run);
+}
+
+Test(history, nondeterminism_memo_in_history_not_in_code)
+{
+    pb_history *h = hist_new();
+    started(h);
+    int64_t c1 = wft(h, true);
+    props_modified(h, c1);
+    wft(h, false);
+    tw_run *run = replay_first_task(h);
+    tw_completion *c = new_completion();
+    tw_payloads *sa = named_json("CustomKeywordField", "\"blue\"");
+    cr_assert_eq(tw_completion_upsert_search_attributes(c, sa), 0);
+    tw_payloads_free(sa);
+    complete_nondeterministic(run, c,
+                              "non-deterministic: history event 5 is WorkflowPropertiesModified but the workflow "
+                              "produced UpsertWorkflowSearchAttributes");
+    tw_run_free(run);
+}
+
+Test(history, nondeterminism_upsert_in_code_not_in_history)
+{
+    pb_history *h = hist_new();
+    started(h);
+    wft(h, true);
+    wft(h, false);
+    tw_run *run = replay_first_task(h);
+    tw_completion *c = upsert_completion();
+    complete_nondeterministic(run, c,
+                              "non-deterministic: history has no more command events for the workflow task completed "
+                              "at event 4 (up to event 4) but the workflow produced UpsertWorkflowSearchAttributes");
+    tw_run_free(run);
+}
+
+Test(history, upsert_and_modify_memo_need_lists)
+{
+    tw_completion *c = new_completion();
+    expect_einval(tw_completion_upsert_search_attributes(c, NULL), "attrs");
+    expect_einval(tw_completion_modify_memo(c, NULL), "memo");
+    tw_completion_free(c);
+}

@@ -1703,3 +1703,49 @@ Test(runtime, replay_of_the_scopes_example_history)
     cr_assert(tw_wf_is_done(F.wf));
     cr_assert_not(tw_run_has_next_activation(F.run));
 }
+
+/* ================================================================== */
+/* Search attribute upserts and memo modifications                      */
+
+static void upsert_on_start(tw_wf_instance *wf, const tw_payloads *args)
+{
+    (void)args;
+    tw_payloads *sa = named_json("CustomKeywordField", "\"blue\"");
+    tw_payloads *memo = named_json("owner", "\"ops\"");
+    cr_assert_eq(tw_wf_upsert_search_attributes(wf, sa), 0, "%s", tw_error_message(tw_error_last()));
+    cr_assert_eq(tw_wf_modify_memo(wf, memo), 0, "%s", tw_error_message(tw_error_last()));
+    tw_payloads_free(sa);
+    tw_payloads_free(memo);
+    memo = named_json("owner", "\"dev\"");
+    cr_assert_eq(tw_wf_modify_memo(wf, memo), 0, "%s", tw_error_message(tw_error_last()));
+    tw_payloads_free(memo);
+}
+
+Test(runtime, upserts_update_info_and_send_commands)
+{
+    begin(just_started(), 3);
+    F.on_start = upsert_on_start;
+    tw_run_output out;
+    step(true, &out);
+    cr_assert_eq(out.command_count, 3);
+    cr_assert_eq(out.commands[0]->command_type, CMD(UPSERT_WORKFLOW_SEARCH_ATTRIBUTES));
+    cr_assert_eq(out.commands[1]->command_type, CMD(MODIFY_WORKFLOW_PROPERTIES));
+    cr_assert_eq(out.commands[2]->command_type, CMD(MODIFY_WORKFLOW_PROPERTIES));
+    tw_run_output_clear(&out);
+    tw_wf_instance *wf = F.wf;
+    cr_assert_eq(tw_payloads_count(tw_wf_search_attributes(wf)), 1);
+    cr_assert_str_eq(tw_payloads_name(tw_wf_search_attributes(wf), 0), "CustomKeywordField");
+    cr_assert_str_eq(json_list(tw_wf_search_attributes(wf)), "[\"blue\"]");
+    cr_assert_eq(tw_payloads_count(tw_wf_memo(wf)), 1, "a key upserted again is replaced");
+    cr_assert_str_eq(tw_payloads_name(tw_wf_memo(wf), 0), "owner");
+    cr_assert_str_eq(json_list(tw_wf_memo(wf)), "[\"dev\"]");
+}
+
+Test(runtime, upserts_need_an_activation)
+{
+    F.wf = instance_new();
+    tw_payloads *sa = named_json("CustomKeywordField", "\"blue\"");
+    cr_assert_eq(tw_wf_upsert_search_attributes(F.wf, sa), TW_EINVAL);
+    cr_assert_eq(tw_wf_modify_memo(F.wf, sa), TW_EINVAL);
+    tw_payloads_free(sa);
+}
