@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "history/internal.h"
+#include "client/build.h" /* pb_retry_policy */
 
 typedef Temporal__Api__Command__V1__Command pb_command;
 typedef Temporal__Api__Failure__V1__Failure pb_failure;
@@ -265,33 +266,19 @@ static int check_activity_options(const char *fn, const tw_activity_options *o)
     return tw_payloads_validate(o->headers, "tw_completion_schedule_activity: options->headers", true);
 }
 
+/* The retry policy given as flat activity options; NULL when every field is unset (server default). */
 static Temporal__Api__Common__V1__RetryPolicy *activity_retry_policy(pb_build *b, const tw_activity_options *o)
 {
-    size_t n = 0;
-    while (o->retry_non_retryable_error_types && o->retry_non_retryable_error_types[n])
-        n++;
-    if (!o->retry_initial_interval_ms && o->retry_backoff_coefficient == 0 && !o->retry_maximum_interval_ms &&
-        !o->retry_maximum_attempts && !n)
-        return NULL;
-    Temporal__Api__Common__V1__RetryPolicy *p = pb_new(b, &temporal__api__common__v1__retry_policy__descriptor);
-    if (!p)
-        return NULL;
-    p->initial_interval = pb_duration_ms(b, o->retry_initial_interval_ms);
-    p->backoff_coefficient = o->retry_backoff_coefficient;
-    p->maximum_interval = pb_duration_ms(b, o->retry_maximum_interval_ms);
-    p->maximum_attempts = o->retry_maximum_attempts;
-    if (n) {
-        p->non_retryable_error_types = calloc(n, sizeof(char *));
-        if (!p->non_retryable_error_types) {
-            b->oom = true;
-            return p;
-        }
-        for (size_t i = 0; i < n; i++) {
-            p->non_retryable_error_types[i] = pb_str(b, o->retry_non_retryable_error_types[i]);
-            p->n_non_retryable_error_types = i + 1;
-        }
-    }
-    return p;
+    tw_retry_policy rp;
+    tw_retry_policy_init(&rp);
+    rp.initial_interval_ms = o->retry_initial_interval_ms;
+    rp.backoff_coefficient = o->retry_backoff_coefficient;
+    rp.maximum_interval_ms = o->retry_maximum_interval_ms;
+    rp.maximum_attempts = o->retry_maximum_attempts;
+    rp.non_retryable_error_types = o->retry_non_retryable_error_types;
+    bool unset = !rp.initial_interval_ms && rp.backoff_coefficient == 0 && !rp.maximum_interval_ms &&
+                 !rp.maximum_attempts && !(rp.non_retryable_error_types && rp.non_retryable_error_types[0]);
+    return unset ? NULL : pb_retry_policy(b, &rp);
 }
 
 static Temporal__Api__Taskqueue__V1__TaskQueue *task_queue(pb_build *b, const char *name)
@@ -676,33 +663,6 @@ int tw_completion_modify_memo(tw_completion *c, const tw_payloads *memo)
 
 /* ---- queries and task failure ---- */
 
-/* A full copy of list (names and metadata included); NULL when out of memory. */
-static tw_payloads *payloads_copy(const tw_payloads *list)
-{
-    tw_payloads *copy;
-    if (tw_payloads_new(&copy) != 0)
-        return NULL;
-    for (size_t i = 0; i < tw_payloads_count(list); i++) {
-        const uint8_t *data;
-        size_t len, index;
-        if (tw_payloads_data(list, i, &data, &len) || tw_payloads_add(copy, data, len, &index) ||
-            tw_payloads_set_name(copy, index, tw_payloads_name(list, i)))
-            goto fail;
-        for (size_t m = 0; m < tw_payloads_metadata_count(list, i); m++) {
-            const char *key;
-            const uint8_t *value;
-            size_t vlen;
-            if (tw_payloads_metadata_at(list, i, m, &key, &value, &vlen) ||
-                tw_payloads_set_metadata(copy, index, key, value, vlen))
-                goto fail;
-        }
-    }
-    return copy;
-fail:
-    tw_payloads_free(copy);
-    return NULL;
-}
-
 static bool grow_queries(tw_completion *c)
 {
     if (c->query_count < c->query_cap)
@@ -736,7 +696,7 @@ int tw_completion_respond_query(tw_completion *c, const char *query_id, const tw
         return rc;
     char *id = tw_strdup(query_id);
     char *failure = tw_strdup(failure_message);
-    tw_payloads *copy = failure_message ? NULL : payloads_copy(result);
+    tw_payloads *copy = failure_message ? NULL : tw_payloads_copy(result);
     if (!id || (failure_message && !failure) || (!failure_message && !copy) || !grow_queries(c)) {
         free(id);
         free(failure);
