@@ -1,11 +1,13 @@
 /*
- * c_activities: activities per second through the C worker alone.
+ * c_activities: the Python benchmarks' workloads through the C worker alone.
  *
- * One workflow ("CBenchActivities") runs N no-op activities one after the
- * other on the workflow runtime, and the same process executes them on the
- * activity side of the same worker. Prints one JSON line like the Python
- * benchmarks, so bench/run.py can put it beside the Python numbers: it shows
- * how far the Python layer is from the engine, and the engine from the server.
+ * First one workflow ("CBenchActivities") runs N no-op activities one after
+ * the other on the workflow runtime, and the same process executes them on
+ * the activity side of the same worker; then 100 one-activity workflows
+ * ("CBenchOne") are started at once and awaited. Prints one JSON line per
+ * benchmark like the Python scripts, so bench/run.py can put them beside the
+ * Python numbers: they show how far the Python layer is from the engine, and
+ * the engine from the server.
  *
  *   c_activities HOST:PORT [N]
  */
@@ -20,6 +22,22 @@
 static int total = 200;
 static int started;
 
+enum { CONCURRENT = 100 };
+
+static void check(int rc, const char *what)
+{
+    if (rc) {
+        fprintf(stderr, "%s: %s: %s\n", what, tw_strerror(rc), tw_error_message(tw_error_last()));
+        exit(1);
+    }
+}
+
+/* Instances by run id (the sequential run, then the concurrent ones). */
+static struct {
+    char run_id[64];
+    tw_wf_instance *wf;
+} runs[CONCURRENT + 1];
+
 static void start_next(tw_wf_instance *wf)
 {
     tw_activity_options o;
@@ -31,9 +49,44 @@ static void start_next(tw_wf_instance *wf)
 
 static void on_start(tw_wf_instance *wf, const char *type, const tw_payloads *args, void *ud)
 {
-    (void)type, (void)args, (void)ud;
+    (void)args, (void)ud;
+    if (strcmp(type, "CBenchOne") == 0) {
+        tw_activity_options o;
+        tw_activity_options_init(&o);
+        o.activity_type = "noop";
+        o.start_to_close_timeout_ms = 30000;
+        tw_wf_start_activity(wf, NULL, &o, (uint64_t)total, NULL); /* the last tag: completes */
+        return;
+    }
     started = 0;
     start_next(wf);
+}
+
+static void on_resolved(tw_wf_instance *wf, tw_op *op, uint64_t tag, int resolution, const tw_payloads *result,
+                        const tw_failure *failure, void *ud);
+
+/* The instance of the activation's run (created on first use; freed on eviction). */
+static tw_wf_instance *instance_for(const tw_activation *a, int *slot)
+{
+    static const tw_wf_callbacks cbs = {.size = sizeof(tw_wf_callbacks), .start = on_start, .resolved = on_resolved};
+    const char *run_id = tw_activation_run_id(a);
+    int free_slot = -1;
+    for (int i = 0; i <= CONCURRENT; i++) {
+        if (runs[i].wf && strcmp(runs[i].run_id, run_id) == 0) {
+            *slot = i;
+            return runs[i].wf;
+        }
+        if (!runs[i].wf && free_slot < 0)
+            free_slot = i;
+    }
+    if (free_slot < 0) {
+        fprintf(stderr, "more runs cached than expected\n");
+        exit(1);
+    }
+    snprintf(runs[free_slot].run_id, sizeof(runs[free_slot].run_id), "%s", run_id);
+    check(tw_wf_instance_new(&cbs, NULL, &runs[free_slot].wf), "instance");
+    *slot = free_slot;
+    return runs[free_slot].wf;
 }
 
 static void on_resolved(tw_wf_instance *wf, tw_op *op, uint64_t tag, int resolution, const tw_payloads *result,
@@ -63,15 +116,27 @@ static double cpu_s(void)
            (double)r.ru_stime.tv_usec / 1e6;
 }
 
-static void check(int rc, const char *what)
+enum { TAG_POLL = 1, TAG_DONE, TAG_APOLL, TAG_ADONE, TAG_CONNECT, TAG_START, TAG_RESULT, TAG_SHUTDOWN,
+       TAG_START_MANY = 1000, TAG_RESULT_MANY = 2000 };
+
+static void start_and_await(tw_client *client, tw_cq *cq, const char *id, const char *type, const char *queue,
+                            uint64_t tag)
 {
-    if (rc) {
-        fprintf(stderr, "%s: %s: %s\n", what, tw_strerror(rc), tw_error_message(tw_error_last()));
-        exit(1);
-    }
+    tw_start_workflow_options so;
+    tw_start_workflow_options_init(&so);
+    so.workflow_id = id;
+    so.workflow_type = type;
+    so.task_queue = queue;
+    check(tw_client_start_workflow(client, &so, cq, tag), "start");
 }
 
-enum { TAG_POLL = 1, TAG_DONE, TAG_APOLL, TAG_ADONE, TAG_CONNECT, TAG_START, TAG_RESULT, TAG_SHUTDOWN };
+static void await_result(tw_client *client, tw_cq *cq, const char *id, uint64_t tag)
+{
+    tw_result_options ro;
+    tw_result_options_init(&ro);
+    ro.workflow_id = id;
+    check(tw_client_workflow_result(client, &ro, cq, tag), "result");
+}
 
 int main(int argc, char **argv)
 {
@@ -83,12 +148,10 @@ int main(int argc, char **argv)
         total = atoi(argv[2]);
     char id[64];
     snprintf(id, sizeof(id), "c-bench-%ld", (long)time(NULL));
-    static const tw_wf_callbacks cbs = {.size = sizeof(tw_wf_callbacks), .start = on_start, .resolved = on_resolved};
     tw_runtime *rt;
     tw_cq *cq;
     tw_client *client;
     tw_worker *worker;
-    tw_wf_instance *wf = NULL;
     check(tw_runtime_new(NULL, &rt), "runtime");
     check(tw_cq_new(&cq), "cq");
     tw_client_options co;
@@ -102,11 +165,32 @@ int main(int argc, char **argv)
     check(tw_client_connect(client, cq, TAG_CONNECT), "connect");
     check(tw_worker_poll_activation(worker, cq, TAG_POLL), "poll");
     check(tw_worker_poll_activity_task(worker, cq, TAG_APOLL), "poll activity");
-    double wall0 = 0, cpu0 = 0, wall = 0, cpu = 0;
+    double wall0 = 0, cpu0 = 0, wall = 0, cpu = 0, many_wall = 0, many_cpu = 0;
+    int many_done = 0;
+    char many_id[CONCURRENT][80];
     for (int done = 0; !done;) {
         tw_event *ev = NULL;
         check(tw_cq_next(cq, 120000, &ev), "wait");
         uint64_t tag = tw_event_tag(ev);
+        if (tag >= TAG_START_MANY && tag < TAG_START_MANY + CONCURRENT && !tw_event_status(ev)) {
+            int i = (int)(tag - TAG_START_MANY);
+            await_result(client, cq, many_id[i], TAG_RESULT_MANY + (uint64_t)i);
+            tw_event_free(ev);
+            continue;
+        }
+        if (tag >= TAG_RESULT_MANY && tag < TAG_RESULT_MANY + CONCURRENT && !tw_event_status(ev)) {
+            if (tw_event_outcome(ev) != TW_OUTCOME_COMPLETED) {
+                fprintf(stderr, "a throughput workflow did not complete\n");
+                return 1;
+            }
+            if (++many_done == CONCURRENT) {
+                many_wall = now_s() - wall0;
+                many_cpu = cpu_s() - cpu0;
+                check(tw_worker_shutdown(worker, cq, TAG_SHUTDOWN), "shutdown");
+            }
+            tw_event_free(ev);
+            continue;
+        }
         if (tw_event_status(ev) && tw_event_status(ev) != TW_ECLOSED) {
             fprintf(stderr, "event %llu: %s\n", (unsigned long long)tag, tw_error_message(tw_event_error(ev)));
             return 1;
@@ -116,36 +200,26 @@ int main(int argc, char **argv)
             continue;
         }
         switch (tag) {
-        case TAG_CONNECT: {
-            tw_start_workflow_options so;
-            tw_start_workflow_options_init(&so);
-            so.workflow_id = id;
-            so.workflow_type = "CBenchActivities";
-            so.task_queue = id;
+        case TAG_CONNECT:
             wall0 = now_s();
             cpu0 = cpu_s();
-            check(tw_client_start_workflow(client, &so, cq, TAG_START), "start");
+            start_and_await(client, cq, id, "CBenchActivities", id, TAG_START);
             break;
-        }
-        case TAG_START: {
-            tw_result_options ro;
-            tw_result_options_init(&ro);
-            ro.workflow_id = id;
-            check(tw_client_workflow_result(client, &ro, cq, TAG_RESULT), "result");
+        case TAG_START:
+            await_result(client, cq, id, TAG_RESULT);
             break;
-        }
         case TAG_POLL: {
             tw_activation *a = tw_event_take_activation(ev);
             int evicted = tw_activation_job_count(a) == 1 &&
                           tw_job_kind_of(tw_activation_job(a, 0)) == TW_JOB_REMOVE_FROM_CACHE;
-            if (!wf)
-                check(tw_wf_instance_new(&cbs, NULL, &wf), "instance");
+            int slot;
+            tw_wf_instance *wf = instance_for(a, &slot);
             tw_completion *c = NULL;
             check(tw_wf_instance_activate(wf, a, &c), "activate");
             tw_activation_free(a);
             if (evicted) {
                 tw_wf_instance_free(wf);
-                wf = NULL;
+                runs[slot].wf = NULL;
             }
             check(tw_worker_complete_activation(worker, c, cq, TAG_DONE), "complete");
             check(tw_worker_poll_activation(worker, cq, TAG_POLL), "poll");
@@ -170,7 +244,13 @@ int main(int argc, char **argv)
                 fprintf(stderr, "the benchmark workflow did not complete\n");
                 return 1;
             }
-            check(tw_worker_shutdown(worker, cq, TAG_SHUTDOWN), "shutdown");
+            /* Now the throughput run: CONCURRENT one-activity workflows started at once. */
+            wall0 = now_s();
+            cpu0 = cpu_s();
+            for (int i = 0; i < CONCURRENT; i++) {
+                snprintf(many_id[i], sizeof(many_id[i]), "%s-t%d", id, i);
+                start_and_await(client, cq, many_id[i], "CBenchOne", id, TAG_START_MANY + (uint64_t)i);
+            }
             break;
         case TAG_SHUTDOWN:
             done = 1;
@@ -182,7 +262,10 @@ int main(int argc, char **argv)
     }
     printf("{\"benchmark\": \"sequential_activities\", \"per_second\": %.3f, \"cpu_ms_per_activity\": %.4f, "
            "\"sdk\": \"c\"}\n", total / wall, 1000.0 * cpu / total);
-    tw_wf_instance_free(wf);
+    printf("{\"benchmark\": \"workflow_throughput\", \"per_second\": %.3f, \"cpu_ms_per_workflow\": %.4f, "
+           "\"sdk\": \"c\"}\n", CONCURRENT / many_wall, 1000.0 * many_cpu / CONCURRENT);
+    for (int i = 0; i <= CONCURRENT; i++)
+        tw_wf_instance_free(runs[i].wf);
     tw_worker_free(worker);
     tw_client_free(client);
     tw_cq_free(cq);

@@ -38,4 +38,10 @@ echo "== mypy --strict"
 .venv/bin/mypy --strict examples/python
 
 echo "== pytest"
+# The official SDK, in a venv of its own (same import name): the interop tests
+# replay this package's histories with it.
+if [ ! -x .venv-ref/bin/python ]; then
+    "${PYTHON:-python3}" -m venv .venv-ref
+    .venv-ref/bin/pip install -q temporalio
+fi
 .venv/bin/pytest

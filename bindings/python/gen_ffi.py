@@ -27,6 +27,7 @@ extern "Python" void _tw_py_wf_resolved(tw_wf_instance *, tw_op *, uint64_t, int
 extern "Python" void _tw_py_wf_scope_cancelled(tw_wf_instance *, tw_scope *, uint64_t, void *);
 extern "Python" void _tw_py_wf_drain(tw_wf_instance *, void *);
 extern "Python" void _tw_py_wf_evict(tw_wf_instance *, int, const char *, void *);
+extern "Python" void _tw_py_wf_child_started(tw_wf_instance *, tw_op *, uint64_t, const char *, void *);
 """
 MARKERS = re.compile(r"\b(TW_API|TW_BEGIN_DECLS|TW_END_DECLS)\b")
 

@@ -3,7 +3,7 @@
 ``TracingInterceptor`` is a worker interceptor; for each run it installs
 ``_TracingInbound`` (execute_workflow, handle_signal, handle_query), which
 wraps the outbound chain in ``_TracingOutbound`` (start_activity,
-continue_as_new, info). Records carry the workflow's own (deterministic)
+start_child_workflow, signal_external_workflow, continue_as_new). Records carry the workflow's own (deterministic)
 time and are dropped while the workflow replays, so a trace has each step
 once even when the worker replays the run from history.
 
@@ -27,7 +27,9 @@ from temporalio.worker import (
     HandleQueryInput,
     HandleSignalInput,
     Interceptor,
+    SignalExternalWorkflowInput,
     StartActivityInput,
+    StartChildWorkflowInput,
     Worker,
     WorkflowInboundInterceptor,
     WorkflowInterceptorClassInput,
@@ -47,6 +49,14 @@ class _TracingOutbound(WorkflowOutboundInterceptor):
     def start_activity(self, input: StartActivityInput) -> workflow.ActivityHandle[Any]:
         record(f"start_activity {input.activity}{tuple(input.args)}")
         return super().start_activity(input)
+
+    async def start_child_workflow(self, input: StartChildWorkflowInput) -> workflow.ChildWorkflowHandle[Any, Any]:
+        record(f"start_child_workflow {input.workflow}{tuple(input.args)}")
+        return await super().start_child_workflow(input)
+
+    async def signal_external_workflow(self, input: SignalExternalWorkflowInput) -> None:
+        record(f"signal_external_workflow {input.signal}{tuple(input.args)}")
+        await super().signal_external_workflow(input)
 
     def continue_as_new(self, input: ContinueAsNewInput) -> NoReturn:
         record(f"continue_as_new{tuple(input.args)}")
@@ -95,7 +105,10 @@ class TracedWorkflow:
     @workflow.run
     async def run(self, count: int) -> str:
         await workflow.wait_condition(lambda: len(self._words) >= count)
-        return await workflow.execute_activity(shout, " ".join(self._words), start_to_close_timeout=timedelta(seconds=5))
+        shouted = await workflow.execute_activity(
+            shout, " ".join(self._words), start_to_close_timeout=timedelta(seconds=5)
+        )
+        return await workflow.execute_child_workflow(Exclaim.run, shouted, id=f"{workflow.info().workflow_id}-child")
 
     @workflow.signal
     def add(self, word: str) -> None:
@@ -106,6 +119,13 @@ class TracedWorkflow:
         return self._words
 
 
+@workflow.defn
+class Exclaim:
+    @workflow.run
+    async def run(self, text: str) -> str:
+        return text + "!"
+
+
 async def main(address: str) -> None:
     client = await Client.connect(address)
     task_queue = f"tracing-{uuid.uuid4()}"
@@ -114,7 +134,7 @@ async def main(address: str) -> None:
         async with Worker(
             client,
             task_queue=task_queue,
-            workflows=[TracedWorkflow],
+            workflows=[TracedWorkflow, Exclaim],
             activities=[shout],
             activity_executor=executor,
             interceptors=[TracingInterceptor()],
@@ -132,9 +152,12 @@ async def main(address: str) -> None:
         f"{workflow_id} signal add('hello',)",
         f"{workflow_id} signal add('world',)",
         f"{workflow_id} start_activity shout('hello world',)",
-        f"{workflow_id} workflow returned 'HELLO WORLD'",
+        f"{workflow_id} start_child_workflow Exclaim('HELLO WORLD',)",
+        f"{workflow_id}-child execute_workflow Exclaim('HELLO WORLD',)",
+        f"{workflow_id}-child workflow returned 'HELLO WORLD!'",
+        f"{workflow_id} workflow returned 'HELLO WORLD!'",
     ]
-    if result != "HELLO WORLD" or TRACE != expected:
+    if result != "HELLO WORLD!" or TRACE != expected:
         raise SystemExit(f"unexpected trace or result: {result!r}")
 
 

@@ -4,8 +4,8 @@
 type comes from the activity function's signature, whatever the form of the
 call (sync or async activity; no, one or several arguments; positional or
 ``args=``; by name with ``result_type``), and wrong argument types are
-errors. Run it to see the calls work too (local activities, shown at the
-end, are not supported by the engine yet and are not run):
+errors. Run it to see the calls work too (the local-activity and child
+workflow forms at the end are only type-checked here; the tests run them):
 
     mypy --strict examples/python/typed_workflow.py
     python examples/python/typed_workflow.py HOST:PORT
@@ -163,13 +163,54 @@ class SingleArgWorkflow:
         pass
 
 
-async def not_supported_yet(order: Order) -> None:
-    """Typed local activities (the engine does not run them yet: these raise NotSupportedError)."""
+async def local_activity_forms(order: Order) -> None:
+    """Typed local activities."""
     t = timedelta(seconds=5)
     x = await workflow.execute_local_activity(one_arg, order, start_to_close_timeout=t)
     assert_type(x, str)
     y = workflow.start_local_activity(many_args_async, 1, 2, start_to_close_timeout=t)
     assert_type(y, workflow.ActivityHandle[int])
+
+
+@workflow.defn
+class ManyArgsChild:
+    @workflow.run
+    async def run(self, a: int, b: str) -> dict[str, int]:
+        return {b: a}
+
+    @workflow.signal
+    def poke(self, times: int) -> None:
+        pass
+
+
+async def child_workflow_forms(order: Order) -> None:
+    """Typed child workflows and handles to other workflows."""
+    await workflow.execute_child_workflow(SingleArgWorkflow.run, order, id="c1")
+    r2 = await workflow.execute_child_workflow(ManyArgsChild.run, 1, "x", id="c2")
+    assert_type(r2, dict[str, int])
+    r3 = await workflow.execute_child_workflow("ManyArgsChild", 1, "x", id="c3", result_type=dict)
+    assert_type(r3, Any)
+    h1 = await workflow.start_child_workflow(
+        ManyArgsChild.run,
+        args=[2, "y"],
+        id="c4",
+        cancellation_type=workflow.ChildWorkflowCancellationType.TRY_CANCEL,
+        parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+        execution_timeout=timedelta(minutes=1),
+        retry_policy=RetryPolicy(maximum_attempts=2),
+    )
+    assert_type(h1, workflow.ChildWorkflowHandle[ManyArgsChild, dict[str, int]])
+    await h1.signal(ManyArgsChild.poke, 3)
+    assert_type(await h1, dict[str, int])
+    config: workflow.ChildWorkflowConfig = {"id": "c5", "task_queue": "elsewhere"}
+    h2 = await workflow.start_child_workflow(SingleArgWorkflow.run, order, **config)
+    assert_type(h2, workflow.ChildWorkflowHandle[SingleArgWorkflow, None])
+    other = workflow.get_external_workflow_handle_for(ManyArgsChild.run, "some-id")
+    assert_type(other, workflow.ExternalWorkflowHandle[ManyArgsChild])
+    await other.signal(ManyArgsChild.poke, 1)
+    await workflow.get_external_workflow_handle("another-id", run_id="r").cancel()
+    if workflow.patched("typed-change"):
+        workflow.deprecate_patch("older-change")
 
 
 async def main(address: str) -> None:

@@ -41,8 +41,38 @@ typedef enum tw_job_kind {
     TW_JOB_CANCEL_WORKFLOW = 6,   /* cancellation requested; tw_job_name: the reason */
     TW_JOB_UPDATE_RANDOM_SEED = 7,/* tw_job_random_seed */
     TW_JOB_REMOVE_FROM_CACHE = 8, /* eviction: tw_job_eviction_reason, tw_job_name: message */
-    TW_JOB_RESOLVE_LOCAL_ACTIVITY = 9 /* tw_job_seq; tw_job_resolution + result / failure; tw_job_attempt */
+    TW_JOB_RESOLVE_LOCAL_ACTIVITY = 9, /* tw_job_seq; tw_job_resolution + result / failure; tw_job_attempt */
+    /*
+     * Child workflow seq started (COMPLETED: tw_job_child_run_id), could not
+     * start (FAILED: tw_job_start_failed_cause, tw_job_workflow_id,
+     * tw_job_name the workflow type, tw_job_failure a description), or was
+     * cancelled before it started (CANCELLED: tw_job_failure).
+     */
+    TW_JOB_RESOLVE_CHILD_START = 10,
+    /*
+     * Child workflow seq closed: COMPLETED (tw_job_result), FAILED
+     * (tw_job_failure: a child-workflow failure whose cause says why: the
+     * child's failure, a timeout, a termination) or CANCELLED (tw_job_failure:
+     * a child-workflow failure caused by a cancellation).
+     */
+    TW_JOB_RESOLVE_CHILD = 11,
+    /* Signal seq to another workflow: COMPLETED, FAILED (tw_job_failure) or CANCELLED. */
+    TW_JOB_RESOLVE_SIGNAL_EXTERNAL = 12,
+    /* Cancellation request seq to another workflow: COMPLETED or FAILED (tw_job_failure). */
+    TW_JOB_RESOLVE_CANCEL_EXTERNAL = 13,
+    /*
+     * History of this task holds a marker for patch tw_job_name: the code
+     * that made it took the patched branch (see tw_completion_set_patch_marker).
+     * Comes before the other jobs of its activation.
+     */
+    TW_JOB_NOTIFY_HAS_PATCH = 14
 } tw_job_kind;
+
+/* Why a child workflow could not start (temporal.api.enums.v1.StartChildWorkflowExecutionFailedCause). */
+typedef enum tw_start_failed_cause {
+    TW_START_FAILED_WORKFLOW_ALREADY_EXISTS = 1,
+    TW_START_FAILED_NAMESPACE_NOT_FOUND = 2
+} tw_start_failed_cause;
 
 typedef enum tw_resolution {
     TW_RESOLUTION_COMPLETED = 1,  /* tw_job_result */
@@ -88,8 +118,12 @@ TW_API const tw_payloads *tw_job_result(const tw_job *j);
 TW_API const tw_failure *tw_job_failure(const tw_job *j);
 TW_API uint64_t tw_job_random_seed(const tw_job *j);
 TW_API int tw_job_eviction_reason(const tw_job *j);
+/* TW_JOB_RESOLVE_CHILD_START: the started child's run id ("" otherwise). */
+TW_API const char *tw_job_child_run_id(const tw_job *j);
+/* TW_JOB_RESOLVE_CHILD_START, FAILED: a tw_start_failed_cause (0 otherwise). */
+TW_API int tw_job_start_failed_cause(const tw_job *j);
 
-/* TW_JOB_INITIALIZE details. */
+/* TW_JOB_INITIALIZE details (tw_job_workflow_id also for a child that could not start). */
 TW_API const char *tw_job_workflow_id(const tw_job *j);
 TW_API const char *tw_job_task_queue(const tw_job *j);
 TW_API int32_t tw_job_attempt(const tw_job *j);
@@ -230,6 +264,109 @@ TW_API int tw_completion_upsert_search_attributes(tw_completion *c, const tw_pay
  * replay against the WorkflowPropertiesModified event.
  */
 TW_API int tw_completion_modify_memo(tw_completion *c, const tw_payloads *memo);
+
+/* ---- child workflows ---- */
+
+/* What cancelling a started child workflow does (tw_completion_cancel_child_workflow). */
+typedef enum tw_child_cancellation_type {
+    TW_CHILD_CANCEL_ABANDON = 0,              /* do not ask the server; resolve as cancelled at once */
+    TW_CHILD_CANCEL_TRY = 1,                  /* ask the server, resolve as cancelled at once */
+    TW_CHILD_CANCEL_WAIT_COMPLETED = 2,       /* ask the server, resolve when the child closes (default) */
+    TW_CHILD_CANCEL_WAIT_REQUESTED = 3        /* ask the server, resolve when the request is recorded */
+} tw_child_cancellation_type;
+
+/* temporal.api.enums.v1.ParentClosePolicy values: what happens to a child when its parent closes. */
+typedef enum tw_parent_close_policy {
+    TW_PARENT_CLOSE_UNSPECIFIED = 0,          /* server default: terminate */
+    TW_PARENT_CLOSE_TERMINATE = 1,
+    TW_PARENT_CLOSE_ABANDON = 2,
+    TW_PARENT_CLOSE_REQUEST_CANCEL = 3
+} tw_parent_close_policy;
+
+typedef struct tw_child_workflow_options {
+    size_t size;
+    const char *namespace_;             /* default: the parent's namespace */
+    const char *workflow_id;            /* required */
+    const char *workflow_type;          /* required */
+    const char *task_queue;             /* default: the parent's task queue */
+    const tw_payloads *args;
+    const tw_payloads *headers;         /* named entries */
+    const tw_payloads *memo;            /* named entries */
+    const tw_payloads *search_attributes; /* named entries */
+    int64_t execution_timeout_ms;
+    int64_t run_timeout_ms;
+    int64_t task_timeout_ms;
+    int parent_close_policy;            /* tw_parent_close_policy */
+    int id_reuse_policy;                /* tw_id_reuse_policy values (tw/client.h) */
+    int64_t retry_initial_interval_ms;  /* retry policy; all 0: none (a child is not retried by default) */
+    double retry_backoff_coefficient;
+    int64_t retry_maximum_interval_ms;
+    int32_t retry_maximum_attempts;
+    const char *const *retry_non_retryable_error_types; /* NULL-terminated */
+    const char *cron_schedule;
+    int cancellation_type;              /* tw_child_cancellation_type; tw_child_workflow_options_init: WAIT_COMPLETED */
+} tw_child_workflow_options;
+
+TW_API void tw_child_workflow_options_init(tw_child_workflow_options *options);
+/*
+ * Starts child workflow seq: resolved first by TW_JOB_RESOLVE_CHILD_START,
+ * then (once started) by TW_JOB_RESOLVE_CHILD.
+ */
+TW_API int tw_completion_start_child_workflow(tw_completion *c, uint32_t seq,
+                                              const tw_child_workflow_options *options);
+/*
+ * Cancels child workflow seq. Its start command not sent yet: nothing is
+ * sent and the start resolves CANCELLED at once. Otherwise a cancellation
+ * request limited to the child is sent (unless ABANDON) and the child
+ * resolves as its cancellation type says: ABANDON and TRY at once (its
+ * start if the child had not started yet, else the child), WAIT_REQUESTED
+ * once the server recorded the request, WAIT_COMPLETED when the child
+ * closes. No-op once the child resolved.
+ */
+TW_API int tw_completion_cancel_child_workflow(tw_completion *c, uint32_t seq);
+
+/* ---- other workflows ---- */
+
+typedef struct tw_signal_external_options {
+    size_t size;
+    const char *namespace_;             /* default: this workflow's namespace */
+    const char *workflow_id;            /* required */
+    const char *run_id;                 /* NULL or "": the current run */
+    const char *signal_name;            /* required */
+    const tw_payloads *args;
+    const tw_payloads *headers;         /* named entries */
+    int child_workflow_only;            /* non-zero: only if the target is a child of this workflow */
+} tw_signal_external_options;
+
+TW_API void tw_signal_external_options_init(tw_signal_external_options *options);
+/* Signals another workflow; resolved by TW_JOB_RESOLVE_SIGNAL_EXTERNAL with seq. */
+TW_API int tw_completion_signal_external_workflow(tw_completion *c, uint32_t seq,
+                                                  const tw_signal_external_options *options);
+/*
+ * Cancels signal seq: it resolves CANCELLED at once (if its command was not
+ * sent, nothing is sent; a signal already sent may still be delivered).
+ */
+TW_API int tw_completion_cancel_signal_external(tw_completion *c, uint32_t seq);
+/*
+ * Asks the server to cancel another workflow (run_id NULL or "": its current
+ * run; namespace NULL: this one); resolved by TW_JOB_RESOLVE_CANCEL_EXTERNAL.
+ */
+TW_API int tw_completion_request_cancel_external_workflow(tw_completion *c, uint32_t seq, const char *namespace_,
+                                                          const char *workflow_id, const char *run_id);
+
+/* ---- patches ---- */
+
+/*
+ * Records that the workflow took the patched branch of patch_id (a
+ * "core_patch" marker, sdk-core's layout). A workflow calls it the first
+ * time it asks whether patch_id applies and the answer is yes: always when
+ * not replaying; when replaying, only if the activation notified the patch
+ * (TW_JOB_NOTIFY_HAS_PATCH). deprecated: the old branch is gone, so
+ * histories without the marker replay too (the marker is then skipped).
+ * On replay a deprecated marker in history that the code no longer records
+ * is skipped as well.
+ */
+TW_API int tw_completion_set_patch_marker(tw_completion *c, const char *patch_id, int deprecated);
 
 TW_END_DECLS
 

@@ -42,7 +42,10 @@ typedef struct tw_op tw_op;
 typedef enum tw_op_kind {
     TW_OP_TIMER = 1,
     TW_OP_ACTIVITY = 2,
-    TW_OP_LOCAL_ACTIVITY = 3
+    TW_OP_LOCAL_ACTIVITY = 3,
+    TW_OP_CHILD_WORKFLOW = 4,   /* child_started when it starts, then resolved with its outcome */
+    TW_OP_SIGNAL_EXTERNAL = 5,  /* a signal to another workflow (or a child) */
+    TW_OP_CANCEL_EXTERNAL = 6   /* a cancellation request to another workflow */
 } tw_op_kind;
 
 typedef struct tw_wf_callbacks {
@@ -74,6 +77,12 @@ typedef struct tw_wf_callbacks {
     void (*drain)(tw_wf_instance *wf, void *user_data);
     /* The run leaves the cache: drop its state. The instance may be freed after activate returns. */
     void (*evict)(tw_wf_instance *wf, int reason, const char *message, void *user_data);
+    /*
+     * Child workflow op (tag) started as run_id. Its outcome comes later
+     * through resolved. A child that cannot start is resolved instead
+     * (FAILED, see tw_op_start_failed_cause; or CANCELLED).
+     */
+    void (*child_started)(tw_wf_instance *wf, tw_op *op, uint64_t tag, const char *run_id, void *user_data);
 } tw_wf_callbacks;
 
 /* Creates an instance; callbacks are copied (missing ones are no-ops). */
@@ -118,9 +127,49 @@ TW_API int tw_wf_start_local_activity(tw_wf_instance *wf, tw_scope *scope, const
  * activity follows its cancellation type. No-op once resolved.
  */
 TW_API int tw_op_cancel(tw_op *op);
+/*
+ * Starts a child workflow in scope (NULL: root); options as for
+ * tw_completion_start_child_workflow (namespace_ must be NULL: children run
+ * in the parent's namespace). Cancelling the op (or its scope) cancels the
+ * child as its cancellation type says.
+ */
+TW_API int tw_wf_start_child_workflow(tw_wf_instance *wf, tw_scope *scope, const tw_child_workflow_options *options,
+                                      uint64_t tag, tw_op **out);
+/* The started child's run id ("" before child_started or for other ops). */
+TW_API const char *tw_op_child_run_id(const tw_op *op);
+/* A child that could not start: its tw_start_failed_cause (0 otherwise). */
+TW_API int tw_op_start_failed_cause(const tw_op *op);
+/*
+ * Signals another workflow (child_workflow_only: a child of this one) in
+ * scope (NULL: root). Resolves COMPLETED once delivered, FAILED when the
+ * server could not deliver it, CANCELLED when cancelled first.
+ */
+TW_API int tw_wf_signal_external(tw_wf_instance *wf, tw_scope *scope, const tw_signal_external_options *options,
+                                 uint64_t tag, tw_op **out);
+/*
+ * Asks the server to cancel another workflow (run_id NULL or "": its current
+ * run). Resolves COMPLETED once the request is recorded, FAILED when the
+ * workflow was not found. Cancelling this op has no effect.
+ */
+TW_API int tw_wf_cancel_external(tw_wf_instance *wf, tw_scope *scope, const char *workflow_id, const char *run_id,
+                                 uint64_t tag, tw_op **out);
 TW_API int tw_op_kind_of(const tw_op *op);
 TW_API uint64_t tw_op_tag(const tw_op *op);
 TW_API int tw_op_is_resolved(const tw_op *op);
+
+/* ---- patches ---- */
+
+/*
+ * Whether the workflow should take the new branch of patch_id: true when not
+ * replaying, and when replaying a history whose code took it. The first yes
+ * records a marker (tw_completion_set_patch_marker); the answer for an id is
+ * remembered for the rest of the run. -1 with the error set on bad input or
+ * outside a callback (a query may ask, and gets the remembered answer or
+ * false).
+ */
+TW_API int tw_wf_patched(tw_wf_instance *wf, const char *patch_id);
+/* The old branch of patch_id is gone: records a deprecated marker (returns 0 or an error code). */
+TW_API int tw_wf_deprecate_patch(tw_wf_instance *wf, const char *patch_id);
 
 /* ---- signals ---- */
 

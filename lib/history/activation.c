@@ -51,9 +51,10 @@ static int job_rank(const tw_job *j)
 {
     switch (j->kind) {
     case TW_JOB_INITIALIZE: return 0;
-    case TW_JOB_UPDATE_RANDOM_SEED: return 1;
-    case TW_JOB_SIGNAL: return 2;
-    default: return 3;
+    case TW_JOB_NOTIFY_HAS_PATCH: return 1;
+    case TW_JOB_UPDATE_RANDOM_SEED: return 2;
+    case TW_JOB_SIGNAL: return 3;
+    default: return 4;
     }
 }
 
@@ -79,6 +80,7 @@ static void job_free(tw_job *j)
     free(j->query_id);
     tw_payloads_free(j->result);
     tw_failure_destroy(j->failure);
+    free(j->child_run_id);
     free(j->workflow_id);
     free(j->task_queue);
     free(j->first_execution_run_id);
@@ -210,7 +212,9 @@ int tw_job_resolution(const tw_job *j) { return j ? j->resolution : 0; }
 
 const tw_payloads *tw_job_result(const tw_job *j)
 {
-    if (!j || (j->kind != TW_JOB_RESOLVE_ACTIVITY && j->kind != TW_JOB_RESOLVE_LOCAL_ACTIVITY) || j->resolution != TW_RESOLUTION_COMPLETED)
+    if (!j || j->resolution != TW_RESOLUTION_COMPLETED ||
+        (j->kind != TW_JOB_RESOLVE_ACTIVITY && j->kind != TW_JOB_RESOLVE_LOCAL_ACTIVITY &&
+         j->kind != TW_JOB_RESOLVE_CHILD))
         return NULL;
     return list_or_empty(j, j->result);
 }
@@ -218,6 +222,8 @@ const tw_payloads *tw_job_result(const tw_job *j)
 const tw_failure *tw_job_failure(const tw_job *j) { return j ? j->failure : NULL; }
 uint64_t tw_job_random_seed(const tw_job *j) { return j ? j->random_seed : 0; }
 int tw_job_eviction_reason(const tw_job *j) { return j ? j->eviction_reason : 0; }
+const char *tw_job_child_run_id(const tw_job *j) { return j ? str(j->child_run_id) : empty_str; }
+int tw_job_start_failed_cause(const tw_job *j) { return j ? j->start_failed_cause : 0; }
 
 const char *tw_job_workflow_id(const tw_job *j) { return j ? str(j->workflow_id) : empty_str; }
 const char *tw_job_task_queue(const tw_job *j) { return j ? str(j->task_queue) : empty_str; }

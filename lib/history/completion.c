@@ -10,13 +10,15 @@
 #include <string.h>
 
 #include "history/internal.h"
-#include "client/build.h" /* pb_retry_policy */
+#include "client/build.h" /* pb_retry_policy, check_retry_policy, pb_execution */
 
 typedef Temporal__Api__Command__V1__Command pb_command;
 typedef Temporal__Api__Failure__V1__Failure pb_failure;
 
 #define CMD(name) TEMPORAL__API__ENUMS__V1__COMMAND_TYPE__COMMAND_TYPE_##name
 #define ATTR(name) TEMPORAL__API__COMMAND__V1__COMMAND__ATTRIBUTES_##name##_COMMAND_ATTRIBUTES
+#define CANCEL_EXTERNAL_ATTRS_DESC \
+    temporal__api__command__v1__request_cancel_external_workflow_execution_command_attributes__descriptor
 
 bool tw_command_is_terminal(int command_type)
 {
@@ -47,6 +49,7 @@ static void free_commands(tw_completion *c)
     for (size_t i = 0; i < c->cmd_count; i++) {
         if (c->cmds[i].pb)
             protobuf_c_message_free_unpacked(&c->cmds[i].pb->base, NULL);
+        free(c->cmds[i].patch_id);
     }
     free(c->cmds);
     c->cmds = NULL;
@@ -91,6 +94,19 @@ void tw_continue_as_new_options_init(tw_continue_as_new_options *options)
         *options = (tw_continue_as_new_options){.size = sizeof(*options)};
 }
 
+void tw_child_workflow_options_init(tw_child_workflow_options *options)
+{
+    if (options)
+        *options = (tw_child_workflow_options){.size = sizeof(*options),
+                                               .cancellation_type = TW_CHILD_CANCEL_WAIT_COMPLETED};
+}
+
+void tw_signal_external_options_init(tw_signal_external_options *options)
+{
+    if (options)
+        *options = (tw_signal_external_options){.size = sizeof(*options)};
+}
+
 /* ---- helpers ---- */
 
 static int check_handle(const char *fn, const tw_completion *c)
@@ -123,7 +139,7 @@ static bool seq_open_here(const tw_completion *c, int start_type, int cancel_typ
 {
     bool open = false;
     for (size_t i = 0; i < c->cmd_count; i++) {
-        if (c->cmds[i].seq != seq)
+        if (c->cmds[i].seq != seq || !c->cmds[i].pb || c->cmds[i].op != TW_CMD_PLAIN)
             continue;
         if ((int)c->cmds[i].pb->command_type == start_type)
             open = true;
@@ -149,8 +165,9 @@ static pb_command *new_command(pb_build *b, int type)
 }
 
 /*
- * Adds a built command (takes ownership of cmd). Commands after a terminal
- * one, or after the task was failed, are dropped as sdk-core drops them.
+ * Adds a built command (takes ownership of cmd; NULL for a command with no
+ * protobuf of its own). Commands after a terminal one, or after the task
+ * was failed, are dropped as sdk-core drops them.
  */
 static int add_command(const char *fn, tw_completion *c, pb_build *b, pb_command *cmd, uint32_t seq,
                        int cancellation_type)
@@ -161,23 +178,31 @@ static int add_command(const char *fn, tw_completion *c, pb_build *b, pb_command
         return tw_set_error(TW_ENOMEM, "%s: out of memory", fn);
     }
     if (c->terminal || c->task_failed) {
-        protobuf_c_message_free_unpacked(&cmd->base, NULL);
+        if (cmd)
+            protobuf_c_message_free_unpacked(&cmd->base, NULL);
         return 0;
     }
     if (c->cmd_count == c->cmd_cap) {
         size_t cap = c->cmd_cap ? c->cmd_cap * 2 : 4;
         tw_cmd *cmds = realloc(c->cmds, cap * sizeof(*cmds));
         if (!cmds) {
-            protobuf_c_message_free_unpacked(&cmd->base, NULL);
+            if (cmd)
+                protobuf_c_message_free_unpacked(&cmd->base, NULL);
             return tw_set_error(TW_ENOMEM, "%s: out of memory", fn);
         }
         c->cmds = cmds;
         c->cmd_cap = cap;
     }
     c->cmds[c->cmd_count++] = (tw_cmd){.pb = cmd, .seq = seq, .cancellation_type = cancellation_type};
-    if (tw_command_is_terminal((int)cmd->command_type))
+    if (cmd && tw_command_is_terminal((int)cmd->command_type))
         c->terminal = true;
     return 0;
+}
+
+/* The command add_command just added for cmd, or NULL when it was dropped. */
+static tw_cmd *last_added(tw_completion *c, const pb_command *cmd)
+{
+    return c->cmd_count && c->cmds[c->cmd_count - 1].pb == cmd ? &c->cmds[c->cmd_count - 1] : NULL;
 }
 
 /* ---- timers ---- */
@@ -659,6 +684,359 @@ int tw_completion_modify_memo(tw_completion *c, const tw_payloads *memo)
         free(a);
     }
     return add_command(fn, c, &b, cmd, 0, 0);
+}
+
+/* ---- child workflows ---- */
+
+static int check_child_options(const char *fn, const tw_child_workflow_options *o, tw_retry_policy *rp,
+                               bool *has_retry)
+{
+    int rc;
+    if (tw_str_empty(o->workflow_id))
+        return tw_set_error(TW_EINVAL, "%s: options->workflow_id is %s", fn, o->workflow_id ? "empty" : "NULL");
+    if (tw_str_empty(o->workflow_type))
+        return tw_set_error(TW_EINVAL, "%s: options->workflow_type is %s", fn, o->workflow_type ? "empty" : "NULL");
+    if ((rc = check_text(fn, "options->namespace_", o->namespace_)) ||
+        (rc = check_text(fn, "options->workflow_id", o->workflow_id)) ||
+        (rc = check_text(fn, "options->workflow_type", o->workflow_type)) ||
+        (rc = check_text(fn, "options->task_queue", o->task_queue)) ||
+        (rc = check_text(fn, "options->cron_schedule", o->cron_schedule)) ||
+        (rc = check_not_negative(fn, "options->execution_timeout_ms", o->execution_timeout_ms)) ||
+        (rc = check_not_negative(fn, "options->run_timeout_ms", o->run_timeout_ms)) ||
+        (rc = check_not_negative(fn, "options->task_timeout_ms", o->task_timeout_ms)))
+        return rc;
+    if (o->parent_close_policy < TW_PARENT_CLOSE_UNSPECIFIED || o->parent_close_policy > TW_PARENT_CLOSE_REQUEST_CANCEL)
+        return tw_set_error(TW_EINVAL, "%s: options->parent_close_policy %d is not a tw_parent_close_policy", fn,
+                            o->parent_close_policy);
+    if (o->id_reuse_policy < TW_ID_REUSE_UNSPECIFIED || o->id_reuse_policy > TW_ID_REUSE_TERMINATE_IF_RUNNING)
+        return tw_set_error(TW_EINVAL, "%s: options->id_reuse_policy %d is not a tw_id_reuse_policy", fn,
+                            o->id_reuse_policy);
+    if (o->cancellation_type < TW_CHILD_CANCEL_ABANDON || o->cancellation_type > TW_CHILD_CANCEL_WAIT_REQUESTED)
+        return tw_set_error(TW_EINVAL, "%s: options->cancellation_type %d is not a tw_child_cancellation_type", fn,
+                            o->cancellation_type);
+    tw_retry_policy_init(rp);
+    rp->initial_interval_ms = o->retry_initial_interval_ms;
+    rp->backoff_coefficient = o->retry_backoff_coefficient;
+    rp->maximum_interval_ms = o->retry_maximum_interval_ms;
+    rp->maximum_attempts = o->retry_maximum_attempts;
+    rp->non_retryable_error_types = o->retry_non_retryable_error_types;
+    *has_retry = rp->initial_interval_ms || rp->backoff_coefficient != 0 || rp->maximum_interval_ms ||
+                 rp->maximum_attempts || (rp->non_retryable_error_types && rp->non_retryable_error_types[0]);
+    if ((rc = check_retry_policy(fn, rp)))
+        return rc;
+    if (!(rp->backoff_coefficient == 0 || rp->backoff_coefficient >= 1)) /* NaN */
+        return tw_set_error(TW_EINVAL, "%s: retry_policy.backoff_coefficient must be >= 1", fn);
+    for (size_t i = 0; o->retry_non_retryable_error_types && o->retry_non_retryable_error_types[i]; i++) {
+        if ((rc = check_text(fn, "options->retry_non_retryable_error_types", o->retry_non_retryable_error_types[i])))
+            return rc;
+    }
+    if ((rc = tw_payloads_validate(o->headers, "tw_completion_start_child_workflow: options->headers", true)) ||
+        (rc = tw_payloads_validate(o->memo, "tw_completion_start_child_workflow: options->memo", true)) ||
+        (rc = tw_payloads_validate(o->search_attributes,
+                                   "tw_completion_start_child_workflow: options->search_attributes", true)))
+        return rc;
+    return 0;
+}
+
+/* Whether seq names a child started in this completion and not cancelled after. */
+static bool child_open_here(const tw_completion *c, uint32_t seq)
+{
+    bool open = false;
+    for (size_t i = 0; i < c->cmd_count; i++) {
+        const tw_cmd *cmd = &c->cmds[i];
+        if (cmd->seq != seq || !cmd->pb)
+            continue;
+        if (cmd->op == TW_CMD_PLAIN && (int)cmd->pb->command_type == CMD(START_CHILD_WORKFLOW_EXECUTION))
+            open = true;
+        else if (cmd->op == TW_CMD_CANCEL_CHILD)
+            open = false;
+    }
+    return open;
+}
+
+int tw_completion_start_child_workflow(tw_completion *c, uint32_t seq, const tw_child_workflow_options *options)
+{
+    static const char fn[] = "tw_completion_start_child_workflow";
+    int rc = check_handle(fn, c);
+    if (rc)
+        return rc;
+    if (!options)
+        return tw_set_error(TW_EINVAL, "%s: options is NULL", fn);
+    if (options->size < sizeof(size_t))
+        return tw_set_error(TW_EINVAL, "%s: options->size is %zu; call tw_child_workflow_options_init first", fn,
+                            options->size);
+    tw_child_workflow_options o;
+    tw_child_workflow_options_init(&o);
+    tw_copy_options(&o, sizeof(o), options);
+    tw_retry_policy rp;
+    bool has_retry = false;
+    if ((rc = check_child_options(fn, &o, &rp, &has_retry)))
+        return rc;
+    if (child_open_here(c, seq))
+        return tw_set_error(TW_EINVAL, "%s: seq %u is already used by a child workflow started in this completion",
+                            fn, seq);
+
+    pb_build b = {false};
+    pb_command *cmd = new_command(&b, CMD(START_CHILD_WORKFLOW_EXECUTION));
+    Temporal__Api__Command__V1__StartChildWorkflowExecutionCommandAttributes *a =
+        pb_new(&b, &temporal__api__command__v1__start_child_workflow_execution_command_attributes__descriptor);
+    if (cmd && a) {
+        cmd->attributes_case = ATTR(START_CHILD_WORKFLOW_EXECUTION);
+        cmd->start_child_workflow_execution_command_attributes = a;
+        a->namespace_ = pb_str(&b, o.namespace_ ? o.namespace_ : "");
+        a->workflow_id = pb_str(&b, o.workflow_id);
+        a->workflow_type = pb_new(&b, &temporal__api__common__v1__workflow_type__descriptor);
+        if (a->workflow_type)
+            a->workflow_type->name = pb_str(&b, o.workflow_type);
+        /* An empty queue is filled in by the run with its own. */
+        a->task_queue = task_queue(&b, o.task_queue);
+        a->input = pb_payloads(&b, o.args);
+        a->workflow_execution_timeout = pb_duration_ms(&b, o.execution_timeout_ms);
+        a->workflow_run_timeout = pb_duration_ms(&b, o.run_timeout_ms);
+        a->workflow_task_timeout = pb_duration_ms(&b, o.task_timeout_ms);
+        a->parent_close_policy = (Temporal__Api__Enums__V1__ParentClosePolicy)o.parent_close_policy;
+        a->workflow_id_reuse_policy = (Temporal__Api__Enums__V1__WorkflowIdReusePolicy)o.id_reuse_policy;
+        a->retry_policy = has_retry ? pb_retry_policy(&b, &rp) : NULL;
+        if (!tw_str_empty(o.cron_schedule))
+            a->cron_schedule = pb_str(&b, o.cron_schedule);
+        a->header = pb_header(&b, o.headers);
+        a->memo = pb_memo(&b, o.memo);
+        a->search_attributes = pb_search_attributes(&b, o.search_attributes);
+    } else {
+        free(a);
+    }
+    return add_command(fn, c, &b, cmd, seq, o.cancellation_type);
+}
+
+int tw_completion_cancel_child_workflow(tw_completion *c, uint32_t seq)
+{
+    static const char fn[] = "tw_completion_cancel_child_workflow";
+    int rc = check_handle(fn, c);
+    if (rc)
+        return rc;
+    pb_build b = {false};
+    pb_command *cmd = new_command(&b, CMD(REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION));
+    Temporal__Api__Command__V1__RequestCancelExternalWorkflowExecutionCommandAttributes *a =
+        pb_new(&b, &CANCEL_EXTERNAL_ATTRS_DESC);
+    if (cmd && a) {
+        /* The run fills in the child's namespace, workflow id and run id, or drops the request. */
+        cmd->attributes_case = ATTR(REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION);
+        cmd->request_cancel_external_workflow_execution_command_attributes = a;
+        a->child_workflow_only = true;
+    } else {
+        free(a);
+    }
+    rc = add_command(fn, c, &b, cmd, seq, 0);
+    tw_cmd *added = rc ? NULL : last_added(c, cmd);
+    if (added)
+        added->op = TW_CMD_CANCEL_CHILD;
+    return rc;
+}
+
+/* ---- other workflows ---- */
+
+int tw_completion_signal_external_workflow(tw_completion *c, uint32_t seq, const tw_signal_external_options *options)
+{
+    static const char fn[] = "tw_completion_signal_external_workflow";
+    int rc = check_handle(fn, c);
+    if (rc)
+        return rc;
+    if (!options)
+        return tw_set_error(TW_EINVAL, "%s: options is NULL", fn);
+    if (options->size < sizeof(size_t))
+        return tw_set_error(TW_EINVAL, "%s: options->size is %zu; call tw_signal_external_options_init first", fn,
+                            options->size);
+    tw_signal_external_options o;
+    tw_signal_external_options_init(&o);
+    tw_copy_options(&o, sizeof(o), options);
+    if (tw_str_empty(o.workflow_id))
+        return tw_set_error(TW_EINVAL, "%s: options->workflow_id is %s", fn, o.workflow_id ? "empty" : "NULL");
+    if (tw_str_empty(o.signal_name))
+        return tw_set_error(TW_EINVAL, "%s: options->signal_name is %s", fn, o.signal_name ? "empty" : "NULL");
+    if ((rc = check_text(fn, "options->namespace_", o.namespace_)) ||
+        (rc = check_text(fn, "options->workflow_id", o.workflow_id)) ||
+        (rc = check_text(fn, "options->run_id", o.run_id)) ||
+        (rc = check_text(fn, "options->signal_name", o.signal_name)) ||
+        (rc = tw_payloads_validate(o.headers, "tw_completion_signal_external_workflow: options->headers", true)))
+        return rc;
+    if (seq_open_here(c, CMD(SIGNAL_EXTERNAL_WORKFLOW_EXECUTION), -1, seq))
+        return tw_set_error(TW_EINVAL, "%s: seq %u is already used by a signal sent in this completion", fn, seq);
+
+    pb_build b = {false};
+    pb_command *cmd = new_command(&b, CMD(SIGNAL_EXTERNAL_WORKFLOW_EXECUTION));
+    Temporal__Api__Command__V1__SignalExternalWorkflowExecutionCommandAttributes *a =
+        pb_new(&b, &temporal__api__command__v1__signal_external_workflow_execution_command_attributes__descriptor);
+    if (cmd && a) {
+        cmd->attributes_case = ATTR(SIGNAL_EXTERNAL_WORKFLOW_EXECUTION);
+        cmd->signal_external_workflow_execution_command_attributes = a;
+        a->namespace_ = pb_str(&b, o.namespace_ ? o.namespace_ : "");
+        a->execution = pb_execution(&b, o.workflow_id, o.run_id ? o.run_id : "");
+        a->signal_name = pb_str(&b, o.signal_name);
+        a->input = pb_payloads(&b, o.args);
+        a->header = pb_header(&b, o.headers);
+        a->child_workflow_only = o.child_workflow_only != 0;
+    } else {
+        free(a);
+    }
+    return add_command(fn, c, &b, cmd, seq, 0);
+}
+
+int tw_completion_cancel_signal_external(tw_completion *c, uint32_t seq)
+{
+    static const char fn[] = "tw_completion_cancel_signal_external";
+    int rc = check_handle(fn, c);
+    if (rc)
+        return rc;
+    pb_build b = {false};
+    rc = add_command(fn, c, &b, NULL, seq, 0);
+    tw_cmd *added = rc ? NULL : last_added(c, NULL);
+    if (added)
+        added->op = TW_CMD_CANCEL_SIGNAL;
+    return rc;
+}
+
+int tw_completion_request_cancel_external_workflow(tw_completion *c, uint32_t seq, const char *namespace_,
+                                                   const char *workflow_id, const char *run_id)
+{
+    static const char fn[] = "tw_completion_request_cancel_external_workflow";
+    int rc = check_handle(fn, c);
+    if (rc)
+        return rc;
+    if (tw_str_empty(workflow_id))
+        return tw_set_error(TW_EINVAL, "%s: workflow_id is %s", fn, workflow_id ? "empty" : "NULL");
+    if ((rc = check_text(fn, "namespace_", namespace_)) || (rc = check_text(fn, "workflow_id", workflow_id)) ||
+        (rc = check_text(fn, "run_id", run_id)))
+        return rc;
+    for (size_t i = 0; i < c->cmd_count; i++) {
+        const tw_cmd *cmd = &c->cmds[i];
+        if (cmd->seq == seq && cmd->op == TW_CMD_PLAIN && cmd->pb &&
+            (int)cmd->pb->command_type == CMD(REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION))
+            return tw_set_error(TW_EINVAL, "%s: seq %u is already used by a cancellation request of this completion",
+                                fn, seq);
+    }
+    pb_build b = {false};
+    pb_command *cmd = new_command(&b, CMD(REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION));
+    Temporal__Api__Command__V1__RequestCancelExternalWorkflowExecutionCommandAttributes *a =
+        pb_new(&b, &CANCEL_EXTERNAL_ATTRS_DESC);
+    if (cmd && a) {
+        cmd->attributes_case = ATTR(REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION);
+        cmd->request_cancel_external_workflow_execution_command_attributes = a;
+        a->namespace_ = pb_str(&b, namespace_ ? namespace_ : "");
+        a->workflow_id = pb_str(&b, workflow_id);
+        a->run_id = pb_str(&b, run_id ? run_id : "");
+    } else {
+        free(a);
+    }
+    return add_command(fn, c, &b, cmd, seq, 0);
+}
+
+/* ---- markers ---- */
+
+void tw_json_append_str(char *buf, size_t size, size_t *n, const char *s)
+{
+    if (*n + 1 < size)
+        buf[(*n)++] = '"';
+    for (; *s && *n + 8 < size; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\') {
+            buf[(*n)++] = '\\';
+            buf[(*n)++] = (char)ch;
+        } else if (ch < 0x20) {
+            *n += (size_t)snprintf(buf + *n, size - *n, "\\u%04x", ch);
+        } else {
+            buf[(*n)++] = (char)ch;
+        }
+    }
+    if (*n + 1 < size)
+        buf[(*n)++] = '"';
+    buf[*n] = '\0';
+}
+
+Temporal__Api__Common__V1__Payloads *tw_json_payloads(pb_build *b, const char *json)
+{
+    Temporal__Api__Common__V1__Payloads *ps = pb_new(b, &temporal__api__common__v1__payloads__descriptor);
+    Temporal__Api__Common__V1__Payload *p = pb_new(b, &temporal__api__common__v1__payload__descriptor);
+    Temporal__Api__Common__V1__Payload__MetadataEntry *m =
+        pb_new(b, &temporal__api__common__v1__payload__metadata_entry__descriptor);
+    if (!ps || !p || !m) {
+        free(ps);
+        free(p);
+        free(m);
+        return NULL;
+    }
+    ps->payloads = calloc(1, sizeof(*ps->payloads));
+    p->metadata = calloc(1, sizeof(*p->metadata));
+    if (!ps->payloads || !p->metadata) {
+        b->oom = true;
+        free(m);
+        protobuf_c_message_free_unpacked(&p->base, NULL);
+        return ps;
+    }
+    m->key = pb_str(b, "encoding");
+    m->value = pb_bytes(b, (const uint8_t *)"json/plain", 10);
+    p->metadata[0] = m;
+    p->n_metadata = 1;
+    p->data = pb_bytes(b, (const uint8_t *)json, strlen(json));
+    ps->payloads[0] = p;
+    ps->n_payloads = 1;
+    return ps;
+}
+
+int tw_completion_set_patch_marker(tw_completion *c, const char *patch_id, int deprecated)
+{
+    static const char fn[] = "tw_completion_set_patch_marker";
+    int rc = check_handle(fn, c);
+    if (rc)
+        return rc;
+    if (tw_str_empty(patch_id))
+        return tw_set_error(TW_EINVAL, "%s: patch_id is %s", fn, patch_id ? "empty" : "NULL");
+    if ((rc = check_text(fn, "patch_id", patch_id)))
+        return rc;
+    /* sdk-core's layout: details {"patch-data": [json/plain {"id": ..., "deprecated": ...}]}. */
+    size_t size = strlen(patch_id) * 6 + 48;
+    char *json = malloc(size);
+    char *id = tw_strdup(patch_id);
+    if (!json || !id) {
+        free(json);
+        free(id);
+        return tw_set_error(TW_ENOMEM, "%s: out of memory", fn);
+    }
+    size_t n = (size_t)snprintf(json, size, "{\"id\":");
+    tw_json_append_str(json, size, &n, patch_id);
+    snprintf(json + n, size - n, ",\"deprecated\":%s}", deprecated ? "true" : "false");
+
+    pb_build b = {false};
+    pb_command *cmd = new_command(&b, CMD(RECORD_MARKER));
+    Temporal__Api__Command__V1__RecordMarkerCommandAttributes *a =
+        pb_new(&b, &temporal__api__command__v1__record_marker_command_attributes__descriptor);
+    Temporal__Api__Command__V1__RecordMarkerCommandAttributes__DetailsEntry *e =
+        pb_new(&b, &temporal__api__command__v1__record_marker_command_attributes__details_entry__descriptor);
+    if (cmd && a && e && (a->details = calloc(1, sizeof(*a->details)))) {
+        cmd->attributes_case = ATTR(RECORD_MARKER);
+        cmd->record_marker_command_attributes = a;
+        a->marker_name = pb_str(&b, TW_PATCH_MARKER);
+        e->key = pb_str(&b, TW_PATCH_DETAILS_KEY);
+        e->value = tw_json_payloads(&b, json);
+        if (!e->value)
+            b.oom = true;
+        a->details[0] = e;
+        a->n_details = 1;
+    } else {
+        b.oom = true;
+        free(a);
+        free(e);
+    }
+    free(json);
+    rc = add_command(fn, c, &b, cmd, 0, 0);
+    tw_cmd *added = rc ? NULL : last_added(c, cmd);
+    if (added) {
+        added->op = TW_CMD_PATCH;
+        added->patch_id = id;
+        added->deprecated = deprecated != 0;
+    } else {
+        free(id);
+    }
+    return rc;
 }
 
 /* ---- queries and task failure ---- */

@@ -24,7 +24,9 @@ struct tw_job {
     tw_failure *failure;
     uint64_t random_seed;
     int eviction_reason;
-    /* TW_JOB_INITIALIZE details */
+    char *child_run_id;           /* TW_JOB_RESOLVE_CHILD_START, COMPLETED */
+    int start_failed_cause;       /* TW_JOB_RESOLVE_CHILD_START, FAILED */
+    /* TW_JOB_INITIALIZE details (workflow_id also for a child that could not start) */
     char *workflow_id;
     char *task_queue;
     int32_t attempt;
@@ -59,17 +61,28 @@ struct tw_activation {
 tw_activation *tw_activation_create(const char *run_id);
 /* Appends a zeroed job of kind (owned by a); NULL when out of memory. */
 tw_job *tw_activation_add_job(tw_activation *a, int kind);
-/* Orders jobs as sdk-core does: initialize, random seed, signals, then the rest (stable). */
+/* Orders jobs as sdk-core does: initialize, patch notifications, random seed, signals, then the rest (stable). */
 void tw_activation_sort_jobs(tw_activation *a);
 
 /* ---- completions (completion.c) ---- */
 
+/* What a command of a completion stands for, where its protobuf type alone does not say. */
+enum tw_cmd_op {
+    TW_CMD_PLAIN = 0,
+    TW_CMD_CANCEL_CHILD,          /* pb: a RequestCancelExternalWorkflowExecution the run completes, or drops */
+    TW_CMD_CANCEL_SIGNAL,         /* no pb: cancels signal seq */
+    TW_CMD_PATCH                  /* pb: the core_patch RecordMarker of patch_id */
+};
+
 /* One command of a completion, with what the run needs to track it. */
 typedef struct tw_cmd {
-    tw_pb_command *pb;
-    uint32_t seq;                 /* timers and activities */
-    int cancellation_type;        /* ScheduleActivityTask: tw_activity_cancellation_type */
+    tw_pb_command *pb;            /* NULL only for TW_CMD_CANCEL_SIGNAL */
+    uint32_t seq;                 /* timers, activities, children, signals, cancellation requests */
+    int cancellation_type;        /* tw_activity_cancellation_type, or tw_child_cancellation_type */
     bool local;                   /* a local activity: ScheduleActivityTask / RequestCancelActivityTask carry it */
+    int op;                       /* enum tw_cmd_op */
+    char *patch_id;               /* TW_CMD_PATCH (owned) */
+    bool deprecated;              /* TW_CMD_PATCH */
 } tw_cmd;
 
 struct tw_completion {
@@ -92,5 +105,27 @@ struct tw_completion {
 bool tw_command_is_terminal(int command_type);
 /* Moves the query answers and the task failure of c into out (c keeps its commands). */
 void tw_completion_move_answers(tw_completion *c, tw_run_output *out);
+
+/* ---- markers (completion.c) ---- */
+
+#define TW_LA_MARKER "core_local_activity"
+#define TW_PATCH_MARKER "core_patch"
+#define TW_PATCH_DETAILS_KEY "patch-data"   /* sdk-core's key for the patch marker's JSON data */
+
+/* What this engine reads of a core_local_activity marker's "data". */
+typedef struct tw_la_marker_info {
+    uint32_t seq;
+    int32_t attempt;              /* 1 when absent */
+    bool has_complete_time;
+    int64_t complete_time_ns;     /* {"seconds", "nanos"} (sdk-core) or an RFC 3339 string (earlier builds) */
+} tw_la_marker_info;
+
+/* Reads a core_local_activity marker's data; false when it has no readable seq. */
+bool tw_la_marker_read(const Temporal__Api__History__V1__MarkerRecordedEventAttributes *m, tw_la_marker_info *out);
+
+/* Appends s as a JSON string literal to buf (n: length so far, kept NUL-terminated; truncates). */
+void tw_json_append_str(char *buf, size_t size, size_t *n, const char *s);
+/* A Payloads holding one json/plain payload of json (copied); NULL with b->oom on failure. */
+Temporal__Api__Common__V1__Payloads *tw_json_payloads(pb_build *b, const char *json);
 
 #endif

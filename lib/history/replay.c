@@ -327,6 +327,8 @@ int tw_replayer_next_activation(tw_replayer *r, tw_activation **out)
         tw_error *err = NULL;
         bool live = false;
         int rc = tw_run_next_activation(h->run, &a, &live, &err);
+        if (!rc && !a)
+            continue; /* a workflow task with nothing for the workflow (after a heartbeat): the run went past it */
         if (!rc && apply_workflow_id(h, a) != 0) {
             tw_activation_free(a);
             rc = tw_set_error(TW_ENOMEM, "%s: out of memory", fn);

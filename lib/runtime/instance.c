@@ -9,6 +9,7 @@
  * queued and delivered between drains, never re-entrantly from inside the
  * binding's own call.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,7 +27,28 @@ struct tw_op {
     int state;
     bool internal;         /* a scope's timeout timer: never reported to the binding */
     bool cancel_requested;
+    char *child_run_id;    /* TW_OP_CHILD_WORKFLOW, once started */
+    int start_failed_cause;
 };
+
+/*
+ * Seq spaces: each command kind numbers its operations on its own (remote
+ * and local activities share one, as the engine wants).
+ */
+enum seq_space { SPACE_TIMER, SPACE_ACTIVITY, SPACE_CHILD, SPACE_SIGNAL, SPACE_CANCEL_EXTERNAL, SPACE_COUNT };
+
+typedef struct op_table {
+    tw_op **ops;           /* by seq */
+    size_t cap;
+    uint32_t next_seq;
+} op_table;
+
+/* A patch id and what tw_wf_patched answered for it. */
+typedef struct patch_rec {
+    struct patch_rec *next;
+    char *id;
+    bool answer;
+} patch_rec;
 
 struct tw_scope {
     tw_wf_instance *wf;
@@ -72,12 +94,9 @@ struct tw_wf_instance {
     tw_scope *root;
     tw_scope *all_scopes;
     tw_op *all_ops;
-    tw_op **timers;        /* by seq */
-    size_t timer_cap;
-    tw_op **activities;    /* by seq */
-    size_t activity_cap;
-    uint32_t next_timer_seq;
-    uint32_t next_activity_seq;
+    op_table tables[SPACE_COUNT];
+    patch_rec *patches;    /* answers given so far */
+    patch_rec *notified;   /* patches the history says were taken (answer unused) */
     tw_completion *completion;  /* being built; non-NULL only inside activate */
     bool in_query;
     bool query_violation;
@@ -159,8 +178,16 @@ static void defer_resolution(tw_wf_instance *wf, tw_op *op, int resolution)
     defer(wf, d);
 }
 
-static void defer_activity_cancelled(tw_wf_instance *wf, tw_op *op)
+/* Resolves op later as CANCELLED: it was started in a cancelled scope, so nothing was sent. */
+static void defer_cancelled_before_start(tw_wf_instance *wf, tw_op *op)
 {
+    static const char *const messages[] = {
+        [TW_OP_ACTIVITY] = "Activity cancelled before it was scheduled",
+        [TW_OP_LOCAL_ACTIVITY] = "Local activity cancelled before it was scheduled",
+        [TW_OP_CHILD_WORKFLOW] = "Child workflow cancelled before it was started",
+        [TW_OP_SIGNAL_EXTERNAL] = "Signal cancelled before it was sent",
+        [TW_OP_CANCEL_EXTERNAL] = "Cancellation request cancelled before it was sent",
+    };
     op->state = OP_RESOLVED;
     deferred *d = calloc(1, sizeof(*d));
     if (!d)
@@ -168,7 +195,7 @@ static void defer_activity_cancelled(tw_wf_instance *wf, tw_op *op)
     d->kind = DEFER_RESOLVE;
     d->op = op;
     d->resolution = TW_RESOLUTION_CANCELLED;
-    d->failure = cancelled_failure("Activity cancelled before it was scheduled");
+    d->failure = cancelled_failure(messages[op->kind]);
     defer(wf, d);
 }
 
@@ -193,27 +220,37 @@ static bool deliver_deferred(tw_wf_instance *wf)
 
 /* ---- ops ---- */
 
+static int space_of(int kind)
+{
+    switch (kind) {
+    case TW_OP_TIMER: return SPACE_TIMER;
+    case TW_OP_CHILD_WORKFLOW: return SPACE_CHILD;
+    case TW_OP_SIGNAL_EXTERNAL: return SPACE_SIGNAL;
+    case TW_OP_CANCEL_EXTERNAL: return SPACE_CANCEL_EXTERNAL;
+    default: return SPACE_ACTIVITY;
+    }
+}
+
 static tw_op **slot_for(tw_wf_instance *wf, int kind, uint32_t seq)
 {
-    tw_op ***table = kind == TW_OP_TIMER ? &wf->timers : &wf->activities;
-    size_t *cap = kind == TW_OP_TIMER ? &wf->timer_cap : &wf->activity_cap;
-    if (seq >= *cap) {
-        size_t n = *cap ? *cap * 2 : 16;
+    op_table *t = &wf->tables[space_of(kind)];
+    if (seq >= t->cap) {
+        size_t n = t->cap ? t->cap * 2 : 16;
         while (n <= seq)
             n *= 2;
-        tw_op **grown = realloc(*table, n * sizeof(**table));
+        tw_op **grown = realloc(t->ops, n * sizeof(*grown));
         if (!grown)
             return NULL;
-        memset(grown + *cap, 0, (n - *cap) * sizeof(**table));
-        *table = grown;
-        *cap = n;
+        memset(grown + t->cap, 0, (n - t->cap) * sizeof(*grown));
+        t->ops = grown;
+        t->cap = n;
     }
-    return &(*table)[seq];
+    return &t->ops[seq];
 }
 
 static tw_op *op_new(tw_wf_instance *wf, tw_scope *scope, int kind, uint64_t tag)
 {
-    uint32_t seq = kind == TW_OP_TIMER ? ++wf->next_timer_seq : ++wf->next_activity_seq;
+    uint32_t seq = ++wf->tables[space_of(kind)].next_seq;
     tw_op **slot = slot_for(wf, kind, seq);
     tw_op *op = slot ? calloc(1, sizeof(*op)) : NULL;
     if (!op) {
@@ -233,9 +270,8 @@ static tw_op *op_new(tw_wf_instance *wf, tw_scope *scope, int kind, uint64_t tag
 
 static tw_op *op_by_seq(tw_wf_instance *wf, int kind, uint32_t seq)
 {
-    tw_op **table = kind == TW_OP_TIMER ? wf->timers : wf->activities;
-    size_t cap = kind == TW_OP_TIMER ? wf->timer_cap : wf->activity_cap;
-    return seq < cap ? table[seq] : NULL;
+    const op_table *t = &wf->tables[space_of(kind)];
+    return seq < t->cap ? t->ops[seq] : NULL;
 }
 
 static int start_timer(tw_wf_instance *wf, tw_scope *scope, int64_t duration_ms, uint64_t tag, bool internal,
@@ -288,9 +324,31 @@ static int schedule_local(tw_completion *c, uint32_t seq, const void *options)
     return tw_completion_schedule_local_activity(c, seq, options);
 }
 
-/* Starts an activity op of kind (remote or local: they share the seq space). */
-static int start_activity_op(tw_wf_instance *wf, tw_scope *scope, int kind, schedule_fn schedule,
-                             const void *options, uint64_t tag, tw_op **out, const char *fn)
+static int schedule_child(tw_completion *c, uint32_t seq, const void *options)
+{
+    return tw_completion_start_child_workflow(c, seq, options);
+}
+
+static int schedule_signal(tw_completion *c, uint32_t seq, const void *options)
+{
+    return tw_completion_signal_external_workflow(c, seq, options);
+}
+
+/* Target of a cancellation request (tw_wf_cancel_external). */
+typedef struct cancel_target {
+    const char *workflow_id;
+    const char *run_id;
+} cancel_target;
+
+static int schedule_cancel_external(tw_completion *c, uint32_t seq, const void *options)
+{
+    const cancel_target *t = options;
+    return tw_completion_request_cancel_external_workflow(c, seq, NULL, t->workflow_id, t->run_id);
+}
+
+/* Starts an op of kind whose command is issued by schedule (activities, children, externals). */
+static int start_command_op(tw_wf_instance *wf, tw_scope *scope, int kind, schedule_fn schedule,
+                            const void *options, uint64_t tag, tw_op **out, const char *fn)
 {
     int rc = require_command(wf, fn);
     if (rc)
@@ -304,7 +362,7 @@ static int start_activity_op(tw_wf_instance *wf, tw_scope *scope, int kind, sche
         /* Work started in a cancelled scope is cancelled before it begins. */
         if (out)
             *out = op;
-        defer_activity_cancelled(wf, op);
+        defer_cancelled_before_start(wf, op);
         return 0;
     }
     rc = schedule(wf->completion, op->seq, options);
@@ -320,14 +378,52 @@ static int start_activity_op(tw_wf_instance *wf, tw_scope *scope, int kind, sche
 int tw_wf_start_activity(tw_wf_instance *wf, tw_scope *scope, const tw_activity_options *options, uint64_t tag,
                          tw_op **out)
 {
-    return start_activity_op(wf, scope, TW_OP_ACTIVITY, schedule_remote, options, tag, out, "tw_wf_start_activity");
+    return start_command_op(wf, scope, TW_OP_ACTIVITY, schedule_remote, options, tag, out, "tw_wf_start_activity");
 }
 
 int tw_wf_start_local_activity(tw_wf_instance *wf, tw_scope *scope, const tw_local_activity_options *options,
                                uint64_t tag, tw_op **out)
 {
-    return start_activity_op(wf, scope, TW_OP_LOCAL_ACTIVITY, schedule_local, options, tag, out,
-                             "tw_wf_start_local_activity");
+    return start_command_op(wf, scope, TW_OP_LOCAL_ACTIVITY, schedule_local, options, tag, out,
+                            "tw_wf_start_local_activity");
+}
+
+int tw_wf_start_child_workflow(tw_wf_instance *wf, tw_scope *scope, const tw_child_workflow_options *options,
+                               uint64_t tag, tw_op **out)
+{
+    static const char fn[] = "tw_wf_start_child_workflow";
+    if (options && options->size >= offsetof(tw_child_workflow_options, workflow_id) && options->namespace_ &&
+        options->namespace_[0])
+        return tw_set_error(TW_EINVAL, "%s: options->namespace_ must be NULL: a child runs in its parent's namespace",
+                            fn);
+    return start_command_op(wf, scope, TW_OP_CHILD_WORKFLOW, schedule_child, options, tag, out, fn);
+}
+
+const char *tw_op_child_run_id(const tw_op *op)
+{
+    return op ? str(op->child_run_id) : empty;
+}
+
+int tw_op_start_failed_cause(const tw_op *op)
+{
+    return op ? op->start_failed_cause : 0;
+}
+
+int tw_wf_signal_external(tw_wf_instance *wf, tw_scope *scope, const tw_signal_external_options *options,
+                          uint64_t tag, tw_op **out)
+{
+    return start_command_op(wf, scope, TW_OP_SIGNAL_EXTERNAL, schedule_signal, options, tag, out,
+                            "tw_wf_signal_external");
+}
+
+int tw_wf_cancel_external(tw_wf_instance *wf, tw_scope *scope, const char *workflow_id, const char *run_id,
+                          uint64_t tag, tw_op **out)
+{
+    static const char fn[] = "tw_wf_cancel_external";
+    if (!workflow_id || !workflow_id[0])
+        return tw_set_error(TW_EINVAL, "%s: workflow_id must not be empty", fn);
+    cancel_target target = {workflow_id, run_id};
+    return start_command_op(wf, scope, TW_OP_CANCEL_EXTERNAL, schedule_cancel_external, &target, tag, out, fn);
 }
 
 /* Cancels op on behalf of its scope or the binding. */
@@ -342,10 +438,16 @@ static int cancel_op(tw_op *op)
         defer_resolution(wf, op, TW_RESOLUTION_CANCELLED);
         return rc;
     }
-    if (op->kind == TW_OP_LOCAL_ACTIVITY)
-        return tw_completion_request_cancel_local_activity(wf->completion, op->seq);
-    /* The engine resolves the activity as its cancellation type says. */
-    return tw_completion_request_cancel_activity(wf->completion, op->seq);
+    switch (op->kind) {
+    case TW_OP_LOCAL_ACTIVITY: return tw_completion_request_cancel_local_activity(wf->completion, op->seq);
+    /* The engine resolves children and signals as their state and cancellation type say. */
+    case TW_OP_CHILD_WORKFLOW: return tw_completion_cancel_child_workflow(wf->completion, op->seq);
+    case TW_OP_SIGNAL_EXTERNAL: return tw_completion_cancel_signal_external(wf->completion, op->seq);
+    case TW_OP_CANCEL_EXTERNAL: return 0; /* a cancellation request cannot be taken back */
+    default:
+        /* The engine resolves the activity as its cancellation type says. */
+        return tw_completion_request_cancel_activity(wf->completion, op->seq);
+    }
 }
 
 int tw_op_cancel(tw_op *op)
@@ -460,6 +562,80 @@ int tw_scope_is_cancelled(const tw_scope *scope)
 tw_scope *tw_scope_parent(const tw_scope *scope)
 {
     return scope ? scope->parent : NULL;
+}
+
+/* ---- patches ---- */
+
+static patch_rec *patch_find(patch_rec *list, const char *id)
+{
+    for (; list; list = list->next)
+        if (strcmp(list->id, id) == 0)
+            return list;
+    return NULL;
+}
+
+static patch_rec *patch_add(patch_rec **list, const char *id, bool answer)
+{
+    patch_rec *p = calloc(1, sizeof(*p));
+    if (!p || !(p->id = tw_strdup(id))) {
+        free(p);
+        return NULL;
+    }
+    p->answer = answer;
+    p->next = *list;
+    *list = p;
+    return p;
+}
+
+static void patches_free(patch_rec *list)
+{
+    while (list) {
+        patch_rec *next = list->next;
+        free(list->id);
+        free(list);
+        list = next;
+    }
+}
+
+/* Sets *answer to whether patch id applies (remembered); records its marker the first time the answer is yes. */
+static int patch_decide(tw_wf_instance *wf, const char *id, bool deprecated, bool *answer, const char *fn)
+{
+    *answer = false;
+    if (!wf)
+        return tw_set_error(TW_EINVAL, "%s: wf must not be NULL", fn);
+    if (!id || !id[0])
+        return tw_set_error(TW_EINVAL, "%s: patch_id must not be empty", fn);
+    /* Outside a callback even a remembered answer is refused (tw/workflow.h). */
+    int rc = require_activation(wf, fn);
+    if (rc)
+        return rc;
+    patch_rec *known = patch_find(wf->patches, id);
+    if (known) {
+        *answer = known->answer;
+        return 0;
+    }
+    if (wf->in_query)
+        return 0; /* a query may ask, but must not record anything */
+    /* Deprecated: the old branch is gone, so the answer is yes whatever history says. */
+    bool yes = deprecated || !wf->replaying || patch_find(wf->notified, id) != NULL;
+    if (yes && (rc = tw_completion_set_patch_marker(wf->completion, id, deprecated)) != 0)
+        return rc;
+    if (!patch_add(&wf->patches, id, yes))
+        return tw_set_error(TW_ENOMEM, "%s: out of memory", fn);
+    *answer = yes;
+    return 0;
+}
+
+int tw_wf_patched(tw_wf_instance *wf, const char *patch_id)
+{
+    bool answer;
+    return patch_decide(wf, patch_id, false, &answer, "tw_wf_patched") ? -1 : answer;
+}
+
+int tw_wf_deprecate_patch(tw_wf_instance *wf, const char *patch_id)
+{
+    bool answer;
+    return patch_decide(wf, patch_id, true, &answer, "tw_wf_deprecate_patch");
 }
 
 /* ---- signals ---- */
@@ -712,6 +888,23 @@ static void resolve(tw_wf_instance *wf, tw_op *op, int resolution, const tw_payl
         wf->cb.resolved(wf, op, op->tag, resolution, result, failure, wf->ud);
 }
 
+/* A child workflow's start resolved: started (its outcome comes later), or failed / cancelled (final). */
+static void child_start_resolved(tw_wf_instance *wf, const tw_job *j)
+{
+    tw_op *op = op_by_seq(wf, TW_OP_CHILD_WORKFLOW, tw_job_seq(j));
+    if (!op || op->state == OP_RESOLVED)
+        return;
+    if (tw_job_resolution(j) != TW_RESOLUTION_COMPLETED) {
+        op->start_failed_cause = tw_job_start_failed_cause(j);
+        resolve(wf, op, tw_job_resolution(j), NULL, tw_job_failure(j));
+        return;
+    }
+    free(op->child_run_id);
+    op->child_run_id = tw_strdup(tw_job_child_run_id(j));
+    if (wf->cb.child_started)
+        wf->cb.child_started(wf, op, op->tag, str(op->child_run_id), wf->ud);
+}
+
 static void apply_job(tw_wf_instance *wf, const tw_job *j)
 {
     switch (tw_job_kind_of(j)) {
@@ -728,6 +921,23 @@ static void apply_job(tw_wf_instance *wf, const tw_job *j)
         resolve(wf, op_by_seq(wf, TW_OP_ACTIVITY, tw_job_seq(j)), tw_job_resolution(j), tw_job_result(j),
                 tw_job_failure(j));
         break;
+    case TW_JOB_RESOLVE_CHILD_START:
+        child_start_resolved(wf, j);
+        break;
+    case TW_JOB_RESOLVE_CHILD:
+        resolve(wf, op_by_seq(wf, TW_OP_CHILD_WORKFLOW, tw_job_seq(j)), tw_job_resolution(j), tw_job_result(j),
+                tw_job_failure(j));
+        break;
+    case TW_JOB_RESOLVE_SIGNAL_EXTERNAL:
+        resolve(wf, op_by_seq(wf, TW_OP_SIGNAL_EXTERNAL, tw_job_seq(j)), tw_job_resolution(j), NULL,
+                tw_job_failure(j));
+        break;
+    case TW_JOB_RESOLVE_CANCEL_EXTERNAL:
+        resolve(wf, op_by_seq(wf, TW_OP_CANCEL_EXTERNAL, tw_job_seq(j)), tw_job_resolution(j), NULL,
+                tw_job_failure(j));
+        break;
+    case TW_JOB_NOTIFY_HAS_PATCH:
+        break; /* taken in before any job (tw_wf_instance_activate) */
     case TW_JOB_SIGNAL:
         deliver_signal(wf, tw_job_name(j), tw_job_args(j), tw_job_headers(j));
         break;
@@ -768,11 +978,20 @@ int tw_wf_instance_activate(tw_wf_instance *wf, const tw_activation *a, tw_compl
     int rc = tw_completion_new(run_id, &wf->completion);
     if (rc)
         return rc;
-    bool queries_only = true;
-    for (size_t i = 0; i < tw_activation_job_count(a); i++) {
-        int kind = tw_job_kind_of(tw_activation_job(a, i));
+    /* An activation without jobs (a task whose events resolve nothing) is still a workflow task. */
+    size_t job_count = tw_activation_job_count(a);
+    bool queries_only = job_count > 0;
+    for (size_t i = 0; i < job_count; i++) {
+        const tw_job *j = tw_activation_job(a, i);
+        int kind = tw_job_kind_of(j);
         if (kind != TW_JOB_QUERY && kind != TW_JOB_REMOVE_FROM_CACHE)
             queries_only = false;
+        /*
+         * Patch notifications come right after the initialize job, whose
+         * start callback may already ask tw_wf_patched: take them in first.
+         */
+        if (kind == TW_JOB_NOTIFY_HAS_PATCH && !patch_find(wf->notified, tw_job_name(j)))
+            patch_add(&wf->notified, tw_job_name(j), true);
     }
     /* Query and eviction activations carry no workflow time (timestamp 0): keep the last task's. */
     if (!queries_only) {
@@ -795,7 +1014,7 @@ int tw_wf_instance_activate(tw_wf_instance *wf, const tw_activation *a, tw_compl
 
 /* ---- lifetime ---- */
 
-static const tw_wf_callbacks no_callbacks = {sizeof(tw_wf_callbacks), 0, 0, 0, 0, 0, 0, 0, 0};
+static const tw_wf_callbacks no_callbacks = {sizeof(tw_wf_callbacks), 0, 0, 0, 0, 0, 0, 0, 0, 0};
 
 int tw_wf_instance_new(const tw_wf_callbacks *callbacks, void *user_data, tw_wf_instance **out)
 {
@@ -829,6 +1048,7 @@ void tw_wf_instance_free(tw_wf_instance *wf)
     tw_completion_free(wf->completion);
     for (tw_op *op = wf->all_ops; op;) {
         tw_op *next = op->next_all;
+        free(op->child_run_id);
         free(op);
         op = next;
     }
@@ -856,8 +1076,10 @@ void tw_wf_instance_free(tw_wf_instance *wf)
     tw_payloads_free(i->memo);
     tw_payloads_free(i->search_attributes);
     tw_payloads_free(i->last_completion_result);
-    free(wf->timers);
-    free(wf->activities);
+    for (size_t t = 0; t < SPACE_COUNT; t++)
+        free(wf->tables[t].ops);
+    patches_free(wf->patches);
+    patches_free(wf->notified);
     free(wf);
 }
 

@@ -31,6 +31,7 @@ typedef enum act_kind { ACT_NONE = 0, ACT_MAIN, ACT_QUERIES, ACT_LEGACY_QUERY, A
 
 typedef struct queued_task {
     wf_task *task;
+    int64_t received_ms;         /* monotonic time the poll returned it */
     struct queued_task *next;
 } queued_task;
 
@@ -39,6 +40,11 @@ typedef struct run_entry {
     char *run_id;
     tw_run *run;
     wf_task *task;               /* workflow task being processed, owned */
+    int64_t received_ms;         /* monotonic time the poll returned task (heartbeats count from it) */
+    uint64_t task_gen;           /* counts the tasks started, to tell a heartbeat timer's task */
+    bool responding;             /* task's answer (completed, failed, heartbeat, query) is on its way */
+    bool hb_armed;               /* a heartbeat timer runs for task */
+    bool hb_due;                 /* that timer fired: heartbeat once nothing else is under way */
     queued_task *queued;         /* tasks for this run waiting for the current one */
     act_kind outstanding;        /* activation handed to the language, not completed yet */
     bool fetching;               /* history pages are being fetched */
@@ -315,7 +321,9 @@ static void trim_cache_locked(tw_worker *w)
             live++;
     for (run_entry *e = w->lru_tail; e && live > limit;) {
         run_entry *prev = e->prev;
-        if (!e->evicting && !e->task && e->outstanding == ACT_NONE && !e->fetching) {
+        /* A run whose local activities still run (it heartbeated) is not idle. */
+        if (!e->evicting && !e->task && e->outstanding == ACT_NONE && !e->fetching &&
+            !(e->run && tw_run_local_activities_outstanding(e->run))) {
             live--;
             evict_locked(w, e, TW_EVICTION_CACHE_FULL, "the workflow cache is full");
         }
@@ -325,24 +333,37 @@ static void trim_cache_locked(tw_worker *w)
 
 /* ---- finishing a workflow task ---- */
 
+/* Makes the first queued task the entry's current one. */
+static void unqueue_task(run_entry *e)
+{
+    queued_task *q = e->queued;
+    e->queued = q->next;
+    e->task = q->task;
+    e->received_ms = q->received_ms;
+    free(q);
+}
+
 static void task_done_locked(tw_worker *w, run_entry *e)
 {
     free_commands(e);
     tw_run_output_clear(&e->queries);
-    /* Evictions first, while the entry still has its task: evict_locked then keeps the entry. */
-    if (w->opts.max_cached_workflows == 0 && e->run && !e->evict_pending)
+    /*
+     * Evictions first, while the entry still has its task: evict_locked then
+     * keeps the entry. With caching off, a run that heartbeated keeps its
+     * state while its local activities run: the next task continues it.
+     */
+    if (w->opts.max_cached_workflows == 0 && e->run && !e->evict_pending &&
+        !tw_run_local_activities_outstanding(e->run))
         evict_locked(w, e, TW_EVICTION_CACHE_FULL, "workflow caching is disabled");
     run_pending_eviction_locked(w, e);
+    e->responding = false;
     if (e->task) {
         temporal__api__workflowservice__v1__poll_workflow_task_queue_response__free_unpacked(e->task, NULL);
         e->task = NULL;
         w->tasks_in_flight--;
     }
     if (!e->evicting && e->queued) {
-        queued_task *q = e->queued;
-        e->queued = q->next;
-        e->task = q->task;
-        free(q);
+        unqueue_task(e);
         start_task_locked(w, e);
     } else if (!e->run && !e->lang_knows && !e->evicting && !e->fetching && e->outstanding == ACT_NONE) {
         /* The language dropped the run while this task was being answered: nothing is left of it. */
@@ -450,6 +471,8 @@ static void send_or_fail(tw_worker *w, run_entry *e, const char *method, Protobu
     int rc = t ? start_rpc_locked(w, method, req, resp, TW_RPC_RETRY, on_task_answered, t, NULL) : TW_ENOMEM;
     if (req)
         protobuf_c_message_free_unpacked(req, NULL);
+    if (!rc)
+        e->responding = true;
     if (rc) {
         eager_done_locked(w, eager_reserved, NULL);
         if (t) {
@@ -546,7 +569,8 @@ static size_t request_eager_activities_locked(tw_worker *w, tw_pb_command **comm
     return reserved;
 }
 
-static void respond_completed_locked(tw_worker *w, run_entry *e)
+/* Answers the task with the accumulated commands; force_new: a heartbeat, the server makes a new task at once. */
+static void respond_completed_locked(tw_worker *w, run_entry *e, bool force_new)
 {
     pb_build b = {false};
     size_t eager = 0;
@@ -558,6 +582,7 @@ static void respond_completed_locked(tw_worker *w, run_entry *e)
         r->identity = pb_str(&b, w->identity);
         r->binary_checksum = pb_str(&b, w->build_id);
         r->sticky_attributes = sticky_attributes(w, &b);
+        r->force_create_new_workflow_task = force_new;
         /* The request takes the accumulated commands. */
         r->commands = e->commands;
         r->n_commands = e->command_count;
@@ -691,7 +716,7 @@ static void start_local_activities_locked(tw_worker *w, run_entry *e)
     static uint64_t counter;
     tw_run_la_request *reqs = NULL;
     size_t n = 0;
-    if (!e->run || tw_run_take_local_activity_requests(e->run, &reqs, &n) != 0)
+    if (!e->run || tw_run_take_local_activity_requests(e->run, la_wall_ns(), &reqs, &n) != 0)
         return;
     for (size_t i = 0; i < n; i++) {
         if (reqs[i].cancel) {
@@ -766,18 +791,112 @@ void tw_worker_local_resolved(tw_worker *w, const char *run_id, uint32_t seq, in
         return;
     pthread_mutex_lock(&w->lock);
     run_entry *e = find_run(w, run_id);
-    if (e && e->run && e->task) {
+    /* Also between tasks (after a heartbeat): the run keeps it for the next task. */
+    if (e && e->run) {
         tw_run_resolve_local_activity(e->run, seq, resolution, result, failure, retry_state, attempt, la_wall_ns());
-        if (e->outstanding == ACT_NONE && !e->fetching && !e->evicting)
+        if (e->task && e->outstanding == ACT_NONE && !e->fetching && !e->evicting)
             advance_locked(w, e);
     }
     pthread_mutex_unlock(&w->lock);
 }
 
+/* ---- workflow task heartbeats ---- */
+
+/*
+ * A live task waiting on local activities is answered before it times
+ * out, as sdk-core does: at 80% of the workflow task timeout after the
+ * task was received, the commands so far go out with
+ * force_create_new_workflow_task (tw_run_heartbeat) and the server makes
+ * a new task at once, which then waits on the local activities in turn.
+ */
+#define HEARTBEAT_PERCENT 80
+
+typedef struct hb_timer {
+    tw_worker *w;
+    char *run_id;
+    uint64_t task_gen;
+} hb_timer;
+
+static void on_heartbeat_due(tw_rpc_reply *reply, void *arg)
+{
+    hb_timer *t = arg;
+    tw_worker *w = t->w;
+    pthread_mutex_lock(&w->lock);
+    run_entry *e = reply->error ? NULL : find_run(w, t->run_id);
+    if (e && e->task && e->task_gen == t->task_gen) {
+        e->hb_armed = false;
+        e->hb_due = true;
+        if (e->run && e->outstanding == ACT_NONE && !e->fetching && !e->evicting)
+            advance_locked(w, e);
+    }
+    free(t->run_id);
+    free(t);
+    tw_rpc_reply_clear(reply);
+    worker_unref_locked(w);
+}
+
+/* Starts the heartbeat timer of the entry's task (once per task). */
+static void arm_heartbeat_locked(tw_worker *w, run_entry *e)
+{
+    if (e->hb_armed || e->hb_due)
+        return;
+    int64_t deadline = e->received_ms + tw_run_task_timeout_ms(e->run) * HEARTBEAT_PERCENT / 100;
+    int64_t delay = deadline - tw_now_ms();
+    hb_timer *t = calloc(1, sizeof(*t));
+    if (t && !(t->run_id = tw_strdup(e->run_id))) {
+        free(t);
+        t = NULL;
+    }
+    if (!t) {
+        tw_log(&w->log, TW_LOG_ERROR, "out of memory arming the workflow task heartbeat of run %s", e->run_id);
+        return;
+    }
+    t->w = w;
+    t->task_gen = e->task_gen;
+    worker_ref(w);
+    if (tw_rpc_timer_start(w->ch, delay > 0 ? delay : 0, on_heartbeat_due, t, w) != 0) {
+        w->refs--;
+        free(t->run_id);
+        free(t);
+        tw_log(&w->log, TW_LOG_ERROR, "could not arm the workflow task heartbeat of run %s: %s", e->run_id,
+               tw_error_message(tw_error_last()));
+        return;
+    }
+    e->hb_armed = true;
+}
+
+/* Answers the task with what the workflow produced so far; its local activities keep running. */
+static void heartbeat_locked(tw_worker *w, run_entry *e)
+{
+    tw_run_output out;
+    e->hb_due = false;
+    if (tw_run_heartbeat(e->run, &out) != 0) {
+        fail_task_locked(w, e, TEMPORAL__API__ENUMS__V1__WORKFLOW_TASK_FAILED_CAUSE__WORKFLOW_TASK_FAILED_CAUSE_WORKFLOW_WORKER_UNHANDLED_FAILURE,
+                         TW_EVICTION_FATAL, tw_error_message(tw_error_last()), NULL);
+        return;
+    }
+    tw_log(&w->log, TW_LOG_DEBUG, "workflow task of run %s: heartbeat with %zu commands while local activities run",
+           e->run_id, out.command_count);
+    free_commands(e);
+    e->commands = out.commands;
+    e->command_count = out.command_count;
+    e->terminal = out.terminal;
+    out.commands = NULL;
+    out.command_count = 0;
+    tw_run_output_clear(&out);
+    respond_completed_locked(w, e, true);
+}
+
 /* Moves the run on: the next activation of its history, its queries, or the answer to the server. */
 static void advance_locked(tw_worker *w, run_entry *e)
 {
-    if (e->run && tw_run_has_next_activation(e->run)) {
+    if (e->responding || !e->task)
+        return;
+    while (e->run) {
+        /* Local activities to start: asked by the last completion, or left without a marker by a replay. */
+        start_local_activities_locked(w, e);
+        if (!tw_run_has_next_activation(e->run))
+            break;
         tw_activation *a = NULL;
         bool live = false;
         tw_error *err = NULL;
@@ -792,14 +911,34 @@ static void advance_locked(tw_worker *w, run_entry *e)
             tw_error_destroy(err);
             return;
         }
+        if (!a)
+            continue; /* a task with nothing for the workflow: the run went past it */
         e->outstanding = ACT_MAIN;
         e->lang_knows = true;
         offer_locked(w, a);
         return;
     }
-    if (e->run && tw_run_local_activities_outstanding(e->run))
-        return; /* tw_worker_local_resolved moves it on */
     bool has_queries = is_legacy_query(e->task) || e->task->n_queries > 0;
+    /* A legacy query needs no local activity: it is answered at once. */
+    if (e->run && !is_legacy_query(e->task) && tw_run_local_activities_outstanding(e->run)) {
+        /*
+         * Queries the task carries are answered at once, and the answers
+         * sent with a heartbeat then and there (as sdk-core forces a new
+         * task when it answers queries with local activities pending):
+         * they need not wait for the local activities.
+         */
+        if (has_queries && e->queries.query_count == 0) {
+            offer_queries_locked(w, e);
+            return;
+        }
+        if (has_queries || e->hb_due) {
+            heartbeat_locked(w, e);
+            return;
+        }
+        /* tw_worker_local_resolved moves it on, or the heartbeat timer. */
+        arm_heartbeat_locked(w, e);
+        return;
+    }
     if (has_queries && e->queries.query_count == 0) {
         offer_queries_locked(w, e);
         return;
@@ -808,7 +947,7 @@ static void advance_locked(tw_worker *w, run_entry *e)
         respond_legacy_query_locked(w, e, &e->queries, NULL);
         return;
     }
-    respond_completed_locked(w, e);
+    respond_completed_locked(w, e, false);
 }
 
 /* ---- history pages ---- */
@@ -884,6 +1023,9 @@ static void start_task_locked(tw_worker *w, run_entry *e)
 {
     wf_task *t = e->task;
     lru_touch(w, e);
+    e->task_gen++;
+    e->hb_armed = false;
+    e->hb_due = false;
     Temporal__Api__History__V1__History *page = t->history;
     int64_t first = page && page->n_events ? page->events[0]->event_id : 0;
     int64_t have = e->run ? tw_run_last_event_id(e->run) : 0;
@@ -898,6 +1040,7 @@ static void start_task_locked(tw_worker *w, run_entry *e)
                 queued_task *q = calloc(1, sizeof(*q));
                 if (q) {
                     q->task = t;
+                    q->received_ms = e->received_ms;
                     q->next = e->queued;
                     e->queued = q;
                     e->task = NULL;
@@ -953,6 +1096,7 @@ static void accept_task_locked(tw_worker *w, wf_task *t)
         return;
     }
     w->tasks_in_flight++;
+    int64_t now = tw_now_ms();
     if (e->task || e->evicting || e->outstanding != ACT_NONE || e->fetching) {
         queued_task *q = calloc(1, sizeof(*q));
         if (!q) {
@@ -961,6 +1105,7 @@ static void accept_task_locked(tw_worker *w, wf_task *t)
             return;
         }
         q->task = t;
+        q->received_ms = now;
         queued_task **tail = &e->queued;
         while (*tail)
             tail = &(*tail)->next;
@@ -968,6 +1113,7 @@ static void accept_task_locked(tw_worker *w, wf_task *t)
         return;
     }
     e->task = t;
+    e->received_ms = now;
     start_task_locked(w, e);
     trim_cache_locked(w);
 }
@@ -1362,6 +1508,17 @@ static void complete_eviction_locked(tw_worker *w, run_entry *e)
     e->lang_knows = false;
     tw_run_free(e->run);
     e->run = NULL;
+    if (e->task && !e->responding) {
+        /*
+         * Evicted while its task waited on local activities: nothing is
+         * left to answer that task with. It is dropped (the server times it
+         * out and makes another, which replays the run).
+         */
+        tw_log(&w->log, TW_LOG_DEBUG, "run %s: dropping the workflow task it was evicted in", e->run_id);
+        temporal__api__workflowservice__v1__poll_workflow_task_queue_response__free_unpacked(e->task, NULL);
+        e->task = NULL;
+        w->tasks_in_flight--;
+    }
     if (e->task) {
         /*
          * The run's current task is still being answered (its failure, or
@@ -1370,10 +1527,7 @@ static void complete_eviction_locked(tw_worker *w, run_entry *e)
          * or drops the entry.
          */
     } else if (e->queued) {
-        queued_task *q = e->queued;
-        e->queued = q->next;
-        e->task = q->task;
-        free(q);
+        unqueue_task(e);
         /* a parked task was counted when it was accepted */
         start_task_locked(w, e);
     } else {

@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <criterion/criterion.h>
@@ -351,6 +352,265 @@ static inline int64_t wf_canceled(pb_history *h, int64_t completed_id)
              temporal__api__history__v1__workflow_execution_canceled_event_attributes__descriptor);
     e->workflow_execution_canceled_event_attributes->workflow_task_completed_event_id = completed_id;
     return e->event_id;
+}
+
+/* ---- child workflows ---- */
+
+static inline int64_t child_initiated(pb_history *h, const char *workflow_id, const char *type, int64_t completed_id)
+{
+    pb_event *e = add_event(h, EV(START_CHILD_WORKFLOW_EXECUTION_INITIATED));
+    NEW_ATTR(e, start_child_workflow_execution_initiated_event_attributes, START_CHILD_WORKFLOW_EXECUTION_INITIATED,
+             temporal__api__history__v1__start_child_workflow_execution_initiated_event_attributes__descriptor);
+    Temporal__Api__History__V1__StartChildWorkflowExecutionInitiatedEventAttributes *a =
+        e->start_child_workflow_execution_initiated_event_attributes;
+    a->namespace_ = pb_str(&B, "ns");
+    a->workflow_id = pb_str(&B, workflow_id);
+    a->workflow_type = pb_new(&B, &temporal__api__common__v1__workflow_type__descriptor);
+    a->workflow_type->name = pb_str(&B, type);
+    a->workflow_task_completed_event_id = completed_id;
+    return e->event_id;
+}
+
+static inline Temporal__Api__Common__V1__WorkflowExecution *child_execution(const char *workflow_id,
+                                                                           const char *run_id)
+{
+    Temporal__Api__Common__V1__WorkflowExecution *we =
+        pb_new(&B, &temporal__api__common__v1__workflow_execution__descriptor);
+    we->workflow_id = pb_str(&B, workflow_id);
+    we->run_id = pb_str(&B, run_id);
+    return we;
+}
+
+static inline int64_t child_start_failed(pb_history *h, const char *workflow_id, int64_t initiated_id, int cause)
+{
+    pb_event *e = add_event(h, EV(START_CHILD_WORKFLOW_EXECUTION_FAILED));
+    NEW_ATTR(e, start_child_workflow_execution_failed_event_attributes, START_CHILD_WORKFLOW_EXECUTION_FAILED,
+             temporal__api__history__v1__start_child_workflow_execution_failed_event_attributes__descriptor);
+    Temporal__Api__History__V1__StartChildWorkflowExecutionFailedEventAttributes *a =
+        e->start_child_workflow_execution_failed_event_attributes;
+    a->workflow_id = pb_str(&B, workflow_id);
+    a->initiated_event_id = initiated_id;
+    a->cause = (Temporal__Api__Enums__V1__StartChildWorkflowExecutionFailedCause)cause;
+    return e->event_id;
+}
+
+static inline int64_t child_started(pb_history *h, const char *workflow_id, const char *run_id, int64_t initiated_id)
+{
+    pb_event *e = add_event(h, EV(CHILD_WORKFLOW_EXECUTION_STARTED));
+    NEW_ATTR(e, child_workflow_execution_started_event_attributes, CHILD_WORKFLOW_EXECUTION_STARTED,
+             temporal__api__history__v1__child_workflow_execution_started_event_attributes__descriptor);
+    e->child_workflow_execution_started_event_attributes->initiated_event_id = initiated_id;
+    e->child_workflow_execution_started_event_attributes->workflow_execution = child_execution(workflow_id, run_id);
+    return e->event_id;
+}
+
+static inline int64_t child_completed(pb_history *h, int64_t initiated_id, int64_t started_id, const char *json)
+{
+    pb_event *e = add_event(h, EV(CHILD_WORKFLOW_EXECUTION_COMPLETED));
+    NEW_ATTR(e, child_workflow_execution_completed_event_attributes, CHILD_WORKFLOW_EXECUTION_COMPLETED,
+             temporal__api__history__v1__child_workflow_execution_completed_event_attributes__descriptor);
+    e->child_workflow_execution_completed_event_attributes->initiated_event_id = initiated_id;
+    e->child_workflow_execution_completed_event_attributes->started_event_id = started_id;
+    e->child_workflow_execution_completed_event_attributes->result = json ? json_payloads(json) : NULL;
+    return e->event_id;
+}
+
+static inline int64_t child_failed(pb_history *h, int64_t initiated_id, int64_t started_id)
+{
+    pb_event *e = add_event(h, EV(CHILD_WORKFLOW_EXECUTION_FAILED));
+    NEW_ATTR(e, child_workflow_execution_failed_event_attributes, CHILD_WORKFLOW_EXECUTION_FAILED,
+             temporal__api__history__v1__child_workflow_execution_failed_event_attributes__descriptor);
+    Temporal__Api__History__V1__ChildWorkflowExecutionFailedEventAttributes *a =
+        e->child_workflow_execution_failed_event_attributes;
+    a->initiated_event_id = initiated_id;
+    a->started_event_id = started_id;
+    a->retry_state = TEMPORAL__API__ENUMS__V1__RETRY_STATE__RETRY_STATE_RETRY_POLICY_NOT_SET;
+    a->failure = app_failure("child broke", "ChildError");
+    return e->event_id;
+}
+
+static inline int64_t child_canceled(pb_history *h, int64_t initiated_id, int64_t started_id, const char *details_json)
+{
+    pb_event *e = add_event(h, EV(CHILD_WORKFLOW_EXECUTION_CANCELED));
+    NEW_ATTR(e, child_workflow_execution_canceled_event_attributes, CHILD_WORKFLOW_EXECUTION_CANCELED,
+             temporal__api__history__v1__child_workflow_execution_canceled_event_attributes__descriptor);
+    e->child_workflow_execution_canceled_event_attributes->initiated_event_id = initiated_id;
+    e->child_workflow_execution_canceled_event_attributes->started_event_id = started_id;
+    e->child_workflow_execution_canceled_event_attributes->details = details_json ? json_payloads(details_json) : NULL;
+    return e->event_id;
+}
+
+static inline int64_t child_timed_out(pb_history *h, int64_t initiated_id, int64_t started_id)
+{
+    pb_event *e = add_event(h, EV(CHILD_WORKFLOW_EXECUTION_TIMED_OUT));
+    NEW_ATTR(e, child_workflow_execution_timed_out_event_attributes, CHILD_WORKFLOW_EXECUTION_TIMED_OUT,
+             temporal__api__history__v1__child_workflow_execution_timed_out_event_attributes__descriptor);
+    e->child_workflow_execution_timed_out_event_attributes->initiated_event_id = initiated_id;
+    e->child_workflow_execution_timed_out_event_attributes->started_event_id = started_id;
+    e->child_workflow_execution_timed_out_event_attributes->retry_state =
+        TEMPORAL__API__ENUMS__V1__RETRY_STATE__RETRY_STATE_TIMEOUT;
+    return e->event_id;
+}
+
+static inline int64_t child_terminated(pb_history *h, int64_t initiated_id, int64_t started_id)
+{
+    pb_event *e = add_event(h, EV(CHILD_WORKFLOW_EXECUTION_TERMINATED));
+    NEW_ATTR(e, child_workflow_execution_terminated_event_attributes, CHILD_WORKFLOW_EXECUTION_TERMINATED,
+             temporal__api__history__v1__child_workflow_execution_terminated_event_attributes__descriptor);
+    e->child_workflow_execution_terminated_event_attributes->initiated_event_id = initiated_id;
+    e->child_workflow_execution_terminated_event_attributes->started_event_id = started_id;
+    return e->event_id;
+}
+
+/* ---- other workflows ---- */
+
+static inline int64_t signal_initiated(pb_history *h, const char *workflow_id, const char *signal_name,
+                                       int64_t completed_id)
+{
+    pb_event *e = add_event(h, EV(SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED));
+    NEW_ATTR(e, signal_external_workflow_execution_initiated_event_attributes,
+             SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED,
+             temporal__api__history__v1__signal_external_workflow_execution_initiated_event_attributes__descriptor);
+    Temporal__Api__History__V1__SignalExternalWorkflowExecutionInitiatedEventAttributes *a =
+        e->signal_external_workflow_execution_initiated_event_attributes;
+    a->workflow_execution = child_execution(workflow_id, "");
+    a->signal_name = pb_str(&B, signal_name);
+    a->workflow_task_completed_event_id = completed_id;
+    return e->event_id;
+}
+
+static inline int64_t external_signaled(pb_history *h, int64_t initiated_id)
+{
+    pb_event *e = add_event(h, EV(EXTERNAL_WORKFLOW_EXECUTION_SIGNALED));
+    NEW_ATTR(e, external_workflow_execution_signaled_event_attributes, EXTERNAL_WORKFLOW_EXECUTION_SIGNALED,
+             temporal__api__history__v1__external_workflow_execution_signaled_event_attributes__descriptor);
+    e->external_workflow_execution_signaled_event_attributes->initiated_event_id = initiated_id;
+    return e->event_id;
+}
+
+static inline int64_t signal_failed(pb_history *h, const char *workflow_id, int64_t initiated_id, int cause)
+{
+    pb_event *e = add_event(h, EV(SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED));
+    NEW_ATTR(e, signal_external_workflow_execution_failed_event_attributes, SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED,
+             temporal__api__history__v1__signal_external_workflow_execution_failed_event_attributes__descriptor);
+    Temporal__Api__History__V1__SignalExternalWorkflowExecutionFailedEventAttributes *a =
+        e->signal_external_workflow_execution_failed_event_attributes;
+    a->initiated_event_id = initiated_id;
+    a->workflow_execution = child_execution(workflow_id, "");
+    a->cause = (Temporal__Api__Enums__V1__SignalExternalWorkflowExecutionFailedCause)cause;
+    return e->event_id;
+}
+
+static inline int64_t cancel_external_initiated(pb_history *h, const char *workflow_id, const char *run_id,
+                                                bool child_only, int64_t completed_id)
+{
+    pb_event *e = add_event(h, EV(REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED));
+    NEW_ATTR(e, request_cancel_external_workflow_execution_initiated_event_attributes,
+             REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED,
+             temporal__api__history__v1__request_cancel_external_workflow_execution_initiated_event_attributes__descriptor);
+    Temporal__Api__History__V1__RequestCancelExternalWorkflowExecutionInitiatedEventAttributes *a =
+        e->request_cancel_external_workflow_execution_initiated_event_attributes;
+    a->workflow_execution = child_execution(workflow_id, run_id);
+    a->child_workflow_only = child_only;
+    a->workflow_task_completed_event_id = completed_id;
+    return e->event_id;
+}
+
+static inline int64_t external_cancel_requested(pb_history *h, int64_t initiated_id)
+{
+    pb_event *e = add_event(h, EV(EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED));
+    NEW_ATTR(e, external_workflow_execution_cancel_requested_event_attributes,
+             EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED,
+             temporal__api__history__v1__external_workflow_execution_cancel_requested_event_attributes__descriptor);
+    e->external_workflow_execution_cancel_requested_event_attributes->initiated_event_id = initiated_id;
+    return e->event_id;
+}
+
+static inline int64_t cancel_external_failed(pb_history *h, const char *workflow_id, int64_t initiated_id, int cause)
+{
+    pb_event *e = add_event(h, EV(REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED));
+    NEW_ATTR(e, request_cancel_external_workflow_execution_failed_event_attributes,
+             REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED,
+             temporal__api__history__v1__request_cancel_external_workflow_execution_failed_event_attributes__descriptor);
+    Temporal__Api__History__V1__RequestCancelExternalWorkflowExecutionFailedEventAttributes *a =
+        e->request_cancel_external_workflow_execution_failed_event_attributes;
+    a->initiated_event_id = initiated_id;
+    a->workflow_execution = child_execution(workflow_id, "");
+    a->cause = (Temporal__Api__Enums__V1__CancelExternalWorkflowExecutionFailedCause)cause;
+    return e->event_id;
+}
+
+/* ---- patches ---- */
+
+/* A core_patch marker as sdk-core records it: details {"patch-data": json/plain {"id", "deprecated"}}. */
+static inline int64_t patch_marker(pb_history *h, const char *patch_id, bool deprecated, int64_t completed_id)
+{
+    pb_event *e = add_event(h, EV(MARKER_RECORDED));
+    NEW_ATTR(e, marker_recorded_event_attributes, MARKER_RECORDED,
+             temporal__api__history__v1__marker_recorded_event_attributes__descriptor);
+    Temporal__Api__History__V1__MarkerRecordedEventAttributes *a = e->marker_recorded_event_attributes;
+    a->marker_name = pb_str(&B, "core_patch");
+    a->workflow_task_completed_event_id = completed_id;
+    char json[256];
+    snprintf(json, sizeof(json), "{\"id\":\"%s\",\"deprecated\":%s}", patch_id, deprecated ? "true" : "false");
+    a->details = calloc(1, sizeof(*a->details));
+    cr_assert_not_null(a->details);
+    Temporal__Api__History__V1__MarkerRecordedEventAttributes__DetailsEntry *d =
+        pb_new(&B, &temporal__api__history__v1__marker_recorded_event_attributes__details_entry__descriptor);
+    d->key = pb_str(&B, "patch-data");
+    d->value = json_payloads(json);
+    a->details[0] = d;
+    a->n_details = 1;
+    return e->event_id;
+}
+
+/* The UpsertWorkflowSearchAttributes of TemporalChangeVersion that sdk-core records after a patch marker. */
+static inline int64_t patch_version_upsert(pb_history *h, const char *json, int64_t completed_id)
+{
+    pb_event *e = add_event(h, EV(UPSERT_WORKFLOW_SEARCH_ATTRIBUTES));
+    NEW_ATTR(e, upsert_workflow_search_attributes_event_attributes, UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
+             temporal__api__history__v1__upsert_workflow_search_attributes_event_attributes__descriptor);
+    tw_payloads *sa = named_json("TemporalChangeVersion", json);
+    e->upsert_workflow_search_attributes_event_attributes->search_attributes = pb_search_attributes(&B, sa);
+    e->upsert_workflow_search_attributes_event_attributes->workflow_task_completed_event_id = completed_id;
+    tw_payloads_free(sa);
+    return e->event_id;
+}
+
+/*
+ * A core_local_activity marker with data_json as its "data" (written as
+ * given, so tests choose the layout), result_json as its "result" (none
+ * when NULL) and, when failure is set, that failure (taken).
+ */
+static inline int64_t la_marker_with_data(pb_history *h, const char *data_json, const char *result_json,
+                                          pb_failure *failure, int64_t completed_id)
+{
+    pb_event *e = add_event(h, EV(MARKER_RECORDED));
+    NEW_ATTR(e, marker_recorded_event_attributes, MARKER_RECORDED,
+             temporal__api__history__v1__marker_recorded_event_attributes__descriptor);
+    Temporal__Api__History__V1__MarkerRecordedEventAttributes *m = e->marker_recorded_event_attributes;
+    m->marker_name = pb_str(&B, "core_local_activity");
+    m->workflow_task_completed_event_id = completed_id;
+    m->details = calloc(2, sizeof(*m->details));
+    cr_assert_not_null(m->details);
+    const char *keys[2] = {"data", "result"};
+    const char *values[2] = {data_json, result_json};
+    for (size_t i = 0; i < (result_json ? 2u : 1u); i++) {
+        Temporal__Api__History__V1__MarkerRecordedEventAttributes__DetailsEntry *d =
+            pb_new(&B, &temporal__api__history__v1__marker_recorded_event_attributes__details_entry__descriptor);
+        d->key = pb_str(&B, keys[i]);
+        d->value = json_payloads(values[i]);
+        m->details[m->n_details++] = d;
+    }
+    m->failure = failure;
+    return e->event_id;
+}
+
+/* The workflow task timeout of the started event (the first event of h). */
+static inline void set_task_timeout_ms(pb_history *h, int64_t ms)
+{
+    cr_assert(h->n_events > 0 && h->events[0]->event_type == EV(WORKFLOW_EXECUTION_STARTED));
+    h->events[0]->workflow_execution_started_event_attributes->workflow_task_timeout = pb_duration_ms(&B, ms);
 }
 
 #endif

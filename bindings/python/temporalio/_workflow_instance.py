@@ -54,7 +54,13 @@ from temporalio._workflow_interceptor import (
 from temporalio._workflow_loop import TimerBackend, WorkflowEventLoop, _WorkflowTimerHandle
 from temporalio.api.common.v1 import Payload
 from temporalio.api.failure.v1 import Failure
-from temporalio.workflow import ActivityCancellationType, CancellationScope, ContinueAsNewError
+from temporalio.workflow import (
+    ActivityCancellationType,
+    CancellationScope,
+    ChildWorkflowCancellationType,
+    ContinueAsNewError,
+    ParentClosePolicy,
+)
 
 __all__ = ["WorkflowInstance", "WorkflowInstanceDetails", "create_instance"]
 
@@ -176,6 +182,12 @@ def _cb_evict(wf: CData, reason: int, message: CData, user_data: CData) -> None:
         inst._guard(inst._on_evict, int(reason), _bridge.text(message))
 
 
+def _cb_child_started(wf: CData, op: CData, tag: int, run_id: CData, user_data: CData) -> None:
+    inst = _instance_of(user_data)
+    if inst is not None:
+        inst._guard(inst._on_child_started, int(tag), _bridge.text(run_id))
+
+
 # Registered as the C functions declared `extern "Python"` in gen_ffi.py.
 ffi.def_extern(name="_tw_py_wf_start")(_cb_start)
 ffi.def_extern(name="_tw_py_wf_signal")(_cb_signal)
@@ -185,6 +197,7 @@ ffi.def_extern(name="_tw_py_wf_resolved")(_cb_resolved)
 ffi.def_extern(name="_tw_py_wf_scope_cancelled")(_cb_scope_cancelled)
 ffi.def_extern(name="_tw_py_wf_drain")(_cb_drain)
 ffi.def_extern(name="_tw_py_wf_evict")(_cb_evict)
+ffi.def_extern(name="_tw_py_wf_child_started")(_cb_child_started)
 
 
 # ---------------------------------------------------------------------------
@@ -211,6 +224,19 @@ def _fill_payloads(lst: CData, payloads: Sequence[Payload]) -> None:
         _bridge.raise_for(lib.tw_payloads_add(lst, p.data, len(p.data), index))
         for key, value in p.metadata.items():
             _bridge.raise_for(lib.tw_payloads_set_metadata(lst, index[0], key.encode("utf-8"), value, len(value)))
+
+
+def _client() -> Any:
+    """temporalio.client, imported on first use (workflow-only workers never load it)."""
+    import temporalio.client as client
+
+    return client
+
+
+def _search_attribute_payloads(attributes: Mapping[str, Any]) -> dict[str, Payload]:
+    """Search attribute values encoded as the client encodes them at start."""
+    payloads: dict[str, Payload] = _client()._ClientImpl._search_attribute_payloads(attributes)
+    return payloads
 
 
 def _activity_definition(activity: Any) -> tuple[str, Optional[list[type]], Optional[type]]:
@@ -276,7 +302,7 @@ class _ActivityHandleImpl(temporalio.workflow.ActivityHandle[Any]):
         self._op: CData = None
         self._cancel_requested = False
 
-    def _cancel_activity(self) -> None:
+    def _cancel_op(self) -> None:
         inst = self._inst
         if inst._deleting or self._op is None or self._cancel_requested:
             return
@@ -319,6 +345,110 @@ class _ActivityHandleImpl(temporalio.workflow.ActivityHandle[Any]):
         if resolution == lib.TW_RESOLUTION_CANCELLED:
             # Nobody has to look at a cancelled activity's outcome.
             self._log_traceback = False
+
+
+# ---------------------------------------------------------------------------
+# Child workflows and operations on other workflows
+# ---------------------------------------------------------------------------
+
+
+class _ChildWorkflowHandleImpl(temporalio.workflow.ChildWorkflowHandle[Any, Any]):
+    def __init__(self, inst: "_WorkflowInstanceImpl", input: StartChildWorkflowInput, scope: CancellationScope) -> None:
+        super().__init__(loop=inst._loop)
+        self._inst = inst
+        self._input = input
+        self._scope = scope
+        self._op: CData = None
+        self._cancel_requested = False
+        self._run_id: Optional[str] = None
+        self._started: asyncio.Future[None] = inst._loop.create_future()
+
+    @property
+    def id(self) -> str:
+        return self._input.id
+
+    @property
+    def first_execution_run_id(self) -> Optional[str]:
+        return self._run_id
+
+    def _cancel_op(self) -> None:
+        inst = self._inst
+        if inst._deleting or self._op is None or self._cancel_requested:
+            return
+        inst.workflow_assert_not_read_only("cancelling a child workflow")
+        self._cancel_requested = True
+        _bridge.raise_for(lib.tw_op_cancel(self._op))
+
+    def _defer_task_cancel(self) -> bool:
+        if self.done() or self._input.cancellation_type != ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED:
+            return False
+        return self._cancel_requested or self._inst.workflow_scope_is_cancelled(self._scope)
+
+    async def _signal(self, name: str, args: Sequence[Any]) -> None:
+        await self._inst._outbound.signal_child_workflow(
+            SignalChildWorkflowInput(signal=name, args=args, child_workflow_id=self._input.id, headers={})
+        )
+
+    def _on_started(self, run_id: str) -> None:
+        self._run_id = run_id
+        if not self._started.done():
+            self._started.set_result(None)
+
+    def _resolve(self, resolution: int, result: CData, failure: CData) -> None:
+        if self.done():
+            return
+        inst = self._inst
+        err: BaseException
+        try:
+            if resolution == lib.TW_RESOLUTION_COMPLETED:
+                payloads = _bridge.payloads_from_c(result)
+                ret = self._input.ret_type
+                self.set_result(inst._decode(payloads, [ret] if ret is not None else None)[0] if payloads else None)
+                return
+            if self._run_id is None and lib.tw_op_start_failed_cause(self._op):
+                err = temporalio.exceptions.WorkflowAlreadyStartedError(self._input.id, self._input.workflow)
+            else:
+                err = inst._failure_to_error(_bridge.failure_from_c(failure))
+        except Exception as decode_err:
+            err = decode_err
+        if not self._started.done():
+            # It never started: the start itself fails, and nobody holds the handle.
+            self._started.set_exception(err)
+            self._started._log_traceback = False
+        self.set_exception(err)
+        self._log_traceback = False
+
+
+class _ExternalOp(asyncio.Future[None]):
+    """A signal to, or a cancellation request for, another workflow: cancelling the future cancels the signal."""
+
+    def __init__(self, inst: "_WorkflowInstanceImpl") -> None:
+        super().__init__(loop=inst._loop)
+        self._inst = inst
+        self._op: CData = None
+
+    def cancel(self, msg: Any | None = None) -> bool:
+        if self.done():
+            return False
+        inst = self._inst
+        if self._op is not None and not inst._deleting and not inst._read_only and inst._wf is not None:
+            lib.tw_op_cancel(self._op)
+        return super().cancel(msg)
+
+    def _resolve(self, resolution: int, result: CData, failure: CData) -> None:
+        if self.done():
+            return
+        if resolution == lib.TW_RESOLUTION_COMPLETED:
+            self.set_result(None)
+            return
+        try:
+            err = self._inst._failure_to_error(_bridge.failure_from_c(failure))
+        except Exception as decode_err:
+            err = decode_err
+        if resolution == lib.TW_RESOLUTION_CANCELLED:
+            super().cancel(str(err))
+        else:
+            self.set_exception(err)
 
 
 # ---------------------------------------------------------------------------
@@ -384,13 +514,15 @@ class _OutboundImpl(WorkflowOutboundInterceptor):
     async def start_child_workflow(
         self, input: StartChildWorkflowInput
     ) -> temporalio.workflow.ChildWorkflowHandle[Any, Any]:
-        temporalio.workflow._not_supported("start_child_workflow (child workflows)")
+        return await self._inst._start_child_workflow(input)
 
     async def signal_child_workflow(self, input: SignalChildWorkflowInput) -> None:
-        temporalio.workflow._not_supported("signal_child_workflow (child workflows)")
+        await self._inst._signal_external(input.child_workflow_id, None, input.signal, input.args, input.headers, True)
 
     async def signal_external_workflow(self, input: SignalExternalWorkflowInput) -> None:
-        temporalio.workflow._not_supported("signal_external_workflow (signalling another workflow)")
+        await self._inst._signal_external(
+            input.workflow_id, input.workflow_run_id, input.signal, input.args, input.headers, False
+        )
 
     def continue_as_new(self, input: ContinueAsNewInput) -> NoReturn:
         raise ContinueAsNewError(input)
@@ -459,6 +591,7 @@ class _WorkflowInstanceImpl(WorkflowInstance, temporalio.workflow._Runtime, Time
         cb.scope_cancelled = lib._tw_py_wf_scope_cancelled
         cb.drain = lib._tw_py_wf_drain
         cb.evict = lib._tw_py_wf_evict
+        cb.child_started = lib._tw_py_wf_child_started
         out = ffi.new("tw_wf_instance **")
         _bridge.raise_for(lib.tw_wf_instance_new(cb, ffi.cast("void *", self._id), out))
         self._wf: CData = out[0]
@@ -616,8 +749,13 @@ class _WorkflowInstanceImpl(WorkflowInstance, temporalio.workflow._Runtime, Time
         if isinstance(target, _WorkflowTimerHandle):
             if resolution == lib.TW_RESOLUTION_COMPLETED:
                 self._loop.timer_fired(target)
-        elif isinstance(target, _ActivityHandleImpl):
+        elif target is not None:
             target._resolve(resolution, result, failure)
+
+    def _on_child_started(self, tag: int, run_id: str) -> None:
+        target = self._ops.get(tag)
+        if isinstance(target, _ChildWorkflowHandleImpl):
+            target._on_started(run_id)
 
     def _on_scope_cancelled(self, tag: int) -> None:
         if not self._delivery_scheduled:
@@ -775,11 +913,7 @@ class _WorkflowInstanceImpl(WorkflowInstance, temporalio.workflow._Runtime, Time
                 keep.append(memo)
                 o.memo = memo
             if input.search_attributes:
-                import temporalio.client
-
-                sa = _bridge.payload_map_to_c(
-                    temporalio.client._ClientImpl._search_attribute_payloads(input.search_attributes)
-                )
+                sa = _bridge.payload_map_to_c(_search_attribute_payloads(input.search_attributes))
                 keep.append(sa)
                 o.search_attributes = sa
             if input.headers:
@@ -927,6 +1061,105 @@ class _WorkflowInstanceImpl(WorkflowInstance, temporalio.workflow._Runtime, Time
         self._ops[tag] = handle
         return handle
 
+    # ---- child workflows and other workflows ----
+
+    def _retry_policy_to_c(self, o: CData, rp: Optional[temporalio.common.RetryPolicy], keep: list[Any]) -> None:
+        if rp is None:
+            return
+        rp._validate()
+        o.retry_initial_interval_ms = _bridge.millis(rp.initial_interval)
+        o.retry_backoff_coefficient = rp.backoff_coefficient
+        o.retry_maximum_interval_ms = _bridge.millis(rp.maximum_interval)
+        o.retry_maximum_attempts = rp.maximum_attempts
+        if rp.non_retryable_error_types:
+            types = ffi.new("const char *[]", [_bridge.cstr(t, keep) for t in rp.non_retryable_error_types] + [ffi.NULL])
+            keep.append(types)
+            o.retry_non_retryable_error_types = types
+
+    async def _start_child_workflow(self, input: StartChildWorkflowInput) -> temporalio.workflow.ChildWorkflowHandle[Any, Any]:
+        self.workflow_assert_not_read_only("starting a child workflow")
+        if not input.id:
+            raise ValueError("start_child_workflow: id= must be a non-empty workflow ID")
+        scope = CancellationScope.current()
+        self._ensure_scope(scope)
+        keep: list[Any] = []
+        o = ffi.new("tw_child_workflow_options *")
+        lib.tw_child_workflow_options_init(o)
+        o.workflow_id = _bridge.cstr(input.id, keep)
+        o.workflow_type = _bridge.cstr(input.workflow, keep)
+        o.task_queue = _bridge.cstr(input.task_queue, keep)
+        args = _bridge.payloads_to_c(self._encode(list(input.args)))
+        keep.append(args)
+        o.args = args
+        if input.headers:
+            headers = _bridge.payload_map_to_c(input.headers)
+            keep.append(headers)
+            o.headers = headers
+        if input.memo:
+            memo = _bridge.payload_map_to_c({k: self._encode([v])[0] for k, v in input.memo.items()})
+            keep.append(memo)
+            o.memo = memo
+        if input.search_attributes:
+            attrs = _bridge.payload_map_to_c(_search_attribute_payloads(input.search_attributes))
+            keep.append(attrs)
+            o.search_attributes = attrs
+        o.execution_timeout_ms = _bridge.millis(input.execution_timeout)
+        o.run_timeout_ms = _bridge.millis(input.run_timeout)
+        o.task_timeout_ms = _bridge.millis(input.task_timeout)
+        o.parent_close_policy = int(input.parent_close_policy)
+        o.id_reuse_policy = int(input.id_reuse_policy)
+        self._retry_policy_to_c(o, input.retry_policy, keep)
+        o.cron_schedule = _bridge.cstr(input.cron_schedule or None, keep)
+        o.cancellation_type = int(input.cancellation_type)
+        handle = _ChildWorkflowHandleImpl(self, input, scope)
+        tag = next(self._tags)
+        out = ffi.new("tw_op **")
+        _bridge.raise_for(lib.tw_wf_start_child_workflow(self._wf, scope._impl, o, tag, out))
+        handle._op = out[0]
+        self._ops[tag] = handle
+        try:
+            await asyncio.shield(handle._started)
+        except asyncio.CancelledError:
+            # The task gave up waiting for the start: nobody can reach the child any more.
+            if not handle.done():
+                handle._cancel_op()
+            raise
+        return handle
+
+    async def _signal_external(
+        self,
+        workflow_id: str,
+        run_id: Optional[str],
+        signal: str,
+        args: Sequence[Any],
+        headers: Mapping[str, Payload],
+        child_only: bool,
+    ) -> None:
+        self.workflow_assert_not_read_only("signalling a workflow")
+        scope = CancellationScope.current()
+        self._ensure_scope(scope)
+        keep: list[Any] = []
+        o = ffi.new("tw_signal_external_options *")
+        lib.tw_signal_external_options_init(o)
+        o.workflow_id = _bridge.cstr(workflow_id, keep)
+        o.run_id = _bridge.cstr(run_id, keep)
+        o.signal_name = _bridge.cstr(signal, keep)
+        payloads = _bridge.payloads_to_c(self._encode(list(args)))
+        keep.append(payloads)
+        o.args = payloads
+        if headers:
+            hdr = _bridge.payload_map_to_c(headers)
+            keep.append(hdr)
+            o.headers = hdr
+        o.child_workflow_only = 1 if child_only else 0
+        fut = _ExternalOp(self)
+        tag = next(self._tags)
+        out = ffi.new("tw_op **")
+        _bridge.raise_for(lib.tw_wf_signal_external(self._wf, scope._impl, o, tag, out))
+        fut._op = out[0]
+        self._ops[tag] = fut
+        await fut
+
     # ---- cancellation scopes ----
 
     def _ensure_scope(self, scope: CancellationScope) -> None:
@@ -1053,14 +1286,12 @@ class _WorkflowInstanceImpl(WorkflowInstance, temporalio.workflow._Runtime, Time
         return self._memo
 
     def workflow_upsert_search_attributes(self, attributes: Mapping[str, Any]) -> None:
-        import temporalio.client
-
         self.workflow_assert_not_read_only("upserting search attributes")
-        payloads = temporalio.client._ClientImpl._search_attribute_payloads(attributes)
+        payloads = _search_attribute_payloads(attributes)
         lst = _bridge.payload_map_to_c(payloads)
         _bridge.raise_for(lib.tw_wf_upsert_search_attributes(self._wf, lst))
         updated = dict(self._info.search_attributes)
-        for key, values in temporalio.client._decode_search_attributes(payloads).items():
+        for key, values in _client()._decode_search_attributes(payloads).items():
             if values:
                 updated[key] = values
             else:
@@ -1074,6 +1305,9 @@ class _WorkflowInstanceImpl(WorkflowInstance, temporalio.workflow._Runtime, Time
         _bridge.raise_for(lib.tw_wf_modify_memo(self._wf, lst))
         raw = dict(self._info.raw_memo)
         raw.update(encoded)
+        for key, value in updates.items():
+            if value is None:  # the server removes keys set to None; so does the local view
+                raw.pop(key, None)
         self._info = dataclasses.replace(self._info, raw_memo=raw)
         self._memo = None
 
@@ -1166,6 +1400,101 @@ class _WorkflowInstanceImpl(WorkflowInstance, temporalio.workflow._Runtime, Time
                 ret_type=result_type or ret_type,
             )
         )
+
+    async def workflow_start_child_workflow(
+        self,
+        workflow: Any,
+        args: Sequence[Any],
+        *,
+        result_type: Optional[type],
+        id: str,
+        task_queue: Optional[str],
+        cancellation_type: ChildWorkflowCancellationType,
+        parent_close_policy: ParentClosePolicy,
+        execution_timeout: Optional[timedelta],
+        run_timeout: Optional[timedelta],
+        task_timeout: Optional[timedelta],
+        id_reuse_policy: temporalio.common.WorkflowIDReusePolicy,
+        retry_policy: Optional[temporalio.common.RetryPolicy],
+        cron_schedule: str,
+        memo: Optional[Mapping[str, Any]],
+        search_attributes: Optional[Mapping[str, Any]],
+        header: Optional[Mapping[str, Any]],
+    ) -> temporalio.workflow.ChildWorkflowHandle[Any, Any]:
+        self.workflow_assert_not_read_only("starting a child workflow")
+        name = temporalio.workflow.WorkflowDefinition.must_name_from_fn_or_str(workflow)
+        arg_types: Optional[list[type]] = None
+        ret_type: Optional[type] = None
+        if callable(workflow):
+            arg_types, ret_type = temporalio.common._type_hints_from_func(workflow)
+        headers = {k: self._encode([v])[0] for k, v in (header or {}).items()}
+        return await self._outbound.start_child_workflow(
+            StartChildWorkflowInput(
+                workflow=name,
+                args=args,
+                id=id,
+                task_queue=task_queue,
+                cancellation_type=ChildWorkflowCancellationType(cancellation_type),
+                parent_close_policy=ParentClosePolicy(parent_close_policy),
+                execution_timeout=execution_timeout,
+                run_timeout=run_timeout,
+                task_timeout=task_timeout,
+                id_reuse_policy=id_reuse_policy,
+                retry_policy=retry_policy,
+                cron_schedule=cron_schedule,
+                memo=memo,
+                search_attributes=search_attributes,
+                headers=headers,
+                arg_types=arg_types,
+                ret_type=result_type or ret_type,
+            )
+        )
+
+    async def workflow_signal_external(
+        self, workflow_id: str, run_id: Optional[str], signal: str, args: Sequence[Any]
+    ) -> None:
+        self.workflow_assert_not_read_only("signalling a workflow")
+        await self._outbound.signal_external_workflow(
+            SignalExternalWorkflowInput(
+                signal=signal,
+                args=args,
+                namespace=self._info.namespace,
+                workflow_id=workflow_id,
+                workflow_run_id=run_id,
+                headers={},
+            )
+        )
+
+    async def workflow_cancel_external(self, workflow_id: str, run_id: Optional[str]) -> None:
+        self.workflow_assert_not_read_only("cancelling a workflow")
+        scope = CancellationScope.current()
+        self._ensure_scope(scope)
+        keep: list[Any] = []
+        fut = _ExternalOp(self)
+        tag = next(self._tags)
+        out = ffi.new("tw_op **")
+        _bridge.raise_for(
+            lib.tw_wf_cancel_external(
+                self._wf, scope._impl, _bridge.cstr(workflow_id, keep), _bridge.cstr(run_id, keep), tag, out
+            )
+        )
+        fut._op = out[0]
+        self._ops[tag] = fut
+        await fut
+
+    def workflow_patch(self, id: str, *, deprecated: bool) -> bool:
+        if self._deleting:
+            raise RuntimeError("patches cannot be checked while the run is evicted from the worker's cache")
+        if not id:
+            raise ValueError("patch id must not be empty")
+        if deprecated:
+            self.workflow_assert_not_read_only("deprecating a patch")
+            _bridge.raise_for(lib.tw_wf_deprecate_patch(self._wf, id.encode("utf-8")))
+            return True
+        rc = lib.tw_wf_patched(self._wf, id.encode("utf-8"))
+        if rc < 0:
+            _bridge.raise_for(lib.tw_error_code(lib.tw_error_last()))
+        return bool(rc)
 
     def workflow_continue_as_new(
         self,

@@ -115,19 +115,30 @@ class StartLocalActivityInput:
 
 @dataclass
 class StartChildWorkflowInput:
-    """The workflow starts a child workflow (not supported by this engine yet)."""
+    """The workflow starts a child workflow."""
 
     workflow: str
     args: Sequence[Any]
     id: str
     task_queue: Optional[str]
+    cancellation_type: temporalio.workflow.ChildWorkflowCancellationType
+    parent_close_policy: temporalio.workflow.ParentClosePolicy
+    execution_timeout: Optional[timedelta]
+    run_timeout: Optional[timedelta]
+    task_timeout: Optional[timedelta]
+    id_reuse_policy: temporalio.common.WorkflowIDReusePolicy
+    retry_policy: Optional[temporalio.common.RetryPolicy]
+    cron_schedule: str
+    memo: Optional[Mapping[str, Any]]
+    search_attributes: Optional[Mapping[str, Any]]
     headers: Mapping[str, Payload]
-    options: Mapping[str, Any] = field(default_factory=dict)
+    arg_types: Optional[list[type]]
+    ret_type: Optional[type]
 
 
 @dataclass
 class SignalChildWorkflowInput:
-    """The workflow signals a child (not supported by this engine yet)."""
+    """The workflow signals one of its children."""
 
     signal: str
     args: Sequence[Any]
@@ -137,7 +148,7 @@ class SignalChildWorkflowInput:
 
 @dataclass
 class SignalExternalWorkflowInput:
-    """The workflow signals another workflow (not supported by this engine yet)."""
+    """The workflow signals another workflow."""
 
     signal: str
     args: Sequence[Any]

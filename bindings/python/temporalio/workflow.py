@@ -38,6 +38,7 @@ from enum import IntEnum
 from typing import (
     TYPE_CHECKING,
     Any,
+    Concatenate,
     Generic,
     NoReturn,
     Optional,
@@ -102,8 +103,9 @@ __all__ = [
     "execute_local_activity",
     "upsert_search_attributes",
     "upsert_memo",
-    # not supported by the engine yet
+    # child workflows, other workflows, patches
     "ChildWorkflowCancellationType",
+    "ChildWorkflowConfig",
     "ParentClosePolicy",
     "ChildWorkflowHandle",
     "ExternalWorkflowHandle",
@@ -660,6 +662,39 @@ class _Runtime(ABC):
     ) -> NoReturn: ...
 
     @abstractmethod
+    async def workflow_start_child_workflow(
+        self,
+        workflow: Any,
+        args: Sequence[Any],
+        *,
+        result_type: Optional[type],
+        id: str,
+        task_queue: Optional[str],
+        cancellation_type: "ChildWorkflowCancellationType",
+        parent_close_policy: "ParentClosePolicy",
+        execution_timeout: Optional[timedelta],
+        run_timeout: Optional[timedelta],
+        task_timeout: Optional[timedelta],
+        id_reuse_policy: temporalio.common.WorkflowIDReusePolicy,
+        retry_policy: Optional[temporalio.common.RetryPolicy],
+        cron_schedule: str,
+        memo: Optional[Mapping[str, Any]],
+        search_attributes: Optional[Mapping[str, Any]],
+        header: Optional[Mapping[str, Any]],
+    ) -> "ChildWorkflowHandle[Any, Any]": ...
+
+    @abstractmethod
+    async def workflow_signal_external(
+        self, workflow_id: str, run_id: Optional[str], signal: str, args: Sequence[Any]
+    ) -> None: ...
+
+    @abstractmethod
+    async def workflow_cancel_external(self, workflow_id: str, run_id: Optional[str]) -> None: ...
+
+    @abstractmethod
+    def workflow_patch(self, id: str, *, deprecated: bool) -> bool: ...
+
+    @abstractmethod
     def workflow_upsert_search_attributes(self, attributes: Mapping[str, Any]) -> None: ...
 
     @abstractmethod
@@ -1064,14 +1099,11 @@ class LocalActivityConfig(TypedDict, total=False):
     activity_id: Optional[str]
 
 
-class ActivityHandle(asyncio.Future[ReturnType]):
-    """A started activity: an asyncio future of its result.
+class _OpFuture(asyncio.Future[ReturnType]):
+    """An asyncio future of an operation (activity, child workflow) that ``cancel()`` cancels itself.
 
-    ``await handle`` returns the result or raises
-    :py:class:`temporalio.exceptions.ActivityError` (its cause says why:
-    the activity's error, a timeout, or a cancellation). ``handle.cancel()``
-    cancels the activity itself (as its ``cancellation_type`` says);
-    cancelling a task that awaits the handle cancels only that task.
+    A task awaiting it waits on a private future instead, so that cancelling
+    the task cancels only the task, not the operation.
     """
 
     def __await__(self) -> Generator[Any, None, ReturnType]:
@@ -1087,13 +1119,13 @@ class ActivityHandle(asyncio.Future[ReturnType]):
     __iter__ = __await__
 
     def cancel(self, msg: Any | None = None) -> bool:
-        """Requests cancellation of the activity; False when it already resolved."""
+        """Requests cancellation of the operation; False when it already resolved."""
         if self.done():
             return False
-        self._cancel_activity()
+        self._cancel_op()
         return True
 
-    def _cancel_activity(self) -> None:
+    def _cancel_op(self) -> None:
         raise NotImplementedError
 
     def _defer_task_cancel(self) -> bool:
@@ -1101,10 +1133,21 @@ class ActivityHandle(asyncio.Future[ReturnType]):
         return False
 
 
-class _HandleWaiter(asyncio.Future[None]):
-    """What a task awaiting an ActivityHandle waits on, so that cancelling the task spares the activity."""
+class ActivityHandle(_OpFuture[ReturnType]):
+    """A started activity: an asyncio future of its result.
 
-    def __init__(self, source: ActivityHandle[Any]) -> None:
+    ``await handle`` returns the result or raises
+    :py:class:`temporalio.exceptions.ActivityError` (its cause says why:
+    the activity's error, a timeout, or a cancellation). ``handle.cancel()``
+    cancels the activity itself (as its ``cancellation_type`` says);
+    cancelling a task that awaits the handle cancels only that task.
+    """
+
+
+class _HandleWaiter(asyncio.Future[None]):
+    """What a task awaiting an operation's future waits on, so that cancelling the task spares the operation."""
+
+    def __init__(self, source: _OpFuture[Any]) -> None:
         super().__init__(loop=source.get_loop())
         self._source = source
 
@@ -1847,17 +1890,21 @@ async def execute_local_activity(activity: Any, /, *params: object, **kwargs: An
 
 
 # ---------------------------------------------------------------------------
-# Child workflows, external workflows, search attributes, patches: not yet
+# Child workflows and other workflows
 # ---------------------------------------------------------------------------
 
 
 class ChildWorkflowCancellationType(IntEnum):
-    """What cancelling a child workflow does."""
+    """What cancelling a started child workflow does."""
 
     ABANDON = 0
+    """Do not tell the server; resolve as cancelled at once (the child runs on)."""
     TRY_CANCEL = 1
+    """Ask the server to cancel the child and resolve as cancelled at once."""
     WAIT_CANCELLATION_COMPLETED = 2
+    """Ask the server to cancel the child and resolve when the child has closed (the default)."""
     WAIT_CANCELLATION_REQUESTED = 3
+    """Ask the server to cancel the child and resolve once the server has recorded the request."""
 
 
 class ParentClosePolicy(IntEnum):
@@ -1869,71 +1916,495 @@ class ParentClosePolicy(IntEnum):
     REQUEST_CANCEL = 3
 
 
-class ChildWorkflowHandle(asyncio.Future[ReturnType], Generic[SelfType, ReturnType]):
-    """A started child workflow (child workflows are not supported by this engine yet)."""
+class ChildWorkflowConfig(TypedDict, total=False):
+    """Options of :py:func:`start_child_workflow` / :py:func:`execute_child_workflow`, for ``**config``."""
+
+    id: str
+    task_queue: Optional[str]
+    cancellation_type: ChildWorkflowCancellationType
+    parent_close_policy: ParentClosePolicy
+    execution_timeout: Optional[timedelta]
+    run_timeout: Optional[timedelta]
+    task_timeout: Optional[timedelta]
+    id_reuse_policy: temporalio.common.WorkflowIDReusePolicy
+    retry_policy: Optional[temporalio.common.RetryPolicy]
+    cron_schedule: str
+    memo: Optional[Mapping[str, Any]]
+    search_attributes: Optional[Mapping[str, Any]]
+    header: Optional[Mapping[str, Any]]
+    static_summary: Optional[str]
+    static_details: Optional[str]
+    versioning_intent: Optional[object]
+
+
+class ChildWorkflowHandle(_OpFuture[ReturnType], Generic[SelfType, ReturnType]):
+    """A started child workflow: an asyncio future of its result.
+
+    ``await handle`` returns the child's result or raises
+    :py:class:`temporalio.exceptions.ChildWorkflowError` (its cause says
+    why). ``handle.cancel()`` cancels the child as its
+    ``cancellation_type`` says; cancelling a task that awaits the handle
+    cancels only that task. The child also belongs to the
+    :py:class:`CancellationScope` it was started in.
+    """
 
     @property
     def id(self) -> str:
+        """Workflow ID of the child."""
         raise NotImplementedError
 
     @property
     def first_execution_run_id(self) -> Optional[str]:
+        """Run ID of the child's first run (its run chain may continue as new)."""
         raise NotImplementedError
 
-    async def signal(self, signal: Any, *args: Any) -> None:
-        _not_supported("ChildWorkflowHandle.signal (child workflows)")
+    @property
+    def original_run_id(self) -> Optional[str]:
+        """Same as :py:attr:`first_execution_run_id`."""
+        return self.first_execution_run_id
+
+    @property
+    def run_id(self) -> Optional[str]:
+        """Same as :py:attr:`first_execution_run_id`."""
+        return self.first_execution_run_id
+
+    @overload
+    async def signal(self, signal: Callable[[SelfType], Union[Awaitable[None], None]], /) -> None: ...
+
+    @overload
+    async def signal(
+        self, signal: Callable[[SelfType, ParamType], Union[Awaitable[None], None]], /, arg: ParamType
+    ) -> None: ...
+
+    @overload
+    async def signal(
+        self,
+        signal: Callable[[SelfType, Unpack[MultiParamType]], Union[Awaitable[None], None]],
+        /,
+        *params: Unpack[MultiParamType],
+    ) -> None: ...
+
+    @overload
+    async def signal(
+        self,
+        signal: Callable[Concatenate[SelfType, MultiParamSpec], Union[Awaitable[None], None]],
+        /,
+        *,
+        args: Sequence[Any],
+    ) -> None: ...
+
+    @overload
+    async def signal(
+        self, signal: str, /, *params: Any, arg: Any = temporalio.common._arg_unset, args: Sequence[Any] = ()
+    ) -> None: ...
+
+    async def signal(
+        self,
+        signal: Union[str, Callable[..., Any]],
+        /,
+        *params: object,
+        arg: Any = temporalio.common._arg_unset,
+        args: Sequence[Any] = (),
+    ) -> None:
+        """Signals the child (by ``@workflow.signal`` method or name); returns once the server delivered it."""
+        name = SignalDefinition.must_name_from_fn_or_str(signal)
+        await self._signal(name, _call_args(params, arg, args))
+
+    async def _signal(self, name: str, args: Sequence[Any]) -> None:
+        raise NotImplementedError
 
 
 class ExternalWorkflowHandle(Generic[SelfType]):
-    """Another workflow addressed from workflow code (signal / cancel are not supported yet)."""
+    """Another workflow, addressed from workflow code: signal it or ask for its cancellation."""
 
     def __init__(self, id: str, run_id: Optional[str]) -> None:
+        if not id:
+            raise ValueError("workflow_id must not be empty")
         self._id = id
         self._run_id = run_id
 
     @property
     def id(self) -> str:
+        """Workflow ID of the target."""
         return self._id
 
     @property
     def run_id(self) -> Optional[str]:
+        """Run ID of the target (None: its current run)."""
         return self._run_id
 
-    async def signal(self, signal: Any, *args: Any) -> None:
-        """Not supported by this engine yet: raises :py:class:`NotSupportedError`."""
-        _Runtime.current("ExternalWorkflowHandle.signal()")
-        _not_supported("ExternalWorkflowHandle.signal (signalling another workflow from a workflow)")
+    @overload
+    async def signal(self, signal: Callable[[SelfType], Union[Awaitable[None], None]], /) -> None: ...
+
+    @overload
+    async def signal(
+        self, signal: Callable[[SelfType, ParamType], Union[Awaitable[None], None]], /, arg: ParamType
+    ) -> None: ...
+
+    @overload
+    async def signal(
+        self,
+        signal: Callable[[SelfType, Unpack[MultiParamType]], Union[Awaitable[None], None]],
+        /,
+        *params: Unpack[MultiParamType],
+    ) -> None: ...
+
+    @overload
+    async def signal(
+        self,
+        signal: Callable[Concatenate[SelfType, MultiParamSpec], Union[Awaitable[None], None]],
+        /,
+        *,
+        args: Sequence[Any],
+    ) -> None: ...
+
+    @overload
+    async def signal(
+        self, signal: str, /, *params: Any, arg: Any = temporalio.common._arg_unset, args: Sequence[Any] = ()
+    ) -> None: ...
+
+    async def signal(
+        self,
+        signal: Union[str, Callable[..., Any]],
+        /,
+        *params: object,
+        arg: Any = temporalio.common._arg_unset,
+        args: Sequence[Any] = (),
+    ) -> None:
+        """Signals the workflow; returns once the server delivered it.
+
+        Raises :py:class:`temporalio.exceptions.ApplicationError` when the
+        workflow does not exist, :py:class:`asyncio.CancelledError` when the
+        signal is cancelled first.
+        """
+        runtime = _Runtime.current("ExternalWorkflowHandle.signal()")
+        name = SignalDefinition.must_name_from_fn_or_str(signal)
+        await runtime.workflow_signal_external(self._id, self._run_id, name, _call_args(params, arg, args))
 
     async def cancel(self) -> None:
-        """Not supported by this engine yet: raises :py:class:`NotSupportedError`."""
-        _Runtime.current("ExternalWorkflowHandle.cancel()")
-        _not_supported("ExternalWorkflowHandle.cancel (cancelling another workflow from a workflow)")
+        """Asks the server to cancel the workflow; returns once the request is recorded.
+
+        Raises :py:class:`temporalio.exceptions.ApplicationError` when the
+        workflow does not exist.
+        """
+        await _Runtime.current("ExternalWorkflowHandle.cancel()").workflow_cancel_external(self._id, self._run_id)
 
 
-async def start_child_workflow(workflow: Any, *args: Any, **kwargs: Any) -> ChildWorkflowHandle[Any, Any]:
-    """Child workflows are not supported by this engine yet: raises :py:class:`NotSupportedError`."""
-    _Runtime.current("workflow.start_child_workflow()")
-    _not_supported("workflow.start_child_workflow (child workflows)")
+@overload
+async def start_child_workflow(
+    workflow: Callable[[SelfType], Awaitable[ReturnType]],
+    /,
+    *,
+    id: str,
+    task_queue: Optional[str] = None,
+    cancellation_type: ChildWorkflowCancellationType = ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
+    parent_close_policy: ParentClosePolicy = ParentClosePolicy.TERMINATE,
+    execution_timeout: Optional[timedelta] = None,
+    run_timeout: Optional[timedelta] = None,
+    task_timeout: Optional[timedelta] = None,
+    id_reuse_policy: temporalio.common.WorkflowIDReusePolicy = temporalio.common.WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+    retry_policy: Optional[temporalio.common.RetryPolicy] = None,
+    cron_schedule: str = "",
+    memo: Optional[Mapping[str, Any]] = None,
+    search_attributes: Optional[Mapping[str, Any]] = None,
+    header: Optional[Mapping[str, Any]] = None,
+    static_summary: Optional[str] = None,
+    static_details: Optional[str] = None,
+    versioning_intent: Optional[object] = None,
+) -> ChildWorkflowHandle[SelfType, ReturnType]: ...
+
+@overload
+async def start_child_workflow(
+    workflow: Callable[[SelfType, ParamType], Awaitable[ReturnType]],
+    arg: ParamType,
+    /,
+    *,
+    id: str,
+    task_queue: Optional[str] = None,
+    cancellation_type: ChildWorkflowCancellationType = ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
+    parent_close_policy: ParentClosePolicy = ParentClosePolicy.TERMINATE,
+    execution_timeout: Optional[timedelta] = None,
+    run_timeout: Optional[timedelta] = None,
+    task_timeout: Optional[timedelta] = None,
+    id_reuse_policy: temporalio.common.WorkflowIDReusePolicy = temporalio.common.WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+    retry_policy: Optional[temporalio.common.RetryPolicy] = None,
+    cron_schedule: str = "",
+    memo: Optional[Mapping[str, Any]] = None,
+    search_attributes: Optional[Mapping[str, Any]] = None,
+    header: Optional[Mapping[str, Any]] = None,
+    static_summary: Optional[str] = None,
+    static_details: Optional[str] = None,
+    versioning_intent: Optional[object] = None,
+) -> ChildWorkflowHandle[SelfType, ReturnType]: ...
+
+@overload
+async def start_child_workflow(
+    workflow: Callable[[SelfType, Unpack[MultiParamType]], Awaitable[ReturnType]],
+    /,
+    *params: Unpack[MultiParamType],
+    id: str,
+    task_queue: Optional[str] = None,
+    cancellation_type: ChildWorkflowCancellationType = ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
+    parent_close_policy: ParentClosePolicy = ParentClosePolicy.TERMINATE,
+    execution_timeout: Optional[timedelta] = None,
+    run_timeout: Optional[timedelta] = None,
+    task_timeout: Optional[timedelta] = None,
+    id_reuse_policy: temporalio.common.WorkflowIDReusePolicy = temporalio.common.WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+    retry_policy: Optional[temporalio.common.RetryPolicy] = None,
+    cron_schedule: str = "",
+    memo: Optional[Mapping[str, Any]] = None,
+    search_attributes: Optional[Mapping[str, Any]] = None,
+    header: Optional[Mapping[str, Any]] = None,
+    static_summary: Optional[str] = None,
+    static_details: Optional[str] = None,
+    versioning_intent: Optional[object] = None,
+) -> ChildWorkflowHandle[SelfType, ReturnType]: ...
+
+@overload
+async def start_child_workflow(
+    workflow: Callable[Concatenate[SelfType, MultiParamSpec], Awaitable[ReturnType]],
+    /,
+    *,
+    args: Sequence[Any],
+    id: str,
+    task_queue: Optional[str] = None,
+    cancellation_type: ChildWorkflowCancellationType = ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
+    parent_close_policy: ParentClosePolicy = ParentClosePolicy.TERMINATE,
+    execution_timeout: Optional[timedelta] = None,
+    run_timeout: Optional[timedelta] = None,
+    task_timeout: Optional[timedelta] = None,
+    id_reuse_policy: temporalio.common.WorkflowIDReusePolicy = temporalio.common.WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+    retry_policy: Optional[temporalio.common.RetryPolicy] = None,
+    cron_schedule: str = "",
+    memo: Optional[Mapping[str, Any]] = None,
+    search_attributes: Optional[Mapping[str, Any]] = None,
+    header: Optional[Mapping[str, Any]] = None,
+    static_summary: Optional[str] = None,
+    static_details: Optional[str] = None,
+    versioning_intent: Optional[object] = None,
+) -> ChildWorkflowHandle[SelfType, ReturnType]: ...
+
+@overload
+async def start_child_workflow(
+    workflow: str,
+    /,
+    *params: Any,
+    arg: Any = temporalio.common._arg_unset,
+    args: Sequence[Any] = (),
+    result_type: Optional[type] = None,
+    id: str,
+    task_queue: Optional[str] = None,
+    cancellation_type: ChildWorkflowCancellationType = ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
+    parent_close_policy: ParentClosePolicy = ParentClosePolicy.TERMINATE,
+    execution_timeout: Optional[timedelta] = None,
+    run_timeout: Optional[timedelta] = None,
+    task_timeout: Optional[timedelta] = None,
+    id_reuse_policy: temporalio.common.WorkflowIDReusePolicy = temporalio.common.WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+    retry_policy: Optional[temporalio.common.RetryPolicy] = None,
+    cron_schedule: str = "",
+    memo: Optional[Mapping[str, Any]] = None,
+    search_attributes: Optional[Mapping[str, Any]] = None,
+    header: Optional[Mapping[str, Any]] = None,
+    static_summary: Optional[str] = None,
+    static_details: Optional[str] = None,
+    versioning_intent: Optional[object] = None,
+) -> ChildWorkflowHandle[Any, Any]: ...
+
+async def start_child_workflow(
+    workflow: Any,
+    /,
+    *params: object,
+    arg: Any = temporalio.common._arg_unset,
+    args: Sequence[Any] = (),
+    result_type: Optional[type] = None,
+    id: str,
+    task_queue: Optional[str] = None,
+    cancellation_type: ChildWorkflowCancellationType = ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
+    parent_close_policy: ParentClosePolicy = ParentClosePolicy.TERMINATE,
+    execution_timeout: Optional[timedelta] = None,
+    run_timeout: Optional[timedelta] = None,
+    task_timeout: Optional[timedelta] = None,
+    id_reuse_policy: temporalio.common.WorkflowIDReusePolicy = temporalio.common.WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+    retry_policy: Optional[temporalio.common.RetryPolicy] = None,
+    cron_schedule: str = "",
+    memo: Optional[Mapping[str, Any]] = None,
+    search_attributes: Optional[Mapping[str, Any]] = None,
+    header: Optional[Mapping[str, Any]] = None,
+    static_summary: Optional[str] = None,
+    static_details: Optional[str] = None,
+    versioning_intent: Optional[object] = None,
+) -> ChildWorkflowHandle[Any, Any]:
+    """Starts a child workflow (a ``@workflow.run`` method, or a workflow type name); returns once it started.
+
+    Arguments go positionally, or as ``arg=`` / ``args=``. Raises
+    :py:class:`temporalio.exceptions.WorkflowAlreadyStartedError` when a
+    workflow with that ID is running (or the ID reuse policy refuses it).
+    The child belongs to the current :py:class:`CancellationScope`.
+    """
+    del static_summary, static_details, versioning_intent
+    runtime = _Runtime.current("workflow.start_child_workflow()")
+    return await runtime.workflow_start_child_workflow(
+        workflow,
+        _call_args(params, arg, args),
+        result_type=result_type,
+        id=id,
+        task_queue=task_queue,
+        cancellation_type=cancellation_type,
+        parent_close_policy=parent_close_policy,
+        execution_timeout=execution_timeout,
+        run_timeout=run_timeout,
+        task_timeout=task_timeout,
+        id_reuse_policy=id_reuse_policy,
+        retry_policy=retry_policy,
+        cron_schedule=cron_schedule,
+        memo=memo,
+        search_attributes=search_attributes,
+        header=header,
+    )
 
 
-async def execute_child_workflow(workflow: Any, *args: Any, **kwargs: Any) -> Any:
-    """Child workflows are not supported by this engine yet: raises :py:class:`NotSupportedError`."""
-    _Runtime.current("workflow.execute_child_workflow()")
-    _not_supported("workflow.execute_child_workflow (child workflows)")
+@overload
+async def execute_child_workflow(
+    workflow: Callable[[SelfType], Awaitable[ReturnType]],
+    /,
+    *,
+    id: str,
+    task_queue: Optional[str] = None,
+    cancellation_type: ChildWorkflowCancellationType = ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
+    parent_close_policy: ParentClosePolicy = ParentClosePolicy.TERMINATE,
+    execution_timeout: Optional[timedelta] = None,
+    run_timeout: Optional[timedelta] = None,
+    task_timeout: Optional[timedelta] = None,
+    id_reuse_policy: temporalio.common.WorkflowIDReusePolicy = temporalio.common.WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+    retry_policy: Optional[temporalio.common.RetryPolicy] = None,
+    cron_schedule: str = "",
+    memo: Optional[Mapping[str, Any]] = None,
+    search_attributes: Optional[Mapping[str, Any]] = None,
+    header: Optional[Mapping[str, Any]] = None,
+    static_summary: Optional[str] = None,
+    static_details: Optional[str] = None,
+    versioning_intent: Optional[object] = None,
+) -> ReturnType: ...
+
+@overload
+async def execute_child_workflow(
+    workflow: Callable[[SelfType, ParamType], Awaitable[ReturnType]],
+    arg: ParamType,
+    /,
+    *,
+    id: str,
+    task_queue: Optional[str] = None,
+    cancellation_type: ChildWorkflowCancellationType = ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
+    parent_close_policy: ParentClosePolicy = ParentClosePolicy.TERMINATE,
+    execution_timeout: Optional[timedelta] = None,
+    run_timeout: Optional[timedelta] = None,
+    task_timeout: Optional[timedelta] = None,
+    id_reuse_policy: temporalio.common.WorkflowIDReusePolicy = temporalio.common.WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+    retry_policy: Optional[temporalio.common.RetryPolicy] = None,
+    cron_schedule: str = "",
+    memo: Optional[Mapping[str, Any]] = None,
+    search_attributes: Optional[Mapping[str, Any]] = None,
+    header: Optional[Mapping[str, Any]] = None,
+    static_summary: Optional[str] = None,
+    static_details: Optional[str] = None,
+    versioning_intent: Optional[object] = None,
+) -> ReturnType: ...
+
+@overload
+async def execute_child_workflow(
+    workflow: Callable[[SelfType, Unpack[MultiParamType]], Awaitable[ReturnType]],
+    /,
+    *params: Unpack[MultiParamType],
+    id: str,
+    task_queue: Optional[str] = None,
+    cancellation_type: ChildWorkflowCancellationType = ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
+    parent_close_policy: ParentClosePolicy = ParentClosePolicy.TERMINATE,
+    execution_timeout: Optional[timedelta] = None,
+    run_timeout: Optional[timedelta] = None,
+    task_timeout: Optional[timedelta] = None,
+    id_reuse_policy: temporalio.common.WorkflowIDReusePolicy = temporalio.common.WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+    retry_policy: Optional[temporalio.common.RetryPolicy] = None,
+    cron_schedule: str = "",
+    memo: Optional[Mapping[str, Any]] = None,
+    search_attributes: Optional[Mapping[str, Any]] = None,
+    header: Optional[Mapping[str, Any]] = None,
+    static_summary: Optional[str] = None,
+    static_details: Optional[str] = None,
+    versioning_intent: Optional[object] = None,
+) -> ReturnType: ...
+
+@overload
+async def execute_child_workflow(
+    workflow: Callable[Concatenate[SelfType, MultiParamSpec], Awaitable[ReturnType]],
+    /,
+    *,
+    args: Sequence[Any],
+    id: str,
+    task_queue: Optional[str] = None,
+    cancellation_type: ChildWorkflowCancellationType = ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
+    parent_close_policy: ParentClosePolicy = ParentClosePolicy.TERMINATE,
+    execution_timeout: Optional[timedelta] = None,
+    run_timeout: Optional[timedelta] = None,
+    task_timeout: Optional[timedelta] = None,
+    id_reuse_policy: temporalio.common.WorkflowIDReusePolicy = temporalio.common.WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+    retry_policy: Optional[temporalio.common.RetryPolicy] = None,
+    cron_schedule: str = "",
+    memo: Optional[Mapping[str, Any]] = None,
+    search_attributes: Optional[Mapping[str, Any]] = None,
+    header: Optional[Mapping[str, Any]] = None,
+    static_summary: Optional[str] = None,
+    static_details: Optional[str] = None,
+    versioning_intent: Optional[object] = None,
+) -> ReturnType: ...
+
+@overload
+async def execute_child_workflow(
+    workflow: str,
+    /,
+    *params: Any,
+    arg: Any = temporalio.common._arg_unset,
+    args: Sequence[Any] = (),
+    result_type: Optional[type] = None,
+    id: str,
+    task_queue: Optional[str] = None,
+    cancellation_type: ChildWorkflowCancellationType = ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
+    parent_close_policy: ParentClosePolicy = ParentClosePolicy.TERMINATE,
+    execution_timeout: Optional[timedelta] = None,
+    run_timeout: Optional[timedelta] = None,
+    task_timeout: Optional[timedelta] = None,
+    id_reuse_policy: temporalio.common.WorkflowIDReusePolicy = temporalio.common.WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+    retry_policy: Optional[temporalio.common.RetryPolicy] = None,
+    cron_schedule: str = "",
+    memo: Optional[Mapping[str, Any]] = None,
+    search_attributes: Optional[Mapping[str, Any]] = None,
+    header: Optional[Mapping[str, Any]] = None,
+    static_summary: Optional[str] = None,
+    static_details: Optional[str] = None,
+    versioning_intent: Optional[object] = None,
+) -> Any: ...
+
+async def execute_child_workflow(workflow: Any, /, *params: object, **kwargs: Any) -> Any:
+    """Starts a child workflow and waits for its result (see :py:func:`start_child_workflow`)."""
+    handle = await start_child_workflow(workflow, *params, **kwargs)
+    return await handle
 
 
 def get_external_workflow_handle(workflow_id: str, *, run_id: Optional[str] = None) -> ExternalWorkflowHandle[Any]:
-    """A handle to another workflow (its ``signal`` and ``cancel`` are not supported yet)."""
+    """A handle to another workflow by ID (and run ID; None: its current run), to signal or cancel it."""
     _Runtime.current("workflow.get_external_workflow_handle()")
     return ExternalWorkflowHandle(workflow_id, run_id)
 
 
 def get_external_workflow_handle_for(
-    workflow: Callable[..., Awaitable[Any]], workflow_id: str, *, run_id: Optional[str] = None
-) -> ExternalWorkflowHandle[Any]:
-    """Typed form of :py:func:`get_external_workflow_handle`."""
+    workflow: Callable[Concatenate[SelfType, MultiParamSpec], Awaitable[Any]],
+    workflow_id: str,
+    *,
+    run_id: Optional[str] = None,
+) -> ExternalWorkflowHandle[SelfType]:
+    """Typed form of :py:func:`get_external_workflow_handle` (``workflow`` is the target's ``@workflow.run``)."""
     WorkflowDefinition.must_name_from_fn_or_str(workflow)
-    return get_external_workflow_handle(workflow_id, run_id=run_id)
+    _Runtime.current("workflow.get_external_workflow_handle_for()")
+    return ExternalWorkflowHandle(workflow_id, run_id)
 
 
 def upsert_search_attributes(attributes: Mapping[str, Any]) -> None:
@@ -1955,15 +2426,22 @@ def upsert_memo(updates: Mapping[str, Any]) -> None:
 
 
 def patched(id: str) -> bool:
-    """Not supported by this engine yet: raises :py:class:`NotSupportedError`."""
-    _Runtime.current("workflow.patched()")
-    _not_supported("workflow.patched (patches)")
+    """Whether to run the new code of patch ``id``: ``if workflow.patched("x"): new() else: old()``.
+
+    True for runs that reach this point with the new code (a marker is
+    recorded in history); when replaying a history made by the old code,
+    False. The answer for an ID stays the same for the rest of the run.
+    """
+    return _Runtime.current("workflow.patched()").workflow_patch(id, deprecated=False)
 
 
 def deprecate_patch(id: str) -> None:
-    """Not supported by this engine yet: raises :py:class:`NotSupportedError`."""
-    _Runtime.current("workflow.deprecate_patch()")
-    _not_supported("workflow.deprecate_patch (patches)")
+    """Marks patch ``id`` as deprecated: the old code is gone, only the new remains.
+
+    Histories recorded with or without the patch's marker both replay; once
+    no run from before the patch is left, the call can be removed.
+    """
+    _Runtime.current("workflow.deprecate_patch()").workflow_patch(id, deprecated=True)
 
 
 # ---------------------------------------------------------------------------

@@ -2,8 +2,9 @@
  * lib/history: synthetic histories (heap protobuf-c messages made with
  * ../history_builders.h) through tw_run, activations and completions:
  * jobs and their details, replay and live workflow tasks, activity
- * cancellation types, paging, the determinism check, queries, evictions
- * and bad input.
+ * cancellation types, child workflows (outcomes and cancellation types),
+ * signals and cancellation requests to other workflows, patches, paging,
+ * the determinism check, queries, evictions and bad input.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,8 @@
 #include <criterion/criterion.h>
 
 #include "../history_builders.h"
+#include "convert/pbjson.h"
+#include "history/internal.h"
 
 #define RUN_ID "run-1"
 
@@ -1615,7 +1618,7 @@ Test(history, local_activity_live_marker_and_resolution_in_same_task)
 
     tw_run_la_request *reqs;
     size_t n;
-    cr_assert_eq(tw_run_take_local_activity_requests(run, &reqs, &n), 0);
+    cr_assert_eq(tw_run_take_local_activity_requests(run, time_of(3), &reqs, &n), 0);
     cr_assert_eq(n, 1);
     cr_assert_eq(reqs[0].seq, 1);
     cr_assert_not(reqs[0].cancel);
@@ -1623,7 +1626,7 @@ Test(history, local_activity_live_marker_and_resolution_in_same_task)
     cr_assert_str_eq(reqs[0].schedule->schedule_activity_task_command_attributes->activity_id, "1");
     protobuf_c_message_free_unpacked(&reqs[0].schedule->base, NULL);
     free(reqs);
-    cr_assert_eq(tw_run_take_local_activity_requests(run, &reqs, &n), 0);
+    cr_assert_eq(tw_run_take_local_activity_requests(run, time_of(3), &reqs, &n), 0);
     cr_assert_eq(n, 0);
 
     tw_payloads *result;
@@ -1670,7 +1673,7 @@ Test(history, local_activity_failure_is_wrapped_and_recorded)
     tw_run_output_clear(&out);
     tw_run_la_request *reqs;
     size_t n;
-    cr_assert_eq(tw_run_take_local_activity_requests(run, &reqs, &n), 0);
+    cr_assert_eq(tw_run_take_local_activity_requests(run, time_of(3), &reqs, &n), 0);
     protobuf_c_message_free_unpacked(&reqs[0].schedule->base, NULL);
     free(reqs);
     pb_failure *cause = app_failure("boom", "Boom");
@@ -1713,7 +1716,7 @@ Test(history, local_activity_cancel_resolves_at_once)
     tw_run_output_clear(&out);
     tw_run_la_request *reqs;
     size_t n;
-    cr_assert_eq(tw_run_take_local_activity_requests(run, &reqs, &n), 0);
+    cr_assert_eq(tw_run_take_local_activity_requests(run, time_of(3), &reqs, &n), 0);
     cr_assert_eq(n, 2);
     for (size_t i = 0; i < n; i++)
         protobuf_c_message_free_unpacked(&reqs[i].schedule->base, NULL);
@@ -1732,7 +1735,7 @@ Test(history, local_activity_cancel_resolves_at_once)
     cr_assert_eq(tw_job_resolution(j), TW_RESOLUTION_CANCELLED);
     tw_activation_free(a);
     /* The worker is told to cancel the running task. */
-    cr_assert_eq(tw_run_take_local_activity_requests(run, &reqs, &n), 0);
+    cr_assert_eq(tw_run_take_local_activity_requests(run, time_of(3), &reqs, &n), 0);
     cr_assert_eq(n, 1);
     cr_assert(reqs[0].cancel);
     cr_assert_eq(reqs[0].seq, 1);
@@ -1772,7 +1775,7 @@ Test(history, local_activity_replays_from_marker)
     cr_assert_eq(out.command_count, 0);
     tw_run_la_request *reqs;
     size_t n;
-    cr_assert_eq(tw_run_take_local_activity_requests(run, &reqs, &n), 0);
+    cr_assert_eq(tw_run_take_local_activity_requests(run, time_of(3), &reqs, &n), 0);
     cr_assert_eq(n, 0, "a replayed local activity is not run again");
     tw_activation *a = next_act(run, false);
     const tw_job *j = job_at(a, 0, TW_JOB_RESOLVE_LOCAL_ACTIVITY);
@@ -1805,14 +1808,18 @@ Test(history, local_activity_replays_failure_from_marker)
 
 Test(history, local_activity_without_marker_is_nondeterministic)
 {
+    /*
+     * As in sdk-core, the missing marker is no error by itself (it could
+     * come in a later task): the workflow, waiting on the local activity,
+     * produced nothing where history completes the workflow.
+     */
     tw_run *run = run_of(la_replay_history(false, NULL));
     tw_activation_free(next_act(run, false));
     tw_completion *c = new_completion();
     schedule_local(c, 1, "greet");
     complete_nondeterministic(run, c,
-                              "non-deterministic: the workflow scheduled local activity seq 1 (type \"greet\") but "
-                              "history has no core_local_activity marker for it in the workflow task completed at "
-                              "event 4");
+                              "non-deterministic: history event 5 is WorkflowExecutionCompleted but the workflow "
+                              "produced no command");
     tw_run_free(run);
 }
 
@@ -1839,6 +1846,413 @@ Test(history, local_activity_options_are_checked)
     o.start_to_close_timeout_ms = 1;
     expect_einval(tw_completion_schedule_local_activity(c, 1, &o), "activity_type");
     tw_completion_free(c);
+}
+
+/* ---- heartbeats: local activities longer than the workflow task timeout ---- */
+
+static size_t take_requests(tw_run *run, int64_t now, uint32_t *seq)
+{
+    tw_run_la_request *reqs;
+    size_t n;
+    cr_assert_eq(tw_run_take_local_activity_requests(run, now, &reqs, &n), 0);
+    for (size_t i = 0; i < n; i++) {
+        if (seq && i == 0)
+            *seq = reqs[i].seq;
+        if (reqs[i].schedule)
+            protobuf_c_message_free_unpacked(&reqs[i].schedule->base, NULL);
+    }
+    free(reqs);
+    return n;
+}
+
+/* tw_run_next_activation made no activation: a task with nothing for the workflow. */
+static void expect_no_activation(tw_run *run, bool expect_live)
+{
+    cr_assert(tw_run_has_next_activation(run));
+    tw_activation *a = (tw_activation *)1;
+    bool live = !expect_live;
+    tw_error *err = NULL;
+    cr_assert_eq(tw_run_next_activation(run, &a, &live, &err), 0, "%s", err ? tw_error_message(err) : "");
+    cr_assert_null(a);
+    cr_assert_eq(live, expect_live);
+}
+
+static void resolve_json(tw_run *run, uint32_t seq, const char *json, int64_t when)
+{
+    tw_payloads *result;
+    cr_assert_eq(tw_payloads_new(&result), 0);
+    cr_assert_eq(tw_payloads_add_json(result, json, NULL), 0);
+    cr_assert_eq(tw_run_resolve_local_activity(run, seq, TW_RESOLUTION_COMPLETED, result, NULL, 0, 1, when), 0);
+    tw_payloads_free(result);
+}
+
+Test(history, task_timeout_from_started_event)
+{
+    pb_history *h = hist_new();
+    started(h);
+    wft(h, false);
+    tw_run *run = run_of(h);
+    cr_assert_eq(tw_run_task_timeout_ms(run), 10000, "unset: 10 s");
+    tw_run_free(run);
+    h = hist_new();
+    started(h);
+    set_task_timeout_ms(h, 2000);
+    wft(h, false);
+    run = run_of(h);
+    cr_assert_eq(tw_run_task_timeout_ms(run), 2000);
+    tw_run_free(run);
+}
+
+Test(history, local_activity_heartbeat_live_flow)
+{
+    pb_history *all = hist_new();
+    started(all);
+    wft(all, false); /* 2, 3 */
+    tw_run *run;
+    cr_assert_eq(tw_run_new(RUN_ID, &run), 0);
+    cr_assert_eq(tw_run_append(run, page_of(all, 1, 3)), 0);
+    tw_run_output out;
+    tw_activation_free(next_act(run, true));
+    tw_run_output none;
+    expect_einval(tw_run_heartbeat(run, &none), "waiting on local activities");
+
+    /* Task 3: a timer and a long local activity. */
+    tw_completion *c = new_completion();
+    cr_assert_eq(tw_completion_start_timer(c, 1, 1000), 0);
+    schedule_local(c, 1, "slow");
+    complete_ok(run, c, &out);
+    cr_assert_eq(out.command_count, 0, "nothing is sent while the local activity runs");
+    tw_run_output_clear(&out);
+    uint32_t seq = 0;
+    cr_assert_eq(take_requests(run, time_of(3), &seq), 1);
+    cr_assert_eq(seq, 1);
+
+    /* Heartbeat: what the task produced so far, the local activity still running. */
+    cr_assert_eq(tw_run_heartbeat(run, &out), 0, "%s", tw_error_message(tw_error_last()));
+    cr_assert_eq(out.command_count, 1);
+    cr_assert_eq(out.commands[0]->command_type, CMD(START_TIMER));
+    cr_assert_str_eq(out.commands[0]->start_timer_command_attributes->timer_id, "1");
+    cr_assert_not(out.terminal);
+    tw_run_output_clear(&out);
+    cr_assert_not(tw_run_has_next_activation(run));
+    cr_assert_eq(tw_run_local_activities_outstanding(run), 1);
+    expect_einval(tw_run_heartbeat(run, &none), "waiting on local activities");
+
+    /* The server records the timer and makes a new task at once: it has nothing for the workflow. */
+    int64_t done = wft_completed(all);                 /* 4 */
+    int64_t timer = timer_started(all, "1", done);     /* 5 */
+    wft(all, false);                                   /* 6, 7 */
+    cr_assert_eq(tw_run_append(run, page_of(all, 4, 7)), 0);
+    expect_no_activation(run, true);
+    cr_assert_not(tw_run_has_next_activation(run));
+    cr_assert_eq(tw_run_local_activities_outstanding(run), 1);
+
+    /* The local activity ends in task 7: its resolution, then a second local activity. */
+    resolve_json(run, 1, "\"one\"", time_of(7) + 250000000);
+    tw_activation *a = next_act(run, true);
+    cr_assert_eq(tw_activation_timestamp(a), time_of(7));
+    cr_assert_eq(tw_activation_job_count(a), 1);
+    const tw_job *j = job_at(a, 0, TW_JOB_RESOLVE_LOCAL_ACTIVITY);
+    cr_assert_eq(tw_job_seq(j), 1);
+    assert_json(tw_job_result(j), 0, "\"one\"");
+    tw_activation_free(a);
+    c = new_completion();
+    schedule_local(c, 2, "slow");
+    complete_ok(run, c, &out);
+    cr_assert_eq(out.command_count, 0);
+    tw_run_output_clear(&out);
+    cr_assert_eq(take_requests(run, time_of(7), &seq), 1);
+    cr_assert_eq(seq, 2);
+
+    /* Second heartbeat: the first local activity's marker goes out. */
+    cr_assert_eq(tw_run_heartbeat(run, &out), 0, "%s", tw_error_message(tw_error_last()));
+    cr_assert_eq(out.command_count, 1);
+    cr_assert_str_eq(marker_data(out.commands[0], "data"),
+                     "{\"seq\":1,\"attempt\":1,\"activity_id\":\"1\",\"activity_type\":\"slow\","
+                     "\"complete_time\":{\"seconds\":1700000007,\"nanos\":250000000},\"backoff\":null,"
+                     "\"original_schedule_time\":{\"seconds\":1700000003,\"nanos\":0}}");
+    cr_assert_str_eq(marker_data(out.commands[0], "result"), "\"one\"");
+    tw_run_output_clear(&out);
+
+    /* The second ends between tasks: its resolution waits for the next task. */
+    resolve_json(run, 2, "\"two\"", time_of(9));
+    cr_assert_not(tw_run_has_next_activation(run));
+    cr_assert_eq(tw_run_local_activities_outstanding(run), 0);
+
+    /* The next task brings the marker, and the timer fires meanwhile. */
+    done = wft_completed(all);                         /* 8 */
+    char data[256];
+    snprintf(data, sizeof(data), "{\"seq\":1,\"attempt\":1,\"activity_id\":\"1\",\"activity_type\":\"slow\"}");
+    la_marker_with_data(all, data, "\"one\"", NULL, done); /* 9 */
+    timer_fired(all, "1", timer);                      /* 10 */
+    wft(all, false);                                   /* 11, 12 */
+    cr_assert_eq(tw_run_append(run, page_of(all, 8, 12)), 0);
+    a = next_act(run, true);
+    cr_assert_eq(tw_activation_timestamp(a), time_of(12));
+    cr_assert_eq(tw_activation_job_count(a), 2);
+    cr_assert_eq(tw_job_seq(job_at(a, 0, TW_JOB_FIRE_TIMER)), 1);
+    j = job_at(a, 1, TW_JOB_RESOLVE_LOCAL_ACTIVITY);
+    cr_assert_eq(tw_job_seq(j), 2);
+    assert_json(tw_job_result(j), 0, "\"two\"");
+    tw_activation_free(a);
+    c = new_completion();
+    cr_assert_eq(tw_completion_complete_workflow(c, NULL), 0);
+    complete_ok(run, c, &out);
+    cr_assert_eq(out.command_count, 2);
+    cr_assert(out.terminal);
+    cr_assert_not_null(strstr(marker_data(out.commands[0], "data"), "\"seq\":2,"));
+    cr_assert_eq(out.commands[1]->command_type, CMD(COMPLETE_WORKFLOW_EXECUTION));
+    tw_run_output_clear(&out);
+    cr_assert_not(tw_run_has_next_activation(run));
+    hist_free(all);
+    tw_run_free(run);
+}
+
+/*
+ * started; task 3 schedules local activity 1 and heartbeats; task 6
+ * heartbeats; task 9 records its marker and completes the workflow.
+ */
+static pb_history *la_heartbeat_history(const char *data_json)
+{
+    pb_history *h = hist_new();
+    started(h);
+    set_task_timeout_ms(h, 2000);
+    wft(h, true);                                      /* 2, 3, 4 */
+    wft(h, true);                                      /* 5, 6, 7 */
+    int64_t done = wft(h, true);                       /* 8, 9, 10 */
+    if (data_json)
+        la_marker_with_data(h, data_json, "\"late\"", NULL, done); /* 11 */
+    wf_completed(h, done);
+    return h;
+}
+
+#define SDK_CORE_DATA                                                                                                 \
+    "{\"seq\":1,\"attempt\":1,\"activity_id\":\"1\",\"activity_type\":\"slow\",\"complete_time\":{\"seconds\":"      \
+    "1700000009,\"nanos\":500000000},\"backoff\":null,\"original_schedule_time\":{\"seconds\":1700000003,\"nanos\":0}}"
+
+Test(history, local_activity_marker_two_tasks_after_schedule_replays)
+{
+    tw_run *run = run_of(la_heartbeat_history(SDK_CORE_DATA));
+    tw_run_output out;
+    tw_activation_free(next_act(run, false));
+    tw_completion *c = new_completion();
+    schedule_local(c, 1, "slow");
+    complete_ok(run, c, &out);
+    cr_assert_eq(out.command_count, 0);
+    cr_assert_eq(take_requests(run, time_of(3), NULL), 0, "a replayed local activity is not run");
+    cr_assert_eq(tw_run_local_activities_outstanding(run), 0);
+    /* Task 6 (a heartbeat) has nothing for the workflow; task 9 recorded the marker. */
+    expect_no_activation(run, false);
+    tw_activation *a = next_act(run, false);
+    cr_assert_eq(tw_activation_timestamp(a), time_of(9));
+    cr_assert_eq(tw_activation_job_count(a), 1);
+    const tw_job *j = job_at(a, 0, TW_JOB_RESOLVE_LOCAL_ACTIVITY);
+    cr_assert_eq(tw_job_seq(j), 1);
+    cr_assert_eq(tw_job_resolution(j), TW_RESOLUTION_COMPLETED);
+    assert_json(tw_job_result(j), 0, "\"late\"");
+    tw_activation_free(a);
+    c = new_completion();
+    cr_assert_eq(tw_completion_complete_workflow(c, NULL), 0);
+    complete_ok(run, c, &out);
+    cr_assert_eq(out.command_count, 0);
+    cr_assert_not(tw_run_has_next_activation(run));
+    tw_run_free(run);
+}
+
+Test(history, local_activity_marker_in_earlier_format_replays)
+{
+    /* complete_time as the RFC 3339 string earlier builds of this library wrote. */
+    tw_run *run = run_of(la_heartbeat_history("{\"seq\":1,\"attempt\":1,\"activity_id\":\"1\",\"activity_type\":"
+                                              "\"slow\",\"complete_time\":\"2023-11-14T22:13:29.500000000Z\"}"));
+    tw_run_output out;
+    tw_activation_free(next_act(run, false));
+    tw_completion *c = new_completion();
+    schedule_local(c, 1, "slow");
+    complete_ok(run, c, &out);
+    expect_no_activation(run, false);
+    tw_activation *a = next_act(run, false);
+    assert_json(tw_job_result(job_at(a, 0, TW_JOB_RESOLVE_LOCAL_ACTIVITY)), 0, "\"late\"");
+    tw_activation_free(a);
+    c = new_completion();
+    cr_assert_eq(tw_completion_complete_workflow(c, NULL), 0);
+    complete_ok(run, c, &out);
+    cr_assert_not(tw_run_has_next_activation(run));
+    tw_run_free(run);
+}
+
+Test(history, local_activity_marker_never_recorded_is_nondeterministic)
+{
+    /* Heartbeats, then the workflow completes: the marker never came. */
+    tw_run *run = run_of(la_heartbeat_history(NULL));
+    tw_run_output out;
+    tw_activation_free(next_act(run, false));
+    tw_completion *c = new_completion();
+    schedule_local(c, 1, "slow");
+    complete_ok(run, c, &out);
+    expect_no_activation(run, false);
+    /* Task 9 has no job either, but its command events must be matched: the workflow produced none. */
+    cr_assert(tw_run_has_next_activation(run));
+    tw_activation *a = NULL;
+    bool live = true;
+    tw_error *err = NULL;
+    cr_assert_eq(tw_run_next_activation(run, &a, &live, &err), TW_EPROTO);
+    cr_assert_null(a);
+    cr_assert_not_null(err);
+    cr_assert_str_eq(tw_error_message(err), "non-deterministic: history event 11 is WorkflowExecutionCompleted but "
+                                            "the workflow produced no command");
+    tw_error_destroy(err);
+    cr_assert_not(tw_run_has_next_activation(run));
+    tw_run_free(run);
+}
+
+Test(history, local_activity_marker_before_its_schedule_is_nondeterministic)
+{
+    /* The marker of seq 1 comes in task 3, but the workflow schedules seq 2 there and seq 1 never. */
+    pb_history *h = hist_new();
+    started(h);
+    int64_t done = wft(h, true);
+    la_marker_with_data(h, SDK_CORE_DATA, "\"x\"", NULL, done);
+    wf_completed(h, done);
+    tw_run *run = run_of(h);
+    tw_activation_free(next_act(run, false));
+    tw_completion *c = new_completion();
+    schedule_local(c, 2, "slow");
+    complete_nondeterministic(run, c,
+                              "non-deterministic: history event 5 is MarkerRecorded (core_local_activity seq 1) but "
+                              "the workflow scheduled no such local activity");
+    tw_run_free(run);
+}
+
+Test(history, local_activity_without_marker_runs_at_live_task)
+{
+    /* The worker heartbeated and died: the replay reaches the live task with no marker, so it runs again. */
+    pb_history *h = hist_new();
+    started(h);
+    wft(h, true);                                      /* 2, 3, 4 */
+    wft(h, false);                                     /* 5, 6 */
+    tw_run *run = run_of(h);
+    tw_run_output out;
+    tw_activation_free(next_act(run, false));
+    tw_completion *c = new_completion();
+    schedule_local(c, 1, "slow");
+    cr_assert_eq(tw_completion_start_timer(c, 1, 1000), 0);
+    /* The timer is matched against history at once: none there. */
+    complete_nondeterministic(run, c,
+                              "non-deterministic: history has no more command events for the workflow task completed "
+                              "at event 4 (up to event 4) but the workflow produced StartTimer (timer_id \"1\")");
+    tw_run_free(run);
+
+    h = hist_new();
+    started(h);
+    wft(h, true);
+    wft(h, false);
+    run = run_of(h);
+    tw_activation_free(next_act(run, false));
+    c = new_completion();
+    schedule_local(c, 1, "slow");
+    complete_ok(run, c, &out);
+    cr_assert_eq(tw_run_local_activities_outstanding(run), 0);
+    expect_no_activation(run, true);
+    cr_assert_eq(tw_run_local_activities_outstanding(run), 1);
+    uint32_t seq = 0;
+    cr_assert_eq(take_requests(run, time_of(6), &seq), 1);
+    cr_assert_eq(seq, 1);
+    resolve_json(run, 1, "\"again\"", time_of(7));
+    tw_activation *a = next_act(run, true);
+    assert_json(tw_job_result(job_at(a, 0, TW_JOB_RESOLVE_LOCAL_ACTIVITY)), 0, "\"again\"");
+    tw_activation_free(a);
+    c = new_completion();
+    cr_assert_eq(tw_completion_complete_workflow(c, NULL), 0);
+    complete_ok(run, c, &out);
+    cr_assert_eq(out.command_count, 2);
+    cr_assert_eq(out.commands[0]->command_type, CMD(RECORD_MARKER));
+    tw_run_output_clear(&out);
+    tw_run_free(run);
+}
+
+static Temporal__Api__History__V1__MarkerRecordedEventAttributes *marker_attrs(const char *data_json)
+{
+    Temporal__Api__History__V1__MarkerRecordedEventAttributes *m =
+        pb_new(&B, &temporal__api__history__v1__marker_recorded_event_attributes__descriptor);
+    m->marker_name = pb_str(&B, "core_local_activity");
+    m->details = calloc(1, sizeof(*m->details));
+    Temporal__Api__History__V1__MarkerRecordedEventAttributes__DetailsEntry *d =
+        pb_new(&B, &temporal__api__history__v1__marker_recorded_event_attributes__details_entry__descriptor);
+    d->key = pb_str(&B, "data");
+    d->value = json_payloads(data_json);
+    m->details[m->n_details++] = d;
+    cr_assert(!B.oom);
+    return m;
+}
+
+static void expect_marker_read(const char *data_json, bool ok, uint32_t seq, int32_t attempt, bool has_time,
+                               int64_t time_ns)
+{
+    Temporal__Api__History__V1__MarkerRecordedEventAttributes *m = marker_attrs(data_json);
+    tw_la_marker_info info;
+    cr_assert_eq(tw_la_marker_read(m, &info), ok, "%s", data_json);
+    if (ok) {
+        cr_assert_eq(info.seq, seq, "%s", data_json);
+        cr_assert_eq(info.attempt, attempt, "%s", data_json);
+        cr_assert_eq(info.has_complete_time, has_time, "%s", data_json);
+        if (has_time)
+            cr_assert_eq(info.complete_time_ns, time_ns, "%s: %lld", data_json, (long long)info.complete_time_ns);
+    }
+    protobuf_c_message_free_unpacked(&m->base, NULL);
+}
+
+Test(history, local_activity_marker_data_read_in_both_formats)
+{
+    int64_t t = time_of(9) + 500000000; /* 2023-11-14T22:13:29.5Z */
+    expect_marker_read(SDK_CORE_DATA, true, 1, 1, true, t);
+    expect_marker_read("{\"seq\":7,\"attempt\":3,\"complete_time\":\"2023-11-14T22:13:29.500000000Z\"}", true, 7, 3,
+                       true, t);
+    expect_marker_read("{\"seq\":7,\"attempt\":3,\"complete_time\":\"2023-11-14T22:13:29.5Z\"}", true, 7, 3, true, t);
+    expect_marker_read("{\"seq\":7,\"complete_time\":\"2023-11-15T00:13:29.5+02:00\"}", true, 7, 1, true, t);
+    expect_marker_read("{\"seq\":7,\"complete_time\":{\"seconds\":\"1700000009\",\"nanos\":500000000}}", true, 7, 1,
+                       true, t);
+    expect_marker_read("{\"seq\":2,\"attempt\":1,\"complete_time\":null}", true, 2, 1, false, 0);
+    expect_marker_read("{\"seq\":2,\"complete_time\":\"yesterday\"}", true, 2, 1, false, 0);
+    expect_marker_read("{\"attempt\":1}", false, 0, 0, false, 0);
+    expect_marker_read("\"not an object\"", false, 0, 0, false, 0);
+    expect_marker_read("{\"seq\":-1}", false, 0, 0, false, 0);
+}
+
+Test(history, local_activity_marker_written_in_sdk_core_layout)
+{
+    /* A cancel of a local activity never taken by the worker: no original_schedule_time, complete_time the task's. */
+    pb_history *h = hist_new();
+    started(h);
+    wft(h, false);
+    tw_run *run = run_of(h);
+    tw_run_output out;
+    tw_activation_free(next_act(run, true));
+    tw_completion *c = new_completion();
+    schedule_local(c, 5, "quick \"q\"");
+    cr_assert_eq(tw_completion_request_cancel_local_activity(c, 5), 0);
+    complete_ok(run, c, &out);
+    tw_activation *a = next_act(run, true);
+    cr_assert_eq(tw_job_resolution(job_at(a, 0, TW_JOB_RESOLVE_LOCAL_ACTIVITY)), TW_RESOLUTION_CANCELLED);
+    tw_activation_free(a);
+    complete_ok(run, new_completion(), &out);
+    cr_assert_eq(out.command_count, 1);
+    cr_assert_str_eq(marker_data(out.commands[0], "data"),
+                     "{\"seq\":5,\"attempt\":1,\"activity_id\":\"5\",\"activity_type\":\"quick \\\"q\\\"\","
+                     "\"complete_time\":{\"seconds\":1700000003,\"nanos\":0},\"backoff\":null,"
+                     "\"original_schedule_time\":null}");
+    /* And this engine reads back what it wrote. */
+    tw_la_marker_info info;
+    const Temporal__Api__Command__V1__RecordMarkerCommandAttributes *m = out.commands[0]->record_marker_command_attributes;
+    Temporal__Api__History__V1__MarkerRecordedEventAttributes ev;
+    temporal__api__history__v1__marker_recorded_event_attributes__init(&ev);
+    ev.n_details = m->n_details;
+    ev.details = (Temporal__Api__History__V1__MarkerRecordedEventAttributes__DetailsEntry **)m->details;
+    cr_assert(tw_la_marker_read(&ev, &info));
+    cr_assert_eq(info.seq, 5);
+    cr_assert(info.has_complete_time);
+    cr_assert_eq(info.complete_time_ns, time_of(3));
+    tw_run_output_clear(&out);
+    tw_run_free(run);
 }
 
 /* ================================================================== */
@@ -1995,4 +2409,1223 @@ Test(history, upsert_and_modify_memo_need_lists)
     expect_einval(tw_completion_upsert_search_attributes(c, NULL), "attrs");
     expect_einval(tw_completion_modify_memo(c, NULL), "memo");
     tw_completion_free(c);
+}
+
+/* ================================================================== */
+/* Child workflows                                                      */
+
+static void start_child(tw_completion *c, uint32_t seq, const char *workflow_id, const char *type,
+                        int cancellation_type)
+{
+    tw_child_workflow_options o;
+    tw_child_workflow_options_init(&o);
+    o.workflow_id = workflow_id;
+    o.workflow_type = type;
+    o.cancellation_type = cancellation_type;
+    cr_assert_eq(tw_completion_start_child_workflow(c, seq, &o), 0, "%s", tw_error_message(tw_error_last()));
+}
+
+/* 1 started, 2-4 WFT, 5 child "child-1" of type "kid" initiated, 6 started as "child-run". */
+static pb_history *child_history(void)
+{
+    pb_history *h = hist_new();
+    started(h);
+    int64_t c1 = wft(h, true);
+    int64_t i = child_initiated(h, "child-1", "kid", c1);
+    child_started(h, "child-1", "child-run", i);
+    return h;
+}
+
+/* Replays the start of child seq 1 (task 1) and returns the activation of task 2 (live or not). */
+static tw_activation *start_child_then_next(tw_run *run, int cancellation_type, bool live)
+{
+    tw_activation *a = next_act(run, false);
+    tw_activation_free(a);
+    tw_completion *c = new_completion();
+    start_child(c, 1, "child-1", "kid", cancellation_type);
+    tw_run_output out;
+    complete_ok(run, c, &out);
+    cr_assert_eq(out.command_count, 0);
+    return next_act(run, live);
+}
+
+static void assert_child_info(const tw_failure *f, const char *message, int64_t started_id, int retry_state)
+{
+    cr_assert_eq(tw_failure_kind_of(f), TW_FAILURE_CHILD_WORKFLOW);
+    cr_assert_str_eq(tw_failure_message(f), message);
+    cr_assert_str_eq(tw_failure_namespace(f), "ns");
+    cr_assert_str_eq(tw_failure_workflow_id(f), "child-1");
+    cr_assert_str_eq(tw_failure_run_id(f), started_id ? "child-run" : "");
+    cr_assert_str_eq(tw_failure_workflow_type(f), "kid");
+    cr_assert_eq(tw_failure_initiated_event_id(f), 5);
+    cr_assert_eq(tw_failure_started_event_id(f), started_id);
+    cr_assert_eq(tw_failure_retry_state(f), retry_state);
+}
+
+Test(history, child_start_command_fields)
+{
+    pb_history *h = hist_new();
+    started(h);
+    wft(h, false);
+    tw_run *run = run_of(h);
+    tw_activation *a = next_act(run, true);
+    tw_activation_free(a);
+
+    tw_child_workflow_options o;
+    tw_child_workflow_options_init(&o);
+    cr_assert_eq(o.size, sizeof(o));
+    cr_assert_eq(o.cancellation_type, TW_CHILD_CANCEL_WAIT_COMPLETED);
+    o.workflow_id = "child-1";
+    o.workflow_type = "kid";
+    o.namespace_ = "other-ns";
+    tw_payloads *args = named_json("x", "\"hi\"");
+    tw_payloads *hdr = named_json("trace", "\"t\"");
+    tw_payloads *memo = named_json("owner", "\"ops\"");
+    tw_payloads *sa = named_json("CustomKeywordField", "\"blue\"");
+    o.args = args;
+    o.headers = hdr;
+    o.memo = memo;
+    o.search_attributes = sa;
+    o.execution_timeout_ms = 60000;
+    o.run_timeout_ms = 30000;
+    o.task_timeout_ms = 5000;
+    o.parent_close_policy = TW_PARENT_CLOSE_ABANDON;
+    o.id_reuse_policy = TW_ID_REUSE_REJECT_DUPLICATE;
+    o.retry_initial_interval_ms = 1000;
+    o.retry_maximum_attempts = 3;
+    const char *nonretry[] = {"Fatal", NULL};
+    o.retry_non_retryable_error_types = nonretry;
+    o.cron_schedule = "@hourly";
+    tw_completion *c = new_completion();
+    cr_assert_eq(tw_completion_start_child_workflow(c, 1, &o), 0, "%s", tw_error_message(tw_error_last()));
+    start_child(c, 2, "child-2", "kid", TW_CHILD_CANCEL_TRY); /* defaults */
+    tw_payloads_free(args);
+    tw_payloads_free(hdr);
+    tw_payloads_free(memo);
+    tw_payloads_free(sa);
+    tw_run_output out;
+    complete_ok(run, c, &out);
+    cr_assert_eq(out.command_count, 2);
+    cr_assert_eq(out.commands[0]->command_type, CMD(START_CHILD_WORKFLOW_EXECUTION));
+    const Temporal__Api__Command__V1__StartChildWorkflowExecutionCommandAttributes *s =
+        out.commands[0]->start_child_workflow_execution_command_attributes;
+    cr_assert_str_eq(s->namespace_, "other-ns");
+    cr_assert_str_eq(s->workflow_id, "child-1");
+    cr_assert_str_eq(s->workflow_type->name, "kid");
+    cr_assert_str_eq(s->task_queue->name, "tq", "the parent's queue by default");
+    cr_assert_eq(s->input->n_payloads, 1);
+    cr_assert_eq(s->workflow_execution_timeout->seconds, 60);
+    cr_assert_eq(s->workflow_run_timeout->seconds, 30);
+    cr_assert_eq(s->workflow_task_timeout->seconds, 5);
+    cr_assert_eq(s->parent_close_policy, TEMPORAL__API__ENUMS__V1__PARENT_CLOSE_POLICY__PARENT_CLOSE_POLICY_ABANDON);
+    cr_assert_eq(s->workflow_id_reuse_policy,
+                 TEMPORAL__API__ENUMS__V1__WORKFLOW_ID_REUSE_POLICY__WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE);
+    cr_assert_not_null(s->retry_policy);
+    cr_assert_eq(s->retry_policy->initial_interval->seconds, 1);
+    cr_assert_eq(s->retry_policy->maximum_attempts, 3);
+    cr_assert_eq(s->retry_policy->n_non_retryable_error_types, 1);
+    cr_assert_str_eq(s->retry_policy->non_retryable_error_types[0], "Fatal");
+    cr_assert_str_eq(s->cron_schedule, "@hourly");
+    cr_assert_eq(s->header->n_fields, 1);
+    cr_assert_str_eq(s->header->fields[0]->key, "trace");
+    cr_assert_eq(s->memo->n_fields, 1);
+    cr_assert_str_eq(s->memo->fields[0]->key, "owner");
+    cr_assert_eq(s->search_attributes->n_indexed_fields, 1);
+    cr_assert_str_eq(s->search_attributes->indexed_fields[0]->key, "CustomKeywordField");
+    s = out.commands[1]->start_child_workflow_execution_command_attributes;
+    cr_assert_str_eq(s->namespace_, "");
+    cr_assert_str_eq(s->task_queue->name, "tq");
+    cr_assert_null(s->retry_policy, "no retry policy unless one is given");
+    cr_assert_null(s->header);
+    tw_run_output_clear(&out);
+    tw_run_free(run);
+}
+
+Test(history, child_started_then_completed)
+{
+    pb_history *h = child_history();
+    int64_t c2 = wft(h, true);
+    (void)c2;
+    child_completed(h, 5, 6, "\"child result\"");
+    wft(h, false);
+    tw_run *run = run_of(h);
+
+    tw_activation *a = start_child_then_next(run, TW_CHILD_CANCEL_WAIT_COMPLETED, false);
+    cr_assert_eq(tw_activation_job_count(a), 1);
+    const tw_job *j = job_at(a, 0, TW_JOB_RESOLVE_CHILD_START);
+    cr_assert_eq(tw_job_seq(j), 1);
+    cr_assert_eq(tw_job_resolution(j), TW_RESOLUTION_COMPLETED);
+    cr_assert_str_eq(tw_job_child_run_id(j), "child-run");
+    cr_assert_eq(tw_job_start_failed_cause(j), 0);
+    cr_assert_null(tw_job_failure(j));
+    tw_activation_free(a);
+    tw_run_output out;
+    complete_ok(run, new_completion(), &out);
+
+    a = next_act(run, true);
+    cr_assert_eq(tw_activation_job_count(a), 1);
+    j = job_at(a, 0, TW_JOB_RESOLVE_CHILD);
+    cr_assert_eq(tw_job_seq(j), 1);
+    cr_assert_eq(tw_job_resolution(j), TW_RESOLUTION_COMPLETED);
+    assert_json(tw_job_result(j), 0, "\"child result\"");
+    cr_assert_null(tw_job_failure(j));
+    tw_activation_free(a);
+    tw_run_free(run);
+}
+
+Test(history, child_start_failed)
+{
+    pb_history *h = hist_new();
+    started(h);
+    int64_t c1 = wft(h, true);
+    int64_t i = child_initiated(h, "child-1", "kid", c1);
+    child_start_failed(h, "child-1", i, TW_START_FAILED_WORKFLOW_ALREADY_EXISTS);
+    wft(h, false);
+    tw_run *run = run_of(h);
+    tw_activation *a = start_child_then_next(run, TW_CHILD_CANCEL_WAIT_COMPLETED, true);
+    cr_assert_eq(tw_activation_job_count(a), 1);
+    const tw_job *j = job_at(a, 0, TW_JOB_RESOLVE_CHILD_START);
+    cr_assert_eq(tw_job_seq(j), 1);
+    cr_assert_eq(tw_job_resolution(j), TW_RESOLUTION_FAILED);
+    cr_assert_eq(tw_job_start_failed_cause(j), TW_START_FAILED_WORKFLOW_ALREADY_EXISTS);
+    cr_assert_str_eq(tw_job_workflow_id(j), "child-1");
+    cr_assert_str_eq(tw_job_name(j), "kid");
+    cr_assert_str_eq(tw_job_child_run_id(j), "");
+    const tw_failure *f = tw_job_failure(j);
+    cr_assert_eq(tw_failure_kind_of(f), TW_FAILURE_APPLICATION);
+    cr_assert_str_eq(tw_failure_application_type(f), "WorkflowAlreadyExists");
+    cr_assert_str_eq(tw_failure_message(f),
+                     "Child workflow \"child-1\" (type \"kid\") could not start: a workflow with this id already "
+                     "exists");
+    tw_activation_free(a);
+    tw_run_free(run);
+}
+
+/* Task 2 (live) resolves the started child with the event add makes; returns that job's activation. */
+static tw_activation *child_outcome(int64_t (*add)(pb_history *, int64_t, int64_t), tw_run **run_out)
+{
+    pb_history *h = child_history();
+    add(h, 5, 6);
+    wft(h, false);
+    tw_run *run = run_of(h);
+    tw_activation *a = start_child_then_next(run, TW_CHILD_CANCEL_WAIT_COMPLETED, true);
+    cr_assert_eq(tw_activation_job_count(a), 2);
+    cr_assert_eq(tw_job_resolution(job_at(a, 0, TW_JOB_RESOLVE_CHILD_START)), TW_RESOLUTION_COMPLETED);
+    cr_assert_eq(tw_job_seq(job_at(a, 1, TW_JOB_RESOLVE_CHILD)), 1);
+    *run_out = run;
+    return a;
+}
+
+static int64_t add_child_canceled(pb_history *h, int64_t initiated, int64_t started_id)
+{
+    return child_canceled(h, initiated, started_id, "\"bye\"");
+}
+
+Test(history, child_failed_is_wrapped)
+{
+    tw_run *run;
+    tw_activation *a = child_outcome(child_failed, &run);
+    const tw_job *j = job_at(a, 1, TW_JOB_RESOLVE_CHILD);
+    cr_assert_eq(tw_job_resolution(j), TW_RESOLUTION_FAILED);
+    cr_assert_null(tw_job_result(j));
+    const tw_failure *f = tw_job_failure(j);
+    assert_child_info(f, "Child Workflow execution failed", 6,
+                      TEMPORAL__API__ENUMS__V1__RETRY_STATE__RETRY_STATE_RETRY_POLICY_NOT_SET);
+    const tw_failure *cause = tw_failure_cause(f);
+    cr_assert_eq(tw_failure_kind_of(cause), TW_FAILURE_APPLICATION);
+    cr_assert_str_eq(tw_failure_message(cause), "child broke");
+    cr_assert_str_eq(tw_failure_application_type(cause), "ChildError");
+    tw_activation_free(a);
+    tw_run_free(run);
+}
+
+Test(history, child_timed_out_is_wrapped)
+{
+    tw_run *run;
+    tw_activation *a = child_outcome(child_timed_out, &run);
+    const tw_job *j = job_at(a, 1, TW_JOB_RESOLVE_CHILD);
+    cr_assert_eq(tw_job_resolution(j), TW_RESOLUTION_FAILED);
+    const tw_failure *f = tw_job_failure(j);
+    assert_child_info(f, "Child Workflow execution timed out", 6,
+                      TEMPORAL__API__ENUMS__V1__RETRY_STATE__RETRY_STATE_TIMEOUT);
+    const tw_failure *cause = tw_failure_cause(f);
+    cr_assert_eq(tw_failure_kind_of(cause), TW_FAILURE_TIMEOUT);
+    cr_assert_str_eq(tw_failure_message(cause), "Timed out");
+    cr_assert_eq(tw_failure_timeout_type(cause), TEMPORAL__API__ENUMS__V1__TIMEOUT_TYPE__TIMEOUT_TYPE_START_TO_CLOSE);
+    tw_activation_free(a);
+    tw_run_free(run);
+}
+
+Test(history, child_terminated_is_wrapped)
+{
+    tw_run *run;
+    tw_activation *a = child_outcome(child_terminated, &run);
+    const tw_job *j = job_at(a, 1, TW_JOB_RESOLVE_CHILD);
+    cr_assert_eq(tw_job_resolution(j), TW_RESOLUTION_FAILED);
+    const tw_failure *f = tw_job_failure(j);
+    assert_child_info(f, "Child Workflow execution terminated", 6,
+                      TEMPORAL__API__ENUMS__V1__RETRY_STATE__RETRY_STATE_NON_RETRYABLE_FAILURE);
+    const tw_failure *cause = tw_failure_cause(f);
+    cr_assert_eq(tw_failure_kind_of(cause), TW_FAILURE_TERMINATED);
+    cr_assert_str_eq(tw_failure_message(cause), "Terminated");
+    tw_activation_free(a);
+    tw_run_free(run);
+}
+
+Test(history, child_canceled_is_wrapped)
+{
+    tw_run *run;
+    tw_activation *a = child_outcome(add_child_canceled, &run);
+    const tw_job *j = job_at(a, 1, TW_JOB_RESOLVE_CHILD);
+    cr_assert_eq(tw_job_resolution(j), TW_RESOLUTION_CANCELLED);
+    const tw_failure *f = tw_job_failure(j);
+    assert_child_info(f, "Child Workflow execution cancelled", 6,
+                      TEMPORAL__API__ENUMS__V1__RETRY_STATE__RETRY_STATE_NON_RETRYABLE_FAILURE);
+    const tw_failure *cause = tw_failure_cause(f);
+    cr_assert_eq(tw_failure_kind_of(cause), TW_FAILURE_CANCELED);
+    assert_json(tw_failure_details(cause), 0, "\"bye\"");
+    tw_activation_free(a);
+    tw_run_free(run);
+}
+
+Test(history, child_event_for_unknown_child)
+{
+    pb_history *h = hist_new();
+    started(h);
+    wft(h, true);
+    child_completed(h, 42, 43, "1");
+    wft(h, false);
+    tw_run *run = run_of(h);
+    tw_activation *a = next_act(run, false);
+    tw_activation_free(a);
+    tw_run_output out;
+    complete_ok(run, new_completion(), &out);
+    tw_error *err = NULL;
+    bool live;
+    cr_assert_eq(tw_run_next_activation(run, &a, &live, &err), TW_EPROTO);
+    cr_assert_str_eq(tw_error_message(err), "history event 5 (ChildWorkflowExecutionCompleted) is about the child "
+                                            "workflow initiated at event 42, which this run did not start");
+    tw_error_destroy(err);
+    tw_run_free(run);
+}
+
+Test(history, child_cancelled_before_sent_sends_nothing)
+{
+    pb_history *h = hist_new();
+    started(h);
+    wft(h, false);
+    tw_run *run = run_of(h);
+    tw_activation *a = next_act(run, true);
+    tw_activation_free(a);
+    tw_completion *c = new_completion();
+    start_child(c, 1, "child-1", "kid", TW_CHILD_CANCEL_WAIT_COMPLETED);
+    cr_assert_eq(tw_completion_cancel_child_workflow(c, 1), 0);
+    tw_run_output out;
+    complete_ok(run, c, &out);
+    cr_assert_eq(out.command_count, 0);
+    a = next_act(run, true);
+    cr_assert_eq(tw_activation_timestamp(a), time_of(3));
+    cr_assert_eq(tw_activation_job_count(a), 1);
+    const tw_job *j = job_at(a, 0, TW_JOB_RESOLVE_CHILD_START);
+    cr_assert_eq(tw_job_seq(j), 1);
+    cr_assert_eq(tw_job_resolution(j), TW_RESOLUTION_CANCELLED);
+    const tw_failure *f = tw_job_failure(j);
+    cr_assert_eq(tw_failure_kind_of(f), TW_FAILURE_CHILD_WORKFLOW);
+    cr_assert_str_eq(tw_failure_message(f), "Child Workflow Execution cancelled before scheduled");
+    cr_assert_eq(tw_failure_kind_of(tw_failure_cause(f)), TW_FAILURE_CANCELED);
+    tw_activation_free(a);
+    c = new_completion();
+    cr_assert_eq(tw_completion_cancel_child_workflow(c, 1), 0, "cancelling a resolved child is a no-op");
+    complete_ok(run, c, &out);
+    cr_assert_eq(out.command_count, 0, "neither the start nor a cancellation request is sent");
+    cr_assert_not(tw_run_has_next_activation(run));
+    tw_run_free(run);
+}
+
+/* The child's cancellation request as the worker sends it. */
+static void assert_child_cancel_command(const tw_pb_command *cmd, const char *run_id)
+{
+    cr_assert_eq(cmd->command_type, CMD(REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION));
+    const Temporal__Api__Command__V1__RequestCancelExternalWorkflowExecutionCommandAttributes *r =
+        cmd->request_cancel_external_workflow_execution_command_attributes;
+    cr_assert_str_eq(r->namespace_, "ns");
+    cr_assert_str_eq(r->workflow_id, "child-1");
+    cr_assert_str_eq(r->run_id, run_id);
+    cr_assert(r->child_workflow_only);
+}
+
+/* Live task 2 of child_history (the child started): cancels the child; returns the run and output. */
+static tw_run *cancel_started_child(int cancellation_type, pb_history **all, tw_run_output *out)
+{
+    *all = child_history();
+    wft(*all, false);
+    tw_run *run;
+    cr_assert_eq(tw_run_new(RUN_ID, &run), 0);
+    cr_assert_eq(tw_run_append(run, page_of(*all, 1, 8)), 0);
+    tw_activation *a = start_child_then_next(run, cancellation_type, true);
+    cr_assert_eq(tw_job_resolution(job_at(a, 0, TW_JOB_RESOLVE_CHILD_START)), TW_RESOLUTION_COMPLETED);
+    tw_activation_free(a);
+    tw_completion *c = new_completion();
+    cr_assert_eq(tw_completion_cancel_child_workflow(c, 1), 0);
+    complete_ok(run, c, out);
+    return run;
+}
+
+/* The immediate activation cancelling child seq 1. */
+static void expect_child_cancelled_now(tw_run *run, int kind)
+{
+    cr_assert(tw_run_has_next_activation(run));
+    tw_activation *a = next_act(run, true);
+    cr_assert_eq(tw_activation_timestamp(a), time_of(8), "same workflow task");
+    cr_assert_eq(tw_activation_job_count(a), 1);
+    const tw_job *j = job_at(a, 0, kind);
+    cr_assert_eq(tw_job_seq(j), 1);
+    cr_assert_eq(tw_job_resolution(j), TW_RESOLUTION_CANCELLED);
+    const tw_failure *f = tw_job_failure(j);
+    cr_assert_eq(tw_failure_kind_of(f), TW_FAILURE_CHILD_WORKFLOW);
+    cr_assert_str_eq(tw_failure_message(f), "Child Workflow execution cancelled");
+    cr_assert_eq(tw_failure_kind_of(tw_failure_cause(f)), TW_FAILURE_CANCELED);
+    tw_activation_free(a);
+}
+
+/* Appends events first.. of all (ending in a live WFT) and expects an activation with n jobs. */
+static tw_activation *append_then_next(tw_run *run, pb_history *all, int64_t first, size_t n)
+{
+    cr_assert_eq(tw_run_append(run, page_of(all, first, (int64_t)all->n_events)), 0);
+    tw_activation *a = next_act(run, true);
+    cr_assert_eq(tw_activation_job_count(a), n);
+    return a;
+}
+
+Test(history, child_cancel_abandon_sends_nothing)
+{
+    pb_history *all;
+    tw_run_output out;
+    tw_run *run = cancel_started_child(TW_CHILD_CANCEL_ABANDON, &all, &out);
+    cr_assert_eq(out.command_count, 0);
+    expect_child_cancelled_now(run, TW_JOB_RESOLVE_CHILD);
+    complete_ok(run, new_completion(), &out);
+    cr_assert_eq(out.command_count, 0, "no cancellation request for an abandoned child");
+
+    /* The abandoned child completes anyway: ignored. */
+    wft_completed(all);
+    child_completed(all, 5, 6, "1");
+    signaled(all, "s", "{}");
+    wft(all, false);
+    tw_activation *a = append_then_next(run, all, 9, 1);
+    job_at(a, 0, TW_JOB_SIGNAL);
+    tw_activation_free(a);
+    hist_free(all);
+    tw_run_free(run);
+}
+
+Test(history, child_cancel_try_sends_request_and_resolves_at_once)
+{
+    pb_history *all;
+    tw_run_output out;
+    tw_run *run = cancel_started_child(TW_CHILD_CANCEL_TRY, &all, &out);
+    cr_assert_eq(out.command_count, 0, "commands wait for the task's last completion");
+    expect_child_cancelled_now(run, TW_JOB_RESOLVE_CHILD);
+    complete_ok(run, new_completion(), &out);
+    cr_assert_eq(out.command_count, 1);
+    assert_child_cancel_command(out.commands[0], "child-run");
+    tw_run_output_clear(&out);
+
+    /* The server's events: the request is matched, the child's cancellation is ignored. */
+    int64_t done = wft_completed(all);
+    int64_t r = cancel_external_initiated(all, "child-1", "child-run", true, done);
+    external_cancel_requested(all, r);
+    child_canceled(all, 5, 6, NULL);
+    signaled(all, "s", "{}");
+    wft(all, false);
+    tw_activation *a = append_then_next(run, all, 9, 1);
+    job_at(a, 0, TW_JOB_SIGNAL);
+    tw_activation_free(a);
+    hist_free(all);
+    tw_run_free(run);
+}
+
+Test(history, child_cancel_wait_requested_resolves_when_recorded)
+{
+    pb_history *all;
+    tw_run_output out;
+    tw_run *run = cancel_started_child(TW_CHILD_CANCEL_WAIT_REQUESTED, &all, &out);
+    cr_assert_eq(out.command_count, 1);
+    assert_child_cancel_command(out.commands[0], "child-run");
+    tw_run_output_clear(&out);
+    cr_assert_not(tw_run_has_next_activation(run), "WAIT_REQUESTED resolves when the request is recorded");
+
+    int64_t done = wft_completed(all);
+    int64_t r = cancel_external_initiated(all, "child-1", "child-run", true, done);
+    external_cancel_requested(all, r);
+    wft(all, false);
+    tw_activation *a = append_then_next(run, all, 9, 1);
+    const tw_job *j = job_at(a, 0, TW_JOB_RESOLVE_CHILD);
+    cr_assert_eq(tw_job_resolution(j), TW_RESOLUTION_CANCELLED);
+    assert_child_info(tw_job_failure(j), "Child Workflow execution cancelled", 6,
+                      TEMPORAL__API__ENUMS__V1__RETRY_STATE__RETRY_STATE_NON_RETRYABLE_FAILURE);
+    tw_activation_free(a);
+    complete_ok(run, new_completion(), &out);
+    cr_assert_eq(out.command_count, 0);
+
+    /* The child's own cancellation comes later: ignored. */
+    wft_completed(all);
+    child_canceled(all, 5, 6, NULL);
+    wft(all, false);
+    a = append_then_next(run, all, 14, 0);
+    tw_activation_free(a);
+    hist_free(all);
+    tw_run_free(run);
+}
+
+Test(history, child_cancel_wait_completed_resolves_when_child_closes)
+{
+    pb_history *all;
+    tw_run_output out;
+    tw_run *run = cancel_started_child(TW_CHILD_CANCEL_WAIT_COMPLETED, &all, &out);
+    cr_assert_eq(out.command_count, 1);
+    assert_child_cancel_command(out.commands[0], "child-run");
+    tw_run_output_clear(&out);
+    cr_assert_not(tw_run_has_next_activation(run));
+
+    int64_t done = wft_completed(all);
+    int64_t r = cancel_external_initiated(all, "child-1", "child-run", true, done);
+    external_cancel_requested(all, r);
+    wft(all, false);
+    tw_activation *a = append_then_next(run, all, 9, 0);
+    tw_activation_free(a);
+    tw_completion *c = new_completion();
+    cr_assert_eq(tw_completion_cancel_child_workflow(c, 1), 0, "a second cancellation sends nothing more");
+    complete_ok(run, c, &out);
+    cr_assert_eq(out.command_count, 0);
+
+    wft_completed(all);
+    child_canceled(all, 5, 6, "\"bye\"");
+    wft(all, false);
+    a = append_then_next(run, all, 14, 1);
+    const tw_job *j = job_at(a, 0, TW_JOB_RESOLVE_CHILD);
+    cr_assert_eq(tw_job_resolution(j), TW_RESOLUTION_CANCELLED);
+    assert_json(tw_failure_details(tw_failure_cause(tw_job_failure(j))), 0, "\"bye\"");
+    tw_activation_free(a);
+    hist_free(all);
+    tw_run_free(run);
+}
+
+Test(history, child_cancel_before_it_started)
+{
+    /* Initiated, not started yet: TRY asks the server (no run id yet) and the start resolves as cancelled. */
+    pb_history *all = hist_new();
+    started(all);
+    int64_t c1 = wft(all, true);
+    child_initiated(all, "child-1", "kid", c1);
+    signaled(all, "stop", "{}");
+    wft(all, false);
+    tw_run *run;
+    cr_assert_eq(tw_run_new(RUN_ID, &run), 0);
+    cr_assert_eq(tw_run_append(run, page_of(all, 1, 8)), 0);
+    tw_activation *a = start_child_then_next(run, TW_CHILD_CANCEL_TRY, true);
+    job_at(a, 0, TW_JOB_SIGNAL);
+    tw_activation_free(a);
+    tw_completion *c = new_completion();
+    cr_assert_eq(tw_completion_cancel_child_workflow(c, 1), 0);
+    tw_run_output out;
+    complete_ok(run, c, &out);
+    expect_child_cancelled_now(run, TW_JOB_RESOLVE_CHILD_START);
+    complete_ok(run, new_completion(), &out);
+    cr_assert_eq(out.command_count, 1);
+    assert_child_cancel_command(out.commands[0], "");
+    tw_run_output_clear(&out);
+
+    /* The child starts anyway: ignored. */
+    int64_t done = wft_completed(all);
+    cancel_external_initiated(all, "child-1", "", true, done);
+    child_started(all, "child-1", "child-run", 5);
+    wft(all, false);
+    a = append_then_next(run, all, 9, 0);
+    tw_activation_free(a);
+    hist_free(all);
+    tw_run_free(run);
+}
+
+Test(history, child_cancel_request_replays)
+{
+    pb_history *h = child_history();
+    signaled(h, "stop", "{}");
+    int64_t c2 = wft(h, true);
+    int64_t r = cancel_external_initiated(h, "child-1", "child-run", true, c2);
+    external_cancel_requested(h, r);
+    child_canceled(h, 5, 6, NULL);
+    int64_t c3 = wft(h, true);
+    wf_canceled(h, c3);
+    tw_run *run = run_of(h);
+    tw_activation *a = start_child_then_next(run, TW_CHILD_CANCEL_WAIT_COMPLETED, false);
+    job_at(a, 0, TW_JOB_SIGNAL);
+    job_at(a, 1, TW_JOB_RESOLVE_CHILD_START);
+    tw_activation_free(a);
+    tw_completion *c = new_completion();
+    cr_assert_eq(tw_completion_cancel_child_workflow(c, 1), 0);
+    tw_run_output out;
+    complete_ok(run, c, &out);
+    cr_assert_eq(out.command_count, 0);
+    a = next_act(run, false);
+    cr_assert_eq(tw_job_resolution(job_at(a, 0, TW_JOB_RESOLVE_CHILD)), TW_RESOLUTION_CANCELLED);
+    tw_activation_free(a);
+    c = new_completion();
+    cr_assert_eq(tw_completion_cancel_workflow(c, NULL), 0);
+    complete_ok(run, c, &out);
+    cr_assert_not(tw_run_has_next_activation(run));
+    tw_run_free(run);
+}
+
+Test(history, nondeterminism_child_other_type)
+{
+    pb_history *h = hist_new();
+    started(h);
+    int64_t c1 = wft(h, true);
+    child_initiated(h, "child-1", "kid", c1);
+    wft(h, false);
+    tw_run *run = replay_first_task(h);
+    tw_completion *c = new_completion();
+    start_child(c, 1, "child-1", "adult", TW_CHILD_CANCEL_WAIT_COMPLETED);
+    complete_nondeterministic(run, c,
+                              "non-deterministic: history event 5 is StartChildWorkflowExecutionInitiated "
+                              "(workflow_id \"child-1\", type \"kid\") but the workflow produced "
+                              "StartChildWorkflowExecution (workflow_id \"child-1\", type \"adult\")");
+    tw_run_free(run);
+}
+
+Test(history, nondeterminism_child_other_id)
+{
+    pb_history *h = hist_new();
+    started(h);
+    int64_t c1 = wft(h, true);
+    child_initiated(h, "child-1", "kid", c1);
+    wft(h, false);
+    tw_run *run = replay_first_task(h);
+    tw_completion *c = new_completion();
+    start_child(c, 1, "child-2", "kid", TW_CHILD_CANCEL_WAIT_COMPLETED);
+    complete_nondeterministic(run, c,
+                              "non-deterministic: history event 5 is StartChildWorkflowExecutionInitiated "
+                              "(workflow_id \"child-1\", type \"kid\") but the workflow produced "
+                              "StartChildWorkflowExecution (workflow_id \"child-2\", type \"kid\")");
+    tw_run_free(run);
+}
+
+/* ================================================================== */
+/* Signals and cancellation requests to other workflows                 */
+
+static void signal_other(tw_completion *c, uint32_t seq)
+{
+    tw_signal_external_options o;
+    tw_signal_external_options_init(&o);
+    o.workflow_id = "other";
+    o.signal_name = "ping";
+    cr_assert_eq(tw_completion_signal_external_workflow(c, seq, &o), 0, "%s", tw_error_message(tw_error_last()));
+}
+
+/* 1 started, 2-4 WFT, 5 signal "ping" to "other" initiated. */
+static pb_history *signal_history(void)
+{
+    pb_history *h = hist_new();
+    started(h);
+    int64_t c1 = wft(h, true);
+    signal_initiated(h, "other", "ping", c1);
+    return h;
+}
+
+/* Replays the signal seq 1 of task 1 and returns task 2's activation. */
+static tw_activation *signal_then_next(tw_run *run, bool live)
+{
+    tw_activation *a = next_act(run, false);
+    tw_activation_free(a);
+    tw_completion *c = new_completion();
+    signal_other(c, 1);
+    tw_run_output out;
+    complete_ok(run, c, &out);
+    cr_assert_eq(out.command_count, 0);
+    return next_act(run, live);
+}
+
+Test(history, signal_external_command_and_delivery)
+{
+    pb_history *all = hist_new();
+    started(all);
+    wft(all, false);
+    tw_run *run;
+    cr_assert_eq(tw_run_new(RUN_ID, &run), 0);
+    cr_assert_eq(tw_run_append(run, page_of(all, 1, 3)), 0);
+    tw_activation *a = next_act(run, true);
+    tw_activation_free(a);
+
+    tw_signal_external_options o;
+    tw_signal_external_options_init(&o);
+    cr_assert_eq(o.size, sizeof(o));
+    o.namespace_ = "ns2";
+    o.workflow_id = "other";
+    o.run_id = "other-run";
+    o.signal_name = "ping";
+    tw_payloads *args = named_json("x", "42");
+    tw_payloads *hdr = named_json("trace", "\"t\"");
+    o.args = args;
+    o.headers = hdr;
+    o.child_workflow_only = 1;
+    tw_completion *c = new_completion();
+    cr_assert_eq(tw_completion_signal_external_workflow(c, 7, &o), 0);
+    tw_payloads_free(args);
+    tw_payloads_free(hdr);
+    tw_run_output out;
+    complete_ok(run, c, &out);
+    cr_assert_eq(out.command_count, 1);
+    cr_assert_eq(out.commands[0]->command_type, CMD(SIGNAL_EXTERNAL_WORKFLOW_EXECUTION));
+    const Temporal__Api__Command__V1__SignalExternalWorkflowExecutionCommandAttributes *s =
+        out.commands[0]->signal_external_workflow_execution_command_attributes;
+    cr_assert_str_eq(s->namespace_, "ns2");
+    cr_assert_str_eq(s->execution->workflow_id, "other");
+    cr_assert_str_eq(s->execution->run_id, "other-run");
+    cr_assert_str_eq(s->signal_name, "ping");
+    cr_assert_eq(s->input->n_payloads, 1);
+    cr_assert_str_eq(s->header->fields[0]->key, "trace");
+    cr_assert(s->child_workflow_only);
+    tw_run_output_clear(&out);
+
+    int64_t done = wft_completed(all);
+    int64_t i = signal_initiated(all, "other", "ping", done);
+    external_signaled(all, i);
+    wft(all, false);
+    a = append_then_next(run, all, 4, 1);
+    const tw_job *j = job_at(a, 0, TW_JOB_RESOLVE_SIGNAL_EXTERNAL);
+    cr_assert_eq(tw_job_seq(j), 7);
+    cr_assert_eq(tw_job_resolution(j), TW_RESOLUTION_COMPLETED);
+    cr_assert_null(tw_job_failure(j));
+    tw_activation_free(a);
+    hist_free(all);
+    tw_run_free(run);
+}
+
+Test(history, signal_external_failed)
+{
+    pb_history *h = signal_history();
+    signal_failed(h, "other", 5,
+                  1 /* SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND */);
+    wft(h, false);
+    tw_run *run = run_of(h);
+    tw_activation *a = signal_then_next(run, true);
+    const tw_job *j = job_at(a, 0, TW_JOB_RESOLVE_SIGNAL_EXTERNAL);
+    cr_assert_eq(tw_job_seq(j), 1);
+    cr_assert_eq(tw_job_resolution(j), TW_RESOLUTION_FAILED);
+    const tw_failure *f = tw_job_failure(j);
+    cr_assert_eq(tw_failure_kind_of(f), TW_FAILURE_APPLICATION);
+    cr_assert_str_eq(tw_failure_application_type(f), "ExternalWorkflowExecutionNotFound");
+    cr_assert_str_eq(tw_failure_message(f), "Could not signal external workflow \"other\": the workflow was not found");
+    tw_activation_free(a);
+    tw_run_free(run);
+}
+
+Test(history, signal_external_cancelled_before_sent)
+{
+    pb_history *h = hist_new();
+    started(h);
+    wft(h, false);
+    tw_run *run = run_of(h);
+    tw_activation *a = next_act(run, true);
+    tw_activation_free(a);
+    tw_completion *c = new_completion();
+    signal_other(c, 1);
+    cr_assert_eq(tw_completion_cancel_signal_external(c, 1), 0);
+    tw_run_output out;
+    complete_ok(run, c, &out);
+    cr_assert_eq(out.command_count, 0);
+    a = next_act(run, true);
+    cr_assert_eq(tw_activation_job_count(a), 1);
+    const tw_job *j = job_at(a, 0, TW_JOB_RESOLVE_SIGNAL_EXTERNAL);
+    cr_assert_eq(tw_job_resolution(j), TW_RESOLUTION_CANCELLED);
+    cr_assert_eq(tw_failure_kind_of(tw_job_failure(j)), TW_FAILURE_CANCELED);
+    cr_assert_str_eq(tw_failure_message(tw_job_failure(j)), "Signal was cancelled before being sent");
+    tw_activation_free(a);
+    complete_ok(run, new_completion(), &out);
+    cr_assert_eq(out.command_count, 0, "the signal is not sent");
+    cr_assert_not(tw_run_has_next_activation(run));
+    tw_run_free(run);
+}
+
+Test(history, signal_external_cancelled_after_sent)
+{
+    pb_history *all = signal_history();
+    signaled(all, "stop", "{}");
+    wft(all, false);
+    tw_run *run;
+    cr_assert_eq(tw_run_new(RUN_ID, &run), 0);
+    cr_assert_eq(tw_run_append(run, page_of(all, 1, 8)), 0);
+    tw_activation *a = signal_then_next(run, true);
+    job_at(a, 0, TW_JOB_SIGNAL);
+    tw_activation_free(a);
+    tw_completion *c = new_completion();
+    cr_assert_eq(tw_completion_cancel_signal_external(c, 1), 0);
+    tw_run_output out;
+    complete_ok(run, c, &out);
+    a = next_act(run, true);
+    const tw_job *j = job_at(a, 0, TW_JOB_RESOLVE_SIGNAL_EXTERNAL);
+    cr_assert_eq(tw_job_resolution(j), TW_RESOLUTION_CANCELLED);
+    cr_assert_eq(tw_failure_kind_of(tw_job_failure(j)), TW_FAILURE_CANCELED);
+    tw_activation_free(a);
+    complete_ok(run, new_completion(), &out);
+    cr_assert_eq(out.command_count, 0);
+
+    /* The signal is delivered anyway: ignored. */
+    wft_completed(all);
+    external_signaled(all, 5);
+    wft(all, false);
+    a = append_then_next(run, all, 9, 0);
+    tw_activation_free(a);
+    hist_free(all);
+    tw_run_free(run);
+}
+
+Test(history, nondeterminism_signal_to_another_workflow)
+{
+    pb_history *h = hist_new();
+    started(h);
+    int64_t c1 = wft(h, true);
+    signal_initiated(h, "someone-else", "ping", c1);
+    wft(h, false);
+    tw_run *run = replay_first_task(h);
+    tw_completion *c = new_completion();
+    signal_other(c, 1);
+    complete_nondeterministic(run, c,
+                              "non-deterministic: history event 5 is SignalExternalWorkflowExecutionInitiated "
+                              "(workflow_id \"someone-else\", signal \"ping\") but the workflow produced "
+                              "SignalExternalWorkflowExecution (workflow_id \"other\", signal \"ping\")");
+    tw_run_free(run);
+}
+
+Test(history, cancel_external_command_and_completion)
+{
+    pb_history *all = hist_new();
+    started(all);
+    wft(all, false);
+    tw_run *run;
+    cr_assert_eq(tw_run_new(RUN_ID, &run), 0);
+    cr_assert_eq(tw_run_append(run, page_of(all, 1, 3)), 0);
+    tw_activation *a = next_act(run, true);
+    tw_activation_free(a);
+    tw_completion *c = new_completion();
+    cr_assert_eq(tw_completion_request_cancel_external_workflow(c, 3, NULL, "other", NULL), 0);
+    tw_run_output out;
+    complete_ok(run, c, &out);
+    cr_assert_eq(out.command_count, 1);
+    cr_assert_eq(out.commands[0]->command_type, CMD(REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION));
+    const Temporal__Api__Command__V1__RequestCancelExternalWorkflowExecutionCommandAttributes *r =
+        out.commands[0]->request_cancel_external_workflow_execution_command_attributes;
+    cr_assert_str_eq(r->namespace_, "");
+    cr_assert_str_eq(r->workflow_id, "other");
+    cr_assert_str_eq(r->run_id, "");
+    cr_assert_not(r->child_workflow_only);
+    tw_run_output_clear(&out);
+
+    int64_t done = wft_completed(all);
+    int64_t i = cancel_external_initiated(all, "other", "", false, done);
+    external_cancel_requested(all, i);
+    wft(all, false);
+    a = append_then_next(run, all, 4, 1);
+    const tw_job *j = job_at(a, 0, TW_JOB_RESOLVE_CANCEL_EXTERNAL);
+    cr_assert_eq(tw_job_seq(j), 3);
+    cr_assert_eq(tw_job_resolution(j), TW_RESOLUTION_COMPLETED);
+    tw_activation_free(a);
+    hist_free(all);
+    tw_run_free(run);
+}
+
+Test(history, cancel_external_failed)
+{
+    pb_history *h = hist_new();
+    started(h);
+    int64_t c1 = wft(h, true);
+    int64_t i = cancel_external_initiated(h, "other", "", false, c1);
+    cancel_external_failed(h, "other", i,
+                           1 /* CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND */);
+    wft(h, false);
+    tw_run *run = run_of(h);
+    tw_activation *a = next_act(run, false);
+    tw_activation_free(a);
+    tw_completion *c = new_completion();
+    cr_assert_eq(tw_completion_request_cancel_external_workflow(c, 1, NULL, "other", NULL), 0);
+    tw_run_output out;
+    complete_ok(run, c, &out);
+    a = next_act(run, true);
+    const tw_job *j = job_at(a, 0, TW_JOB_RESOLVE_CANCEL_EXTERNAL);
+    cr_assert_eq(tw_job_resolution(j), TW_RESOLUTION_FAILED);
+    const tw_failure *f = tw_job_failure(j);
+    cr_assert_eq(tw_failure_kind_of(f), TW_FAILURE_APPLICATION);
+    cr_assert_str_eq(tw_failure_application_type(f), "ExternalWorkflowExecutionNotFound");
+    cr_assert_str_eq(tw_failure_message(f),
+                     "Could not request cancellation of external workflow \"other\": the workflow was not found");
+    tw_activation_free(a);
+    tw_run_free(run);
+}
+
+Test(history, nondeterminism_cancel_of_another_workflow)
+{
+    pb_history *h = hist_new();
+    started(h);
+    int64_t c1 = wft(h, true);
+    cancel_external_initiated(h, "other", "", false, c1);
+    wft(h, false);
+    tw_run *run = replay_first_task(h);
+    tw_completion *c = new_completion();
+    cr_assert_eq(tw_completion_request_cancel_external_workflow(c, 1, NULL, "third", NULL), 0);
+    complete_nondeterministic(run, c,
+                              "non-deterministic: history event 5 is RequestCancelExternalWorkflowExecutionInitiated "
+                              "(workflow_id \"other\") but the workflow produced "
+                              "RequestCancelExternalWorkflowExecution (workflow_id \"third\")");
+    tw_run_free(run);
+}
+
+/* ================================================================== */
+/* Patches                                                              */
+
+Test(history, patch_live_records_marker)
+{
+    pb_history *h = hist_new();
+    started(h);
+    wft(h, false);
+    tw_run *run = run_of(h);
+    tw_activation *a = next_act(run, true);
+    cr_assert_eq(tw_activation_job_count(a), 1, "no notification when not replaying");
+    tw_activation_free(a);
+    tw_completion *c = new_completion();
+    cr_assert_eq(tw_completion_set_patch_marker(c, "my-patch", 0), 0);
+    cr_assert_eq(tw_completion_start_timer(c, 1, 1000), 0);
+    cr_assert_eq(tw_completion_set_patch_marker(c, "my-patch", 0), 0, "one marker per patch");
+    cr_assert_eq(tw_completion_set_patch_marker(c, "old \"one\"", 1), 0);
+    tw_run_output out;
+    complete_ok(run, c, &out);
+    cr_assert_eq(out.command_count, 3);
+    const char *want[] = {"{\"id\":\"my-patch\",\"deprecated\":false}",
+                          "{\"id\":\"old \\\"one\\\"\",\"deprecated\":true}"};
+    for (size_t k = 0; k < 2; k++) {
+        const tw_pb_command *cmd = out.commands[k == 0 ? 0 : 2];
+        cr_assert_eq(cmd->command_type, CMD(RECORD_MARKER));
+        const Temporal__Api__Command__V1__RecordMarkerCommandAttributes *m = cmd->record_marker_command_attributes;
+        cr_assert_str_eq(m->marker_name, "core_patch");
+        cr_assert_eq(m->n_details, 1);
+        cr_assert_str_eq(m->details[0]->key, "patch-data");
+        const Temporal__Api__Common__V1__Payloads *ps = m->details[0]->value;
+        cr_assert_eq(ps->n_payloads, 1);
+        const Temporal__Api__Common__V1__Payload *p = ps->payloads[0];
+        cr_assert_eq(p->n_metadata, 1);
+        cr_assert_str_eq(p->metadata[0]->key, "encoding");
+        cr_assert_eq(p->metadata[0]->value.len, 10);
+        cr_assert_eq(memcmp(p->metadata[0]->value.data, "json/plain", 10), 0);
+        cr_assert_eq(p->data.len, strlen(want[k]));
+        cr_assert_eq(memcmp(p->data.data, want[k], p->data.len), 0, "%.*s", (int)p->data.len, p->data.data);
+        cr_assert_null(m->failure);
+    }
+    cr_assert_eq(out.commands[1]->command_type, CMD(START_TIMER));
+    tw_run_output_clear(&out);
+    tw_run_free(run);
+}
+
+Test(history, patch_replay_notifies_and_matches_marker)
+{
+    pb_history *h = hist_new();
+    started(h);
+    signaled(h, "go", "{}");
+    int64_t c1 = wft(h, true);
+    patch_marker(h, "p1", false, c1);
+    patch_version_upsert(h, "[\"p1\"]", c1); /* what sdk-core may record after it */
+    int64_t t = timer_started(h, "1", c1);
+    timer_fired(h, "1", t);
+    int64_t c2 = wft(h, true);
+    wf_completed(h, c2);
+    tw_run *run = run_of(h);
+
+    tw_activation *a = next_act(run, false);
+    cr_assert_eq(tw_activation_job_count(a), 3);
+    job_at(a, 0, TW_JOB_INITIALIZE);
+    cr_assert_str_eq(tw_job_name(job_at(a, 1, TW_JOB_NOTIFY_HAS_PATCH)), "p1");
+    job_at(a, 2, TW_JOB_SIGNAL);
+    tw_activation_free(a);
+    tw_completion *c = new_completion();
+    cr_assert_eq(tw_completion_set_patch_marker(c, "p1", 0), 0);
+    cr_assert_eq(tw_completion_start_timer(c, 1, 1000), 0);
+    tw_run_output out;
+    complete_ok(run, c, &out);
+    cr_assert_eq(out.command_count, 0);
+
+    a = next_act(run, false);
+    cr_assert_eq(tw_activation_job_count(a), 1, "the marker of an earlier task is not notified again");
+    job_at(a, 0, TW_JOB_FIRE_TIMER);
+    tw_activation_free(a);
+    c = new_completion();
+    cr_assert_eq(tw_completion_set_patch_marker(c, "p1", 0), 0, "already recorded: no second marker");
+    cr_assert_eq(tw_completion_complete_workflow(c, NULL), 0);
+    complete_ok(run, c, &out);
+    cr_assert_not(tw_run_has_next_activation(run));
+    tw_run_free(run);
+}
+
+Test(history, patch_deprecated_command_without_marker_is_skipped)
+{
+    /* History made before the patch: the (deprecated) patch's marker command has no event. */
+    pb_history *h = hist_new();
+    started(h);
+    int64_t c1 = wft(h, true);
+    timer_started(h, "1", c1);
+    wft(h, false);
+    tw_run *run = replay_first_task(h);
+    tw_completion *c = new_completion();
+    cr_assert_eq(tw_completion_set_patch_marker(c, "p1", 1), 0);
+    cr_assert_eq(tw_completion_start_timer(c, 1, 1000), 0);
+    cr_assert_eq(tw_completion_set_patch_marker(c, "p2", 1), 0);
+    tw_run_output out;
+    complete_ok(run, c, &out);
+    cr_assert_eq(out.command_count, 0);
+    tw_activation *a = next_act(run, true);
+    tw_activation_free(a);
+    tw_run_free(run);
+}
+
+Test(history, patch_deprecated_marker_without_command_is_skipped)
+{
+    /* The code no longer records deprecated patch "old": its marker in history is passed over. */
+    pb_history *h = hist_new();
+    started(h);
+    int64_t c1 = wft(h, true);
+    patch_marker(h, "old", true, c1);
+    patch_version_upsert(h, "[\"old\"]", c1);
+    patch_marker(h, "other-old", true, c1);
+    patch_marker(h, "new", false, c1);
+    timer_started(h, "1", c1);
+    wft(h, false);
+    tw_run *run = run_of(h);
+    tw_activation *a = next_act(run, false);
+    cr_assert_eq(tw_activation_job_count(a), 4, "every marker is notified");
+    cr_assert_str_eq(tw_job_name(job_at(a, 1, TW_JOB_NOTIFY_HAS_PATCH)), "old");
+    cr_assert_str_eq(tw_job_name(job_at(a, 2, TW_JOB_NOTIFY_HAS_PATCH)), "other-old");
+    cr_assert_str_eq(tw_job_name(job_at(a, 3, TW_JOB_NOTIFY_HAS_PATCH)), "new");
+    tw_activation_free(a);
+    tw_completion *c = new_completion();
+    cr_assert_eq(tw_completion_set_patch_marker(c, "new", 0), 0);
+    cr_assert_eq(tw_completion_start_timer(c, 1, 1000), 0);
+    tw_run_output out;
+    complete_ok(run, c, &out);
+    a = next_act(run, true);
+    tw_activation_free(a);
+    tw_run_free(run);
+}
+
+Test(history, nondeterminism_patch_marker_without_command)
+{
+    pb_history *h = hist_new();
+    started(h);
+    int64_t c1 = wft(h, true);
+    patch_marker(h, "p1", false, c1);
+    timer_started(h, "1", c1);
+    wft(h, false);
+    tw_run *run = replay_first_task(h);
+    tw_completion *c = new_completion();
+    cr_assert_eq(tw_completion_start_timer(c, 1, 1000), 0);
+    complete_nondeterministic(run, c,
+                              "non-deterministic: history event 5 is MarkerRecorded (core_patch \"p1\") but the "
+                              "workflow produced StartTimer (timer_id \"1\")");
+    tw_run_free(run);
+}
+
+Test(history, nondeterminism_marker_of_another_patch)
+{
+    pb_history *h = hist_new();
+    started(h);
+    int64_t c1 = wft(h, true);
+    patch_marker(h, "p1", false, c1);
+    wft(h, false);
+    tw_run *run = replay_first_task(h);
+    tw_completion *c = new_completion();
+    cr_assert_eq(tw_completion_set_patch_marker(c, "p2", 0), 0);
+    complete_nondeterministic(run, c,
+                              "non-deterministic: history event 5 is MarkerRecorded (core_patch \"p1\") but the "
+                              "workflow produced RecordMarker (core_patch \"p2\")");
+    tw_run_free(run);
+}
+
+Test(history, patch_marker_in_legacy_layout_is_read)
+{
+    /* sdk-core's older layout: plain-byte "patch_id" and "deprecated" details. */
+    pb_history *h = hist_new();
+    started(h);
+    int64_t c1 = wft(h, true);
+    int64_t id = marker(h, false);
+    Temporal__Api__History__V1__MarkerRecordedEventAttributes *m = h->events[id - 1]->marker_recorded_event_attributes;
+    m->workflow_task_completed_event_id = c1;
+    m->details = calloc(2, sizeof(*m->details));
+    const char *keys[] = {"patch_id", "deprecated"};
+    const char *values[] = {"legacy", "\x01"};
+    for (size_t k = 0; k < 2; k++) {
+        Temporal__Api__History__V1__MarkerRecordedEventAttributes__DetailsEntry *d =
+            pb_new(&B, &temporal__api__history__v1__marker_recorded_event_attributes__details_entry__descriptor);
+        d->key = pb_str(&B, keys[k]);
+        d->value = pb_new(&B, &temporal__api__common__v1__payloads__descriptor);
+        d->value->payloads = calloc(1, sizeof(*d->value->payloads));
+        d->value->payloads[0] = pb_new(&B, &temporal__api__common__v1__payload__descriptor);
+        d->value->payloads[0]->data = pb_bytes(&B, (const uint8_t *)values[k], strlen(values[k]));
+        d->value->n_payloads = 1;
+        m->details[m->n_details++] = d;
+    }
+    wft(h, false);
+    tw_run *run = run_of(h);
+    tw_activation *a = next_act(run, false);
+    cr_assert_str_eq(tw_job_name(job_at(a, 1, TW_JOB_NOTIFY_HAS_PATCH)), "legacy");
+    tw_activation_free(a);
+    tw_run_output out;
+    complete_ok(run, new_completion(), &out); /* deprecated: skipped without a command */
+    a = next_act(run, true);
+    tw_activation_free(a);
+    tw_run_free(run);
+}
+
+/* ================================================================== */
+/* Proto3 JSON histories with these events                              */
+
+Test(history, json_history_with_children_signals_and_patches)
+{
+    static const char json[] =
+        "{\"events\": ["
+        "{\"eventId\": \"1\", \"eventType\": \"EVENT_TYPE_WORKFLOW_EXECUTION_STARTED\","
+        " \"workflowExecutionStartedEventAttributes\": {\"workflowType\": {\"name\": \"greeter\"},"
+        " \"taskQueue\": {\"name\": \"tq\"}, \"workflowId\": \"wf-id\"}},"
+        "{\"eventId\": \"2\", \"eventType\": \"EVENT_TYPE_WORKFLOW_TASK_SCHEDULED\","
+        " \"workflowTaskScheduledEventAttributes\": {}},"
+        "{\"eventId\": \"3\", \"eventType\": \"EVENT_TYPE_WORKFLOW_TASK_STARTED\","
+        " \"workflowTaskStartedEventAttributes\": {\"scheduledEventId\": \"2\"}},"
+        "{\"eventId\": \"4\", \"eventType\": \"EVENT_TYPE_WORKFLOW_TASK_COMPLETED\","
+        " \"workflowTaskCompletedEventAttributes\": {\"scheduledEventId\": \"2\", \"startedEventId\": \"3\"}},"
+        "{\"eventId\": \"5\", \"eventType\": \"EVENT_TYPE_MARKER_RECORDED\","
+        " \"markerRecordedEventAttributes\": {\"markerName\": \"core_patch\", \"details\": {\"patch-data\":"
+        " {\"payloads\": [{\"metadata\": {\"encoding\": \"anNvbi9wbGFpbg==\"},"
+        " \"data\": \"eyJpZCI6InAxIiwiZGVwcmVjYXRlZCI6ZmFsc2V9\"}]}}, \"workflowTaskCompletedEventId\": \"4\"}},"
+        "{\"eventId\": \"6\", \"eventType\": \"EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED\","
+        " \"startChildWorkflowExecutionInitiatedEventAttributes\": {\"namespace\": \"ns\", \"workflowId\": \"child-1\","
+        " \"workflowType\": {\"name\": \"kid\"}, \"taskQueue\": {\"name\": \"tq\"},"
+        " \"parentClosePolicy\": \"PARENT_CLOSE_POLICY_TERMINATE\", \"workflowTaskCompletedEventId\": \"4\"}},"
+        "{\"eventId\": \"7\", \"eventType\": \"EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED\","
+        " \"signalExternalWorkflowExecutionInitiatedEventAttributes\": {\"workflowTaskCompletedEventId\": \"4\","
+        " \"namespace\": \"ns\", \"workflowExecution\": {\"workflowId\": \"other\"}, \"signalName\": \"ping\"}},"
+        "{\"eventId\": \"8\", \"eventType\": \"EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED\","
+        " \"childWorkflowExecutionStartedEventAttributes\": {\"namespace\": \"ns\", \"initiatedEventId\": \"6\","
+        " \"workflowExecution\": {\"workflowId\": \"child-1\", \"runId\": \"child-run\"},"
+        " \"workflowType\": {\"name\": \"kid\"}}},"
+        "{\"eventId\": \"9\", \"eventType\": \"EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_SIGNALED\","
+        " \"externalWorkflowExecutionSignaledEventAttributes\": {\"initiatedEventId\": \"7\", \"namespace\": \"ns\","
+        " \"workflowExecution\": {\"workflowId\": \"other\"}}},"
+        "{\"eventId\": \"10\", \"eventType\": \"EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED\","
+        " \"childWorkflowExecutionCompletedEventAttributes\": {\"result\": {\"payloads\": [{\"metadata\":"
+        " {\"encoding\": \"anNvbi9wbGFpbg==\"}, \"data\": \"ImNoaWxkIHJlc3VsdCI=\"}]}, \"namespace\": \"ns\","
+        " \"workflowExecution\": {\"workflowId\": \"child-1\", \"runId\": \"child-run\"},"
+        " \"workflowType\": {\"name\": \"kid\"}, \"initiatedEventId\": \"6\", \"startedEventId\": \"8\"}},"
+        "{\"eventId\": \"11\", \"eventType\": \"EVENT_TYPE_WORKFLOW_TASK_SCHEDULED\","
+        " \"workflowTaskScheduledEventAttributes\": {}},"
+        "{\"eventId\": \"12\", \"eventType\": \"EVENT_TYPE_WORKFLOW_TASK_STARTED\","
+        " \"workflowTaskStartedEventAttributes\": {\"scheduledEventId\": \"11\"}}]}";
+    cJSON *root = cJSON_Parse(json);
+    cr_assert_not_null(root);
+    ProtobufCMessage *msg = NULL;
+    char err[256] = "";
+    cr_assert_eq(tw_pbjson_decode(&temporal__api__history__v1__history__descriptor, root, 0, &msg, err, sizeof(err)),
+                 0, "%s", err);
+    cJSON_Delete(root);
+    tw_run *run = run_of((pb_history *)msg);
+
+    tw_activation *a = next_act(run, false);
+    cr_assert_str_eq(tw_job_name(job_at(a, 1, TW_JOB_NOTIFY_HAS_PATCH)), "p1");
+    tw_activation_free(a);
+    tw_completion *c = new_completion();
+    cr_assert_eq(tw_completion_set_patch_marker(c, "p1", 0), 0);
+    start_child(c, 1, "child-1", "kid", TW_CHILD_CANCEL_WAIT_COMPLETED);
+    signal_other(c, 1);
+    tw_run_output out;
+    complete_ok(run, c, &out);
+
+    a = next_act(run, true);
+    cr_assert_eq(tw_activation_job_count(a), 3);
+    cr_assert_str_eq(tw_job_child_run_id(job_at(a, 0, TW_JOB_RESOLVE_CHILD_START)), "child-run");
+    cr_assert_eq(tw_job_resolution(job_at(a, 1, TW_JOB_RESOLVE_SIGNAL_EXTERNAL)), TW_RESOLUTION_COMPLETED);
+    assert_json(tw_job_result(job_at(a, 2, TW_JOB_RESOLVE_CHILD)), 0, "\"child result\"");
+    tw_activation_free(a);
+    tw_run_free(run);
+}
+
+/* ================================================================== */
+/* Bad input of children, other workflows and patches                   */
+
+Test(history, child_signal_cancel_and_patch_input_is_checked)
+{
+    tw_completion *c = new_completion();
+    tw_child_workflow_options o;
+    tw_child_workflow_options_init(&o);
+    expect_einval(tw_completion_start_child_workflow(NULL, 1, &o), "c is NULL");
+    expect_einval(tw_completion_start_child_workflow(c, 1, NULL), "options is NULL");
+    o.size = 0;
+    expect_einval(tw_completion_start_child_workflow(c, 1, &o), "tw_child_workflow_options_init");
+    tw_child_workflow_options_init(&o);
+    expect_einval(tw_completion_start_child_workflow(c, 1, &o), "options->workflow_id is NULL");
+    o.workflow_id = "child-1";
+    o.workflow_type = "";
+    expect_einval(tw_completion_start_child_workflow(c, 1, &o), "options->workflow_type is empty");
+    o.workflow_type = "kid";
+    o.run_timeout_ms = -1;
+    expect_einval(tw_completion_start_child_workflow(c, 1, &o), "options->run_timeout_ms must not be negative");
+    o.run_timeout_ms = 0;
+    o.cancellation_type = 9;
+    expect_einval(tw_completion_start_child_workflow(c, 1, &o), "not a tw_child_cancellation_type");
+    o.cancellation_type = TW_CHILD_CANCEL_TRY;
+    o.parent_close_policy = 7;
+    expect_einval(tw_completion_start_child_workflow(c, 1, &o), "not a tw_parent_close_policy");
+    o.parent_close_policy = 0;
+    o.id_reuse_policy = -1;
+    expect_einval(tw_completion_start_child_workflow(c, 1, &o), "not a tw_id_reuse_policy");
+    o.id_reuse_policy = 0;
+    o.retry_backoff_coefficient = 0.5;
+    expect_einval(tw_completion_start_child_workflow(c, 1, &o), "backoff_coefficient must be >= 1");
+    o.retry_backoff_coefficient = 0;
+    cr_assert_eq(tw_completion_start_child_workflow(c, 1, &o), 0);
+    expect_einval(tw_completion_start_child_workflow(c, 1, &o), "seq 1 is already used by a child workflow");
+    expect_einval(tw_completion_cancel_child_workflow(NULL, 1), "c is NULL");
+
+    tw_signal_external_options s;
+    tw_signal_external_options_init(&s);
+    expect_einval(tw_completion_signal_external_workflow(c, 1, NULL), "options is NULL");
+    expect_einval(tw_completion_signal_external_workflow(c, 1, &s), "options->workflow_id is NULL");
+    s.workflow_id = "other";
+    s.signal_name = "";
+    expect_einval(tw_completion_signal_external_workflow(c, 1, &s), "options->signal_name is empty");
+    expect_einval(tw_completion_cancel_signal_external(NULL, 1), "c is NULL");
+
+    expect_einval(tw_completion_request_cancel_external_workflow(c, 1, NULL, "", NULL), "workflow_id is empty");
+    expect_einval(tw_completion_request_cancel_external_workflow(c, 1, NULL, NULL, NULL), "workflow_id is NULL");
+    expect_einval(tw_completion_set_patch_marker(c, NULL, 0), "patch_id is NULL");
+    expect_einval(tw_completion_set_patch_marker(c, "", 0), "patch_id is empty");
+    tw_completion_free(c);
+
+    /* Cancelling what the run never started. */
+    pb_history *h = hist_new();
+    started(h);
+    wft(h, false);
+    tw_run *run = run_of(h);
+    tw_activation *a = next_act(run, true);
+    tw_activation_free(a);
+    c = new_completion();
+    cr_assert_eq(tw_completion_cancel_child_workflow(c, 4), 0);
+    tw_run_output out;
+    tw_error *err = NULL;
+    expect_einval(tw_run_complete(run, c, &out, &err), "no child workflow with seq 4 was started");
+    tw_run_free(run);
+    h = hist_new();
+    started(h);
+    wft(h, false);
+    run = run_of(h);
+    a = next_act(run, true);
+    tw_activation_free(a);
+    c = new_completion();
+    cr_assert_eq(tw_completion_cancel_signal_external(c, 4), 0);
+    expect_einval(tw_run_complete(run, c, &out, &err), "no signal with seq 4 was sent");
+    tw_run_free(run);
 }

@@ -6,8 +6,10 @@
  * the start callback, timers, activities and their cancellation types, the
  * scope tree and scope timeouts, workflow cancellation, buffered signals,
  * read-only queries, terminal commands, task failures, misuse outside
- * activate, info, deterministic random and time, eviction, and replay of
- * recorded histories (matching and non-deterministic).
+ * activate, info, deterministic random and time, eviction, replay of
+ * recorded histories (matching and non-deterministic), child workflows
+ * (start, child_started, outcomes, each cancellation type, scopes),
+ * signals and cancellation requests to other workflows, and patches.
  *
  * Each callback appends a word to F.log ("start(greeter,[])",
  * "resolved(42,COMPLETED)", "drain", ...); step() clears the log, so a test
@@ -54,6 +56,9 @@ struct fx {
     int handles_a, handles_all; /* signal handlers the workflow has */
     int cleanup_done;
     int failure_kind;  /* of the last resolution's failure (-1: none) */
+    char failure_message[256];
+    int cause_kind;    /* of that failure's cause (-1: none) */
+    char cause_message[256];
     size_t result_count;
     char result_json[256]; /* of the last resolution's result */
     int replaying_seen; /* tw_wf_is_replaying in the last start (or time query) callback */
@@ -162,6 +167,10 @@ static void cb_resolved(tw_wf_instance *wf, tw_op *op, uint64_t tag, int resolut
     cr_assert_eq(tw_op_tag(op), tag);
     note("resolved(%llu,%s)", (unsigned long long)tag, resolution_name(resolution));
     F.failure_kind = failure ? tw_failure_kind_of(failure) : -1;
+    snprintf(F.failure_message, sizeof(F.failure_message), "%s", failure ? tw_failure_message(failure) : "");
+    const tw_failure *cause = failure ? tw_failure_cause(failure) : NULL;
+    F.cause_kind = cause ? tw_failure_kind_of(cause) : -1;
+    snprintf(F.cause_message, sizeof(F.cause_message), "%s", cause ? tw_failure_message(cause) : "");
     F.result_count = tw_payloads_count(result);
     snprintf(F.result_json, sizeof(F.result_json), "%s", result ? json_list(result) : "");
     if (F.on_resolved)
@@ -189,10 +198,20 @@ static void cb_evict(tw_wf_instance *wf, int reason, const char *message, void *
     note("evict(%d,%s)", reason, message);
 }
 
+static void cb_child_started(tw_wf_instance *wf, tw_op *op, uint64_t tag, const char *run_id, void *ud)
+{
+    (void)wf, (void)ud;
+    cr_assert_eq(tw_op_tag(op), tag);
+    cr_assert_eq(tw_op_kind_of(op), TW_OP_CHILD_WORKFLOW);
+    cr_assert_str_eq(tw_op_child_run_id(op), run_id);
+    cr_assert_not(tw_op_is_resolved(op), "a started child resolves later");
+    note("child_started(%llu,%s)", (unsigned long long)tag, run_id);
+}
+
 static const tw_wf_callbacks callbacks = {
     .size = sizeof(tw_wf_callbacks), .start = cb_start, .signal = cb_signal, .query = cb_query,
     .cancel_requested = cb_cancel_requested, .resolved = cb_resolved, .scope_cancelled = cb_scope_cancelled,
-    .drain = cb_drain, .evict = cb_evict,
+    .drain = cb_drain, .evict = cb_evict, .child_started = cb_child_started,
 };
 
 static tw_wf_instance *instance_new(void)
@@ -207,6 +226,7 @@ static void setup(void)
 {
     memset(&F, 0, sizeof(F));
     F.failure_kind = -1;
+    F.cause_kind = -1;
     B.oom = false;
 }
 
@@ -292,6 +312,31 @@ static void step_outside_run(tw_activation *a, tw_run_output *out)
     cr_assert_eq(tw_completion_take_output(c, out), 0);
 }
 
+/*
+ * A core_patch marker's patch as "p1" or "p1,deprecated" (its details are
+ * {"patch-data": {"id":"p1","deprecated":false}}); the raw data otherwise.
+ */
+static void patch_of(const Temporal__Api__Command__V1__RecordMarkerCommandAttributes *m, char *buf, size_t size)
+{
+    static const char head[] = "{\"id\":\"", tail_no[] = "\",\"deprecated\":false}",
+                      tail_yes[] = "\",\"deprecated\":true}";
+    cr_assert_eq(m->n_details, 1);
+    cr_assert_str_eq(m->details[0]->key, "patch-data");
+    cr_assert_eq(m->details[0]->value->n_payloads, 1);
+    const ProtobufCBinaryData *d = &m->details[0]->value->payloads[0]->data;
+    char data[256];
+    snprintf(data, sizeof(data), "%.*s", (int)d->len, (const char *)d->data);
+    size_t n = strlen(data), h = strlen(head);
+    bool yes = n > strlen(tail_yes) && strcmp(data + n - strlen(tail_yes), tail_yes) == 0;
+    bool no = n > strlen(tail_no) && strcmp(data + n - strlen(tail_no), tail_no) == 0;
+    if (strncmp(data, head, h) != 0 || (!yes && !no)) {
+        snprintf(buf, size, "%s", data);
+        return;
+    }
+    size_t id_len = n - h - (yes ? strlen(tail_yes) : strlen(tail_no));
+    snprintf(buf, size, "%.*s%s", (int)id_len, data + h, yes ? ",deprecated" : "");
+}
+
 /* The commands of out, in order, as "StartTimer(1,1500ms) CancelTimer(1) ..." (a static buffer). */
 static const char *commands(const tw_run_output *out)
 {
@@ -300,7 +345,7 @@ static const char *commands(const tw_run_output *out)
     buf[0] = '\0';
     for (size_t i = 0; i < out->command_count; i++) {
         const tw_pb_command *c = out->commands[i];
-        char one[160];
+        char one[400];
         switch ((int)c->command_type) {
         case CMD(START_TIMER): {
             const Google__Protobuf__Duration *d = c->start_timer_command_attributes->start_to_fire_timeout;
@@ -324,6 +369,30 @@ static const char *commands(const tw_run_output *out)
         case CMD(FAIL_WORKFLOW_EXECUTION): snprintf(one, sizeof(one), "FailWorkflow"); break;
         case CMD(CANCEL_WORKFLOW_EXECUTION): snprintf(one, sizeof(one), "CancelWorkflow"); break;
         case CMD(CONTINUE_AS_NEW_WORKFLOW_EXECUTION): snprintf(one, sizeof(one), "ContinueAsNew"); break;
+        case CMD(START_CHILD_WORKFLOW_EXECUTION):
+            snprintf(one, sizeof(one), "StartChild(%s,%s)",
+                     c->start_child_workflow_execution_command_attributes->workflow_id,
+                     c->start_child_workflow_execution_command_attributes->workflow_type->name);
+            break;
+        case CMD(REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION): {
+            const Temporal__Api__Command__V1__RequestCancelExternalWorkflowExecutionCommandAttributes *r =
+                c->request_cancel_external_workflow_execution_command_attributes;
+            snprintf(one, sizeof(one), "RequestCancelExternal(%s,%s%s)", r->workflow_id, r->run_id,
+                     r->child_workflow_only ? ",child" : "");
+            break;
+        }
+        case CMD(SIGNAL_EXTERNAL_WORKFLOW_EXECUTION):
+            snprintf(one, sizeof(one), "SignalExternal(%s,%s)",
+                     c->signal_external_workflow_execution_command_attributes->execution->workflow_id,
+                     c->signal_external_workflow_execution_command_attributes->signal_name);
+            break;
+        case CMD(RECORD_MARKER): {
+            char patch[300];
+            cr_assert_str_eq(c->record_marker_command_attributes->marker_name, "core_patch");
+            patch_of(c->record_marker_command_attributes, patch, sizeof(patch));
+            snprintf(one, sizeof(one), "PatchMarker(%s)", patch);
+            break;
+        }
         default: snprintf(one, sizeof(one), "Command%d", (int)c->command_type); break;
         }
         n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", i ? " " : "", one);
@@ -1748,4 +1817,1242 @@ Test(runtime, upserts_need_an_activation)
     cr_assert_eq(tw_wf_upsert_search_attributes(F.wf, sa), TW_EINVAL);
     cr_assert_eq(tw_wf_modify_memo(F.wf, sa), TW_EINVAL);
     tw_payloads_free(sa);
+}
+
+/* ================================================================== */
+/* Child workflows                                                      */
+
+static tw_child_workflow_options kid_options(const char *workflow_id, int cancellation_type)
+{
+    tw_child_workflow_options o;
+    tw_child_workflow_options_init(&o);
+    o.workflow_id = workflow_id;
+    o.workflow_type = "kid";
+    o.cancellation_type = cancellation_type;
+    return o;
+}
+
+/* Starts child workflow_id of type "kid" (expected to succeed) and returns its op. */
+static tw_op *child(tw_wf_instance *wf, tw_scope *scope, const char *workflow_id, int cancellation_type, uint64_t tag)
+{
+    tw_child_workflow_options o = kid_options(workflow_id, cancellation_type);
+    tw_op *op = NULL;
+    int rc = tw_wf_start_child_workflow(wf, scope, &o, tag, &op);
+    cr_assert_eq(rc, 0, "start_child_workflow: %s", tw_error_message(tw_error_last()));
+    cr_assert_not_null(op);
+    cr_assert_eq(tw_op_kind_of(op), TW_OP_CHILD_WORKFLOW);
+    cr_assert_eq(tw_op_tag(op), tag);
+    return op;
+}
+
+/* Child "child-1" (tag 3) in root, cancelled as F.cancellation_type says. */
+static void start_child_1(tw_wf_instance *wf, const tw_payloads *args)
+{
+    (void)args;
+    F.op[0] = child(wf, NULL, "child-1", F.cancellation_type, 3);
+    cr_assert_str_eq(tw_op_child_run_id(F.op[0]), "", "no run id before it started");
+    cr_assert_eq(tw_op_start_failed_cause(F.op[0]), 0);
+    cr_assert_not(tw_op_is_resolved(F.op[0]));
+}
+
+/* The child "child-1" of type "kid" initiated by the task completed at `completed`, then started as "child-run". */
+static void child_1_started(pb_history *h, int64_t completed)
+{
+    int64_t i = child_initiated(h, "child-1", "kid", completed);
+    child_started(h, "child-1", "child-run", i);
+}
+
+/* The JSON of pb payloads as "[a,b]" (a static buffer). */
+static const char *pb_json_list(const Temporal__Api__Common__V1__Payloads *p)
+{
+    static char buf[256];
+    size_t n = 0;
+    buf[n++] = '[';
+    for (size_t i = 0; p && i < p->n_payloads; i++) {
+        n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%.*s", i ? "," : "", (int)p->payloads[i]->data.len,
+                              (const char *)p->payloads[i]->data.data);
+        cr_assert_lt(n, sizeof(buf) - 2);
+    }
+    buf[n++] = ']';
+    buf[n] = '\0';
+    return buf;
+}
+
+static void start_children_with_options(tw_wf_instance *wf, const tw_payloads *args)
+{
+    (void)args;
+    tw_child_workflow_options o = kid_options("child-1", TW_CHILD_CANCEL_WAIT_COMPLETED);
+    tw_payloads *input = json("\"hi\"");
+    cr_assert_eq(tw_payloads_add_json(input, "2", NULL), 0);
+    o.args = input;
+    o.run_timeout_ms = 30000;
+    o.parent_close_policy = TW_PARENT_CLOSE_ABANDON;
+    cr_assert_eq(tw_wf_start_child_workflow(wf, NULL, &o, 1, &F.op[0]), 0, "%s", tw_error_message(tw_error_last()));
+    tw_payloads_free(input);
+    o = kid_options("child-2", TW_CHILD_CANCEL_TRY);
+    o.workflow_type = "other-kid";
+    o.task_queue = "other-tq";
+    o.namespace_ = ""; /* empty is as good as NULL */
+    cr_assert_eq(tw_wf_start_child_workflow(wf, NULL, &o, 2, &F.op[1]), 0, "%s", tw_error_message(tw_error_last()));
+}
+
+Test(runtime, child_start_command_carries_the_options)
+{
+    begin(just_started(), 3);
+    F.on_start = start_children_with_options;
+    tw_run_output out;
+    step(true, &out);
+    cr_assert_str_eq(F.log, "start(greeter,[]) drain");
+    cr_assert_str_eq(commands(&out), "StartChild(child-1,kid) StartChild(child-2,other-kid)");
+    const Temporal__Api__Command__V1__StartChildWorkflowExecutionCommandAttributes *s =
+        out.commands[0]->start_child_workflow_execution_command_attributes;
+    cr_assert_str_eq(s->namespace_, "", "children run in the parent's namespace");
+    cr_assert_str_eq(s->workflow_id, "child-1");
+    cr_assert_str_eq(s->workflow_type->name, "kid");
+    cr_assert_str_eq(s->task_queue->name, "tq", "the parent's task queue by default");
+    cr_assert_str_eq(pb_json_list(s->input), "[\"hi\",2]");
+    cr_assert_eq(s->workflow_run_timeout->seconds, 30);
+    cr_assert_eq(s->parent_close_policy, TEMPORAL__API__ENUMS__V1__PARENT_CLOSE_POLICY__PARENT_CLOSE_POLICY_ABANDON);
+    s = out.commands[1]->start_child_workflow_execution_command_attributes;
+    cr_assert_str_eq(s->namespace_, "");
+    cr_assert_str_eq(s->task_queue->name, "other-tq");
+    cr_assert_str_eq(pb_json_list(s->input), "[]");
+    tw_run_output_clear(&out);
+    cr_assert_not(tw_op_is_resolved(F.op[0]));
+    cr_assert_not(tw_op_is_resolved(F.op[1]));
+    cr_assert_not(tw_run_has_next_activation(F.run));
+}
+
+Test(runtime, child_started_then_completed_with_its_result)
+{
+    /* 4 completed, 5 initiated, 6 started, 7-8 WFT, 9 completed, 10 child completed, 11-12 WFT. */
+    pb_history *h = just_started();
+    child_1_started(h, wft_completed(h));
+    wft(h, false);
+    wft_completed(h);
+    child_completed(h, 5, 6, "\"child result\"");
+    wft(h, false);
+    begin(h, 3);
+    F.cancellation_type = TW_CHILD_CANCEL_WAIT_COMPLETED;
+    F.on_start = start_child_1;
+    tw_run_output out;
+    step(true, &out);
+    cr_assert_str_eq(commands(&out), "StartChild(child-1,kid)");
+    tw_run_output_clear(&out);
+
+    more(4, 8);
+    step(true, &out);
+    cr_assert_str_eq(F.log, "child_started(3,child-run) drain");
+    cr_assert_str_eq(tw_op_child_run_id(F.op[0]), "child-run");
+    cr_assert_not(tw_op_is_resolved(F.op[0]));
+    cr_assert_eq(out.command_count, 0);
+    tw_run_output_clear(&out);
+
+    more(9, 12);
+    step(true, &out);
+    cr_assert_str_eq(F.log, "resolved(3,COMPLETED) drain");
+    cr_assert_str_eq(F.result_json, "[\"child result\"]");
+    cr_assert_eq(F.failure_kind, -1);
+    cr_assert(tw_op_is_resolved(F.op[0]));
+    cr_assert_str_eq(tw_op_child_run_id(F.op[0]), "child-run", "the run id stays");
+    cr_assert_eq(out.command_count, 0);
+    tw_run_output_clear(&out);
+}
+
+Test(runtime, child_start_failed_resolves_failed_with_its_cause)
+{
+    /* 4 completed, 5 initiated, 6 start failed (already exists), 7-8 WFT. */
+    pb_history *h = just_started();
+    int64_t i = child_initiated(h, "child-1", "kid", wft_completed(h));
+    child_start_failed(h, "child-1", i, TW_START_FAILED_WORKFLOW_ALREADY_EXISTS);
+    wft(h, false);
+    begin(h, 3);
+    F.on_start = start_child_1;
+    tw_run_output out;
+    step(true, &out);
+    tw_run_output_clear(&out);
+
+    more(4, 8);
+    step(true, &out);
+    cr_assert_str_eq(F.log, "resolved(3,FAILED) drain", "no child_started for a child that did not start");
+    cr_assert_eq(tw_op_start_failed_cause(F.op[0]), TW_START_FAILED_WORKFLOW_ALREADY_EXISTS);
+    cr_assert_str_eq(tw_op_child_run_id(F.op[0]), "");
+    cr_assert_eq(F.failure_kind, TW_FAILURE_APPLICATION);
+    cr_assert(strstr(F.failure_message, "already exists") != NULL, "message: %s", F.failure_message);
+    cr_assert(tw_op_is_resolved(F.op[0]));
+    cr_assert_eq(out.command_count, 0);
+    tw_run_output_clear(&out);
+}
+
+Test(runtime, child_failure_is_a_child_workflow_failure_caused_by_the_childs)
+{
+    /* 4 completed, 5 initiated, 6 started, 7 child failed, 8-9 WFT. */
+    pb_history *h = just_started();
+    child_1_started(h, wft_completed(h));
+    child_failed(h, 5, 6);
+    wft(h, false);
+    begin(h, 3);
+    F.on_start = start_child_1;
+    tw_run_output out;
+    step(true, &out);
+    tw_run_output_clear(&out);
+
+    more(4, 9);
+    step(true, &out);
+    cr_assert_str_eq(F.log, "child_started(3,child-run) resolved(3,FAILED) drain");
+    cr_assert_eq(F.failure_kind, TW_FAILURE_CHILD_WORKFLOW);
+    cr_assert_str_eq(F.failure_message, "Child Workflow execution failed");
+    cr_assert_eq(F.cause_kind, TW_FAILURE_APPLICATION);
+    cr_assert_str_eq(F.cause_message, "child broke");
+    cr_assert_eq(tw_op_start_failed_cause(F.op[0]), 0, "it did start");
+    cr_assert_str_eq(F.result_json, "");
+    tw_run_output_clear(&out);
+}
+
+/*
+ * 1-3 live start of child-1 (F.cancellation_type), 4 completed, 5
+ * initiated, 6 started, 7-8 WFT (child_started), 9 completed, 10 signal
+ * "cancel", 11-12 WFT: the signal cancels the child with tw_op_cancel.
+ * Runs up to the completion of that task and returns its output.
+ */
+static void child_cancelled_by_signal(int cancellation_type, tw_run_output *out)
+{
+    pb_history *h = just_started();
+    child_1_started(h, wft_completed(h));
+    wft(h, false);
+    wft_completed(h);
+    signaled(h, "cancel", "{}");
+    wft(h, false);
+    begin(h, 3);
+    F.cancellation_type = cancellation_type;
+    F.on_start = start_child_1;
+    F.on_signal = signal_cancels_op0;
+    step(true, out);
+    cr_assert_str_eq(commands(out), "StartChild(child-1,kid)");
+    tw_run_output_clear(out);
+    more(4, 8);
+    step(true, out);
+    cr_assert_str_eq(F.log, "child_started(3,child-run) drain");
+    tw_run_output_clear(out);
+    more(9, 12);
+    step(true, out);
+    cr_assert_str_eq(F.log, "signal(cancel,[{}]) cancel-returned drain", "a child does not resolve at once");
+    cr_assert_not(tw_op_is_resolved(F.op[0]));
+}
+
+/* Expects the cancelled child's resolution: a child-workflow failure caused by a cancellation. */
+static void expect_child_cancelled(const char *log)
+{
+    cr_assert_str_eq(F.log, log);
+    cr_assert_eq(F.failure_kind, TW_FAILURE_CHILD_WORKFLOW);
+    cr_assert_eq(F.cause_kind, TW_FAILURE_CANCELED);
+    cr_assert(tw_op_is_resolved(F.op[0]));
+}
+
+/* Appends the server's answer to the child's cancellation request: 13 completed, 14 initiated, 15 recorded, 16-17 WFT. */
+static void child_cancel_request_recorded(void)
+{
+    int64_t c = wft_completed(F.full);
+    int64_t r = cancel_external_initiated(F.full, "child-1", "child-run", true, c);
+    external_cancel_requested(F.full, r);
+    wft(F.full, false);
+    more(c, (int64_t)F.full->n_events);
+}
+
+/* Late news of an already resolved child: 13 completed, 14 child completed, 15 signal "s", 16-17 WFT. */
+static void late_child_news_is_ignored(void)
+{
+    int64_t c = wft_completed(F.full);
+    child_completed(F.full, 5, 6, "1");
+    signaled(F.full, "s", "{}");
+    wft(F.full, false);
+    more(c, (int64_t)F.full->n_events);
+    F.on_signal = NULL;
+    tw_run_output out;
+    step(true, &out);
+    cr_assert_str_eq(F.log, "signal(s,[{}]) drain");
+    cr_assert_eq(out.command_count, 0);
+    tw_run_output_clear(&out);
+}
+
+Test(runtime, child_cancel_abandon_resolves_at_once_and_sends_nothing)
+{
+    tw_run_output out;
+    child_cancelled_by_signal(TW_CHILD_CANCEL_ABANDON, &out);
+    cr_assert_eq(out.command_count, 0);
+    tw_run_output_clear(&out);
+    cr_assert(tw_run_has_next_activation(F.run));
+
+    step(true, &out);
+    cr_assert_eq(F.timestamp, time_of(12), "the same workflow task");
+    expect_child_cancelled("resolved(3,CANCELLED) drain");
+    cr_assert_eq(out.command_count, 0, "no cancellation request for an abandoned child");
+    tw_run_output_clear(&out);
+    cr_assert_not(tw_run_has_next_activation(F.run));
+    late_child_news_is_ignored();
+}
+
+Test(runtime, child_cancel_try_requests_cancellation_and_resolves_at_once)
+{
+    tw_run_output out;
+    child_cancelled_by_signal(TW_CHILD_CANCEL_TRY, &out);
+    cr_assert_eq(out.command_count, 0, "commands wait for the task's last completion");
+    tw_run_output_clear(&out);
+    cr_assert(tw_run_has_next_activation(F.run));
+
+    step(true, &out);
+    cr_assert_eq(F.timestamp, time_of(12), "the same workflow task");
+    expect_child_cancelled("resolved(3,CANCELLED) drain");
+    cr_assert_str_eq(commands(&out), "RequestCancelExternal(child-1,child-run,child)");
+    tw_run_output_clear(&out);
+    cr_assert_not(tw_run_has_next_activation(F.run));
+}
+
+Test(runtime, child_cancel_wait_requested_resolves_when_the_request_is_recorded)
+{
+    tw_run_output out;
+    child_cancelled_by_signal(TW_CHILD_CANCEL_WAIT_REQUESTED, &out);
+    cr_assert_str_eq(commands(&out), "RequestCancelExternal(child-1,child-run,child)");
+    tw_run_output_clear(&out);
+    cr_assert_not(tw_run_has_next_activation(F.run));
+
+    child_cancel_request_recorded();
+    step(true, &out);
+    expect_child_cancelled("resolved(3,CANCELLED) drain");
+    cr_assert_eq(out.command_count, 0);
+    tw_run_output_clear(&out);
+}
+
+Test(runtime, child_cancel_wait_completed_resolves_when_the_child_closes)
+{
+    tw_run_output out;
+    child_cancelled_by_signal(TW_CHILD_CANCEL_WAIT_COMPLETED, &out);
+    cr_assert_str_eq(commands(&out), "RequestCancelExternal(child-1,child-run,child)");
+    tw_run_output_clear(&out);
+    cr_assert_not(tw_run_has_next_activation(F.run));
+
+    /* The request recorded: a task without jobs; the child is still running. */
+    child_cancel_request_recorded();
+    step(true, &out);
+    cr_assert_str_eq(F.log, "drain");
+    cr_assert_eq(tw_wf_now(F.wf), F.timestamp, "an activation without jobs moves the workflow time too");
+    cr_assert_eq(F.timestamp, time_of(17));
+    cr_assert_not(tw_op_is_resolved(F.op[0]));
+    cr_assert_eq(out.command_count, 0);
+    tw_run_output_clear(&out);
+
+    /* 18 completed, 19 child cancelled, 20-21 WFT. */
+    int64_t c = wft_completed(F.full);
+    child_canceled(F.full, 5, 6, "\"bye\"");
+    wft(F.full, false);
+    more(c, (int64_t)F.full->n_events);
+    step(true, &out);
+    expect_child_cancelled("resolved(3,CANCELLED) drain");
+    cr_assert_str_eq(F.failure_message, "Child Workflow execution cancelled");
+    cr_assert_eq(out.command_count, 0);
+    tw_run_output_clear(&out);
+}
+
+static void start_child_and_cancel_it(tw_wf_instance *wf, const tw_payloads *args)
+{
+    start_child_1(wf, args);
+    cr_assert_eq(tw_op_cancel(F.op[0]), 0, "%s", tw_error_message(tw_error_last()));
+    note("cancel-returned");
+}
+
+Test(runtime, child_cancelled_before_its_start_was_sent_sends_nothing)
+{
+    begin(just_started(), 3);
+    F.cancellation_type = TW_CHILD_CANCEL_WAIT_COMPLETED;
+    F.on_start = start_child_and_cancel_it;
+    F.on_drain = cancel_first_again;
+    tw_run_output out;
+    step(true, &out);
+    cr_assert_str_eq(F.log, "start(greeter,[]) cancel-returned drain");
+    cr_assert_eq(out.command_count, 0, "the start is dropped");
+    tw_run_output_clear(&out);
+    cr_assert(tw_run_has_next_activation(F.run), "even WAIT_COMPLETED resolves at once when nothing was sent");
+
+    step(true, &out);
+    expect_child_cancelled("resolved(3,CANCELLED) drain");
+    cr_assert_str_eq(F.failure_message, "Child Workflow Execution cancelled before scheduled");
+    cr_assert_eq(tw_op_start_failed_cause(F.op[0]), 0);
+    cr_assert_eq(out.command_count, 0, "neither the start nor a cancellation request is sent");
+    tw_run_output_clear(&out);
+    cr_assert_not(tw_run_has_next_activation(F.run));
+}
+
+Test(runtime, child_cancelled_in_the_activation_that_reports_its_start)
+{
+    /* 4 completed, 5 initiated, 6 started, 7 signal "cancel", 8-9 WFT: signals come before resolutions. */
+    pb_history *h = second_task_with_signal("cancel", child_1_started);
+    begin(h, 3);
+    F.cancellation_type = TW_CHILD_CANCEL_TRY;
+    F.on_start = start_child_1;
+    F.on_signal = signal_cancels_op0;
+    tw_run_output out;
+    step(true, &out);
+    tw_run_output_clear(&out);
+    more(4, 9);
+    step(true, &out);
+    cr_assert_str_eq(F.log, "signal(cancel,[{}]) cancel-returned child_started(3,child-run) drain");
+    cr_assert_eq(out.command_count, 0);
+    tw_run_output_clear(&out);
+
+    step(true, &out);
+    expect_child_cancelled("resolved(3,CANCELLED) drain");
+    cr_assert_str_eq(commands(&out), "RequestCancelExternal(child-1,child-run,child)", "the run id is known");
+    tw_run_output_clear(&out);
+    cr_assert_not(tw_run_has_next_activation(F.run));
+}
+
+static void child_1_initiated(pb_history *h, int64_t completed)
+{
+    child_initiated(h, "child-1", "kid", completed);
+}
+
+Test(runtime, child_cancel_try_before_it_started_resolves_its_start)
+{
+    /* 4 completed, 5 initiated (not started yet), 6 signal "cancel", 7-8 WFT. */
+    pb_history *h = second_task_with_signal("cancel", child_1_initiated);
+    begin(h, 3);
+    F.cancellation_type = TW_CHILD_CANCEL_TRY;
+    F.on_start = start_child_1;
+    F.on_signal = signal_cancels_op0;
+    tw_run_output out;
+    step(true, &out);
+    tw_run_output_clear(&out);
+    more(4, 8);
+    step(true, &out);
+    cr_assert_str_eq(F.log, "signal(cancel,[{}]) cancel-returned drain");
+    tw_run_output_clear(&out);
+
+    step(true, &out);
+    expect_child_cancelled("resolved(3,CANCELLED) drain");
+    cr_assert_str_eq(tw_op_child_run_id(F.op[0]), "");
+    cr_assert_str_eq(commands(&out), "RequestCancelExternal(child-1,,child)", "no run id known yet");
+    tw_run_output_clear(&out);
+
+    /* The child starts anyway: no child_started for a resolved op. 9 completed, 10 initiated, 11 started, 12 signal. */
+    int64_t c = wft_completed(F.full);
+    cancel_external_initiated(F.full, "child-1", "", true, c);
+    child_started(F.full, "child-1", "child-run", 5);
+    signaled(F.full, "s", "{}");
+    wft(F.full, false);
+    more(c, (int64_t)F.full->n_events);
+    F.on_signal = NULL;
+    step(true, &out);
+    cr_assert_str_eq(F.log, "signal(s,[{}]) drain");
+    tw_run_output_clear(&out);
+}
+
+/* Children child-1 (TRY, tag 1) and child-2 (WAIT_COMPLETED, tag 2) in scope 10. */
+static void start_children_in_scope(tw_wf_instance *wf, const tw_payloads *args)
+{
+    (void)args;
+    F.scope[PARENT] = scope(wf, NULL, 0, 0, 10);
+    F.op[0] = child(wf, F.scope[PARENT], "child-1", TW_CHILD_CANCEL_TRY, 1);
+    F.op[1] = child(wf, F.scope[PARENT], "child-2", TW_CHILD_CANCEL_WAIT_COMPLETED, 2);
+}
+
+Test(runtime, children_are_cancelled_with_their_scope_as_their_types_say)
+{
+    /* 4 completed, 5-6 initiated, 7-8 started, 9-10 WFT, 11 completed, 12 signal "cancel", 13-14 WFT. */
+    pb_history *h = just_started();
+    int64_t c1 = wft_completed(h);
+    int64_t i1 = child_initiated(h, "child-1", "kid", c1);
+    int64_t i2 = child_initiated(h, "child-2", "kid", c1);
+    child_started(h, "child-1", "run-1", i1);
+    int64_t s2 = child_started(h, "child-2", "run-2", i2);
+    wft(h, false);
+    wft_completed(h);
+    signaled(h, "cancel", "{}");
+    wft(h, false);
+    begin(h, 3);
+    F.on_start = start_children_in_scope;
+    F.on_signal = signal_cancels_parent;
+    tw_run_output out;
+    step(true, &out);
+    cr_assert_str_eq(commands(&out), "StartChild(child-1,kid) StartChild(child-2,kid)");
+    tw_run_output_clear(&out);
+    more(4, 10);
+    step(true, &out);
+    cr_assert_str_eq(F.log, "child_started(1,run-1) child_started(2,run-2) drain");
+    tw_run_output_clear(&out);
+
+    more(11, 14);
+    step(true, &out);
+    cr_assert_str_eq(F.log, "signal(cancel,[{}]) cancel-returned drain scope_cancelled(10) drain");
+    cr_assert_eq(out.command_count, 0);
+    tw_run_output_clear(&out);
+    step(true, &out);
+    cr_assert_str_eq(F.log, "resolved(1,CANCELLED) drain", "TRY at once, WAIT_COMPLETED later");
+    cr_assert_eq(F.failure_kind, TW_FAILURE_CHILD_WORKFLOW);
+    cr_assert_str_eq(commands(&out),
+                     "RequestCancelExternal(child-2,run-2,child) RequestCancelExternal(child-1,run-1,child)");
+    tw_run_output_clear(&out);
+    cr_assert_not(tw_op_is_resolved(F.op[1]));
+    cr_assert_not(tw_run_has_next_activation(F.run));
+
+    /* 15 completed, 16-17 requests initiated, 18-19 recorded, 20 child-2 cancelled, 21-22 WFT. */
+    int64_t c3 = wft_completed(h);
+    int64_t r2 = cancel_external_initiated(h, "child-2", "run-2", true, c3);
+    int64_t r1 = cancel_external_initiated(h, "child-1", "run-1", true, c3);
+    external_cancel_requested(h, r2);
+    external_cancel_requested(h, r1);
+    child_canceled(h, i2, s2, NULL);
+    wft(h, false);
+    more(c3, (int64_t)h->n_events);
+    step(true, &out);
+    cr_assert_str_eq(F.log, "resolved(2,CANCELLED) drain");
+    cr_assert_eq(F.failure_kind, TW_FAILURE_CHILD_WORKFLOW);
+    cr_assert_eq(F.cause_kind, TW_FAILURE_CANCELED);
+    cr_assert_eq(out.command_count, 0);
+    tw_run_output_clear(&out);
+}
+
+static void cancel_on_resolution(tw_wf_instance *wf, uint64_t tag, int resolution)
+{
+    (void)tag;
+    cr_assert_eq(resolution, TW_RESOLUTION_CANCELLED);
+    cr_assert_eq(tw_wf_cancel(wf, NULL), 0);
+}
+
+Test(runtime, workflow_cancellation_cancels_children_of_the_root_scope)
+{
+    /* 4 completed, 5 initiated, 6 started, 7-8 WFT, 9 completed, 10 cancel requested, 11-12 WFT. */
+    pb_history *h = just_started();
+    child_1_started(h, wft_completed(h));
+    wft(h, false);
+    wft_completed(h);
+    cancel_requested(h, "stop");
+    wft(h, false);
+    begin(h, 3);
+    F.cancellation_type = TW_CHILD_CANCEL_WAIT_COMPLETED;
+    F.on_start = start_child_1;
+    F.on_resolved = cancel_on_resolution;
+    tw_run_output out;
+    step(true, &out);
+    tw_run_output_clear(&out);
+    more(4, 8);
+    step(true, &out);
+    tw_run_output_clear(&out);
+
+    more(9, 12);
+    step(true, &out);
+    cr_assert_str_eq(F.log, "cancel_requested(stop) drain scope_cancelled(0) drain");
+    cr_assert_str_eq(commands(&out), "RequestCancelExternal(child-1,child-run,child)");
+    tw_run_output_clear(&out);
+    cr_assert_not(tw_op_is_resolved(F.op[0]));
+
+    /* 13 completed, 14 initiated, 15 recorded, 16 child cancelled, 17-18 WFT. */
+    int64_t c3 = wft_completed(h);
+    int64_t r = cancel_external_initiated(h, "child-1", "child-run", true, c3);
+    external_cancel_requested(h, r);
+    child_canceled(h, 5, 6, NULL);
+    wft(h, false);
+    more(c3, (int64_t)h->n_events);
+    step(true, &out);
+    expect_child_cancelled("resolved(3,CANCELLED) drain");
+    cr_assert_str_eq(commands(&out), "CancelWorkflow");
+    cr_assert(out.terminal);
+    tw_run_output_clear(&out);
+}
+
+/* Scope 10 cancelled, then a child (tag 1), a signal (tag 2) and a cancellation request (tag 3) in it. */
+static void start_ops_in_cancelled_scope(tw_wf_instance *wf, const tw_payloads *args)
+{
+    (void)args;
+    F.scope[PARENT] = scope(wf, NULL, 0, 0, 10);
+    cr_assert_eq(tw_scope_cancel(F.scope[PARENT]), 0);
+    F.op[0] = child(wf, F.scope[PARENT], "child-1", TW_CHILD_CANCEL_WAIT_COMPLETED, 1);
+    tw_signal_external_options s;
+    tw_signal_external_options_init(&s);
+    s.workflow_id = "other";
+    s.signal_name = "ping";
+    cr_assert_eq(tw_wf_signal_external(wf, F.scope[PARENT], &s, 2, &F.op[1]), 0);
+    cr_assert_eq(tw_wf_cancel_external(wf, F.scope[PARENT], "other", NULL, 3, &F.op[2]), 0);
+    for (int i = 0; i < 3; i++)
+        cr_assert_not_null(F.op[i]);
+    note("started");
+}
+
+static void note_failure(tw_wf_instance *wf, uint64_t tag, int resolution)
+{
+    (void)wf, (void)tag, (void)resolution;
+    note("<%s>", F.failure_message);
+}
+
+Test(runtime, ops_started_in_a_cancelled_scope_resolve_cancelled_without_commands)
+{
+    begin(just_started(), 3);
+    F.on_start = start_ops_in_cancelled_scope;
+    F.on_resolved = note_failure;
+    tw_run_output out;
+    step(true, &out);
+    cr_assert_str_eq(F.log, "start(greeter,[]) started drain scope_cancelled(10) "
+                            "resolved(1,CANCELLED) <Child workflow cancelled before it was started> "
+                            "resolved(2,CANCELLED) <Signal cancelled before it was sent> "
+                            "resolved(3,CANCELLED) <Cancellation request cancelled before it was sent> drain");
+    cr_assert_eq(F.failure_kind, TW_FAILURE_CANCELED);
+    cr_assert_eq(out.command_count, 0);
+    tw_run_output_clear(&out);
+    cr_assert_not(tw_run_has_next_activation(F.run), "the runtime resolved them; the engine knows nothing of them");
+    cr_assert(tw_op_is_resolved(F.op[0]));
+    cr_assert_eq(tw_op_start_failed_cause(F.op[0]), 0);
+}
+
+static void start_children_badly(tw_wf_instance *wf, const tw_payloads *args)
+{
+    (void)args;
+    tw_op *op = NULL;
+    tw_child_workflow_options o = kid_options("child-1", TW_CHILD_CANCEL_WAIT_COMPLETED);
+    o.namespace_ = "other-ns";
+    expect_einval(tw_wf_start_child_workflow(wf, NULL, &o, 1, &op),
+                  "tw_wf_start_child_workflow: options->namespace_ must be NULL: a child runs in its parent's "
+                  "namespace");
+    cr_assert_null(op);
+    expect_einval(tw_wf_start_child_workflow(wf, NULL, NULL, 1, &op), "options");
+    o = kid_options(NULL, TW_CHILD_CANCEL_WAIT_COMPLETED);
+    expect_einval(tw_wf_start_child_workflow(wf, NULL, &o, 1, &op), "workflow_id");
+    o = kid_options("child-1", 9);
+    expect_einval(tw_wf_start_child_workflow(wf, NULL, &o, 1, &op), "tw_child_cancellation_type");
+    cr_assert_null(op);
+    expect_einval(tw_wf_start_child_workflow(wf, F.scope[DETACHED], &o, 1, &op), "scope belongs to another instance");
+    F.op[0] = child(wf, NULL, "child-1", TW_CHILD_CANCEL_WAIT_COMPLETED, 1);
+}
+
+Test(runtime, child_with_a_namespace_or_bad_options_is_einval)
+{
+    tw_wf_instance *other = instance_new();
+    F.scope[DETACHED] = tw_wf_root_scope(other);
+    begin(just_started(), 3);
+    F.on_start = start_children_badly;
+    tw_run_output out;
+    step(true, &out);
+    cr_assert_str_eq(commands(&out), "StartChild(child-1,kid)", "only the good one");
+    tw_run_output_clear(&out);
+    tw_wf_instance_free(other);
+}
+
+/* ================================================================== */
+/* Signals to other workflows                                           */
+
+static tw_signal_external_options ping_options(int child_workflow_only)
+{
+    tw_signal_external_options o;
+    tw_signal_external_options_init(&o);
+    o.workflow_id = "other";
+    o.signal_name = "ping";
+    o.child_workflow_only = child_workflow_only;
+    return o;
+}
+
+/* Signal "ping" to "other" (tag 4, child only) and, when F.cancellation_type is 1, a second one (tag 5). */
+static void start_signal(tw_wf_instance *wf, const tw_payloads *args)
+{
+    (void)args;
+    tw_signal_external_options o = ping_options(1);
+    tw_payloads *input = json("42");
+    o.args = input;
+    cr_assert_eq(tw_wf_signal_external(wf, NULL, &o, 4, &F.op[0]), 0, "%s", tw_error_message(tw_error_last()));
+    tw_payloads_free(input);
+    cr_assert_eq(tw_op_kind_of(F.op[0]), TW_OP_SIGNAL_EXTERNAL);
+    cr_assert_str_eq(tw_op_child_run_id(F.op[0]), "", "not a child");
+    cr_assert_eq(tw_op_start_failed_cause(F.op[0]), 0);
+    if (F.cancellation_type == 1) {
+        o = ping_options(0);
+        o.run_id = "other-run";
+        cr_assert_eq(tw_wf_signal_external(wf, NULL, &o, 5, &F.op[1]), 0, "%s", tw_error_message(tw_error_last()));
+    }
+}
+
+static void two_signals_delivered(pb_history *h, int64_t completed)
+{
+    int64_t i1 = signal_initiated(h, "other", "ping", completed);
+    int64_t i2 = signal_initiated(h, "other", "ping", completed);
+    external_signaled(h, i1);
+    external_signaled(h, i2);
+}
+
+Test(runtime, signal_external_command_and_delivery)
+{
+    /* 4 completed, 5-6 initiated, 7-8 signaled, 9 signal "s", 10-11 WFT. */
+    pb_history *h = second_task_with_signal("s", two_signals_delivered);
+    begin(h, 3);
+    F.cancellation_type = 1;
+    F.on_start = start_signal;
+    tw_run_output out;
+    step(true, &out);
+    cr_assert_str_eq(F.log, "start(greeter,[]) drain");
+    cr_assert_str_eq(commands(&out), "SignalExternal(other,ping) SignalExternal(other,ping)");
+    const Temporal__Api__Command__V1__SignalExternalWorkflowExecutionCommandAttributes *s =
+        out.commands[0]->signal_external_workflow_execution_command_attributes;
+    cr_assert(s->child_workflow_only, "the flag reaches the command");
+    cr_assert_str_eq(s->namespace_, "");
+    cr_assert_str_eq(s->execution->run_id, "");
+    cr_assert_str_eq(pb_json_list(s->input), "[42]");
+    s = out.commands[1]->signal_external_workflow_execution_command_attributes;
+    cr_assert_not(s->child_workflow_only);
+    cr_assert_str_eq(s->execution->run_id, "other-run");
+    tw_run_output_clear(&out);
+
+    more(4, (int64_t)h->n_events);
+    step(true, &out);
+    cr_assert_str_eq(F.log, "signal(s,[{}]) resolved(4,COMPLETED) resolved(5,COMPLETED) drain");
+    cr_assert_eq(F.failure_kind, -1);
+    cr_assert_eq(F.result_count, 0);
+    cr_assert(tw_op_is_resolved(F.op[0]));
+    cr_assert_eq(out.command_count, 0);
+    tw_run_output_clear(&out);
+}
+
+static void signal_not_delivered(pb_history *h, int64_t completed)
+{
+    int64_t i = signal_initiated(h, "other", "ping", completed);
+    signal_failed(h, "other", i,
+                  1 /* SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND */);
+}
+
+Test(runtime, signal_external_failure_resolves_failed_with_a_message)
+{
+    pb_history *h = second_task_with_signal("s", signal_not_delivered);
+    begin(h, 3);
+    F.on_start = start_signal;
+    tw_run_output out;
+    step(true, &out);
+    tw_run_output_clear(&out);
+    more(4, (int64_t)h->n_events);
+    step(true, &out);
+    cr_assert_str_eq(F.log, "signal(s,[{}]) resolved(4,FAILED) drain");
+    cr_assert_eq(F.failure_kind, TW_FAILURE_APPLICATION);
+    cr_assert_str_eq(F.failure_message, "Could not signal external workflow \"other\": the workflow was not found");
+    tw_run_output_clear(&out);
+}
+
+static void start_signal_and_cancel_it(tw_wf_instance *wf, const tw_payloads *args)
+{
+    start_signal(wf, args);
+    cr_assert_eq(tw_op_cancel(F.op[0]), 0, "%s", tw_error_message(tw_error_last()));
+    note("cancel-returned");
+}
+
+Test(runtime, signal_external_cancelled_before_sent_sends_nothing)
+{
+    begin(just_started(), 3);
+    F.on_start = start_signal_and_cancel_it;
+    tw_run_output out;
+    step(true, &out);
+    cr_assert_str_eq(F.log, "start(greeter,[]) cancel-returned drain");
+    cr_assert_eq(out.command_count, 0);
+    tw_run_output_clear(&out);
+
+    step(true, &out);
+    cr_assert_str_eq(F.log, "resolved(4,CANCELLED) drain");
+    cr_assert_eq(F.failure_kind, TW_FAILURE_CANCELED);
+    cr_assert_str_eq(F.failure_message, "Signal was cancelled before being sent");
+    cr_assert_eq(out.command_count, 0, "the signal is not sent");
+    tw_run_output_clear(&out);
+    cr_assert_not(tw_run_has_next_activation(F.run));
+}
+
+static void one_signal_initiated(pb_history *h, int64_t completed)
+{
+    signal_initiated(h, "other", "ping", completed);
+}
+
+Test(runtime, signal_external_cancelled_after_sent_resolves_cancelled)
+{
+    /* 4 completed, 5 initiated, 6 signal "cancel", 7-8 WFT. */
+    pb_history *h = second_task_with_signal("cancel", one_signal_initiated);
+    begin(h, 3);
+    F.on_start = start_signal;
+    F.on_signal = signal_cancels_op0;
+    tw_run_output out;
+    step(true, &out);
+    cr_assert_str_eq(commands(&out), "SignalExternal(other,ping)");
+    tw_run_output_clear(&out);
+    more(4, 8);
+    step(true, &out);
+    cr_assert_str_eq(F.log, "signal(cancel,[{}]) cancel-returned drain");
+    tw_run_output_clear(&out);
+
+    step(true, &out);
+    cr_assert_str_eq(F.log, "resolved(4,CANCELLED) drain");
+    cr_assert_eq(F.failure_kind, TW_FAILURE_CANCELED);
+    cr_assert_str_eq(F.failure_message, "Signal was cancelled after being sent");
+    cr_assert_eq(out.command_count, 0);
+    tw_run_output_clear(&out);
+
+    /* Delivered anyway: ignored. 9 completed, 10 signaled, 11 signal "s", 12-13 WFT. */
+    int64_t c = wft_completed(h);
+    external_signaled(h, 5);
+    signaled(h, "s", "{}");
+    wft(h, false);
+    more(c, (int64_t)h->n_events);
+    F.on_signal = NULL;
+    step(true, &out);
+    cr_assert_str_eq(F.log, "signal(s,[{}]) drain");
+    tw_run_output_clear(&out);
+}
+
+/* ================================================================== */
+/* Cancellation requests to other workflows                             */
+
+/* A cancellation request for other/other-run (tag 6) in scope 10, "cancelled" at once: no effect. */
+static void start_cancel_external(tw_wf_instance *wf, const tw_payloads *args)
+{
+    (void)args;
+    F.scope[PARENT] = scope(wf, NULL, 0, 0, 10);
+    cr_assert_eq(tw_wf_cancel_external(wf, F.scope[PARENT], "other", "other-run", 6, &F.op[0]), 0, "%s",
+                 tw_error_message(tw_error_last()));
+    cr_assert_eq(tw_op_kind_of(F.op[0]), TW_OP_CANCEL_EXTERNAL);
+    cr_assert_eq(tw_op_cancel(F.op[0]), 0);
+    cr_assert_not(tw_op_is_resolved(F.op[0]));
+}
+
+static int signal_cancels_op0_and_parent(tw_wf_instance *wf, const char *name, const tw_payloads *headers)
+{
+    signal_cancels_op0(wf, name, headers);
+    return signal_cancels_parent(wf, name, headers);
+}
+
+static void other_cancel_initiated(pb_history *h, int64_t completed)
+{
+    cancel_external_initiated(h, "other", "other-run", false, completed);
+}
+
+Test(runtime, cancel_external_completes_and_cannot_be_cancelled)
+{
+    /* 4 completed, 5 initiated, 6 signal "cancel", 7-8 WFT. */
+    pb_history *h = second_task_with_signal("cancel", other_cancel_initiated);
+    begin(h, 3);
+    F.on_start = start_cancel_external;
+    F.on_signal = signal_cancels_op0_and_parent;
+    tw_run_output out;
+    step(true, &out);
+    cr_assert_str_eq(F.log, "start(greeter,[]) drain", "cancelling it before it was sent did nothing");
+    cr_assert_str_eq(commands(&out), "RequestCancelExternal(other,other-run)");
+    tw_run_output_clear(&out);
+
+    more(4, 8);
+    step(true, &out);
+    cr_assert_str_eq(F.log, "signal(cancel,[{}]) cancel-returned cancel-returned drain scope_cancelled(10) drain");
+    cr_assert_eq(out.command_count, 0);
+    tw_run_output_clear(&out);
+    cr_assert_not(tw_run_has_next_activation(F.run), "neither tw_op_cancel nor its scope resolves it");
+    cr_assert_not(tw_op_is_resolved(F.op[0]));
+
+    /* 9 completed, 10 recorded, 11-12 WFT. */
+    int64_t c = wft_completed(h);
+    external_cancel_requested(h, 5);
+    wft(h, false);
+    more(c, (int64_t)h->n_events);
+    step(true, &out);
+    cr_assert_str_eq(F.log, "resolved(6,COMPLETED) drain");
+    cr_assert_eq(F.failure_kind, -1);
+    cr_assert(tw_op_is_resolved(F.op[0]));
+    tw_run_output_clear(&out);
+}
+
+static void start_cancel_external_badly(tw_wf_instance *wf, const tw_payloads *args)
+{
+    (void)args;
+    tw_op *op = NULL;
+    expect_einval(tw_wf_cancel_external(wf, NULL, NULL, NULL, 6, &op),
+                  "tw_wf_cancel_external: workflow_id must not be empty");
+    expect_einval(tw_wf_cancel_external(wf, NULL, "", "r", 6, &op), "workflow_id must not be empty");
+    cr_assert_null(op);
+    cr_assert_eq(tw_wf_cancel_external(wf, NULL, "other", "", 6, &F.op[0]), 0);
+}
+
+static void other_cancel_failed(pb_history *h, int64_t completed)
+{
+    int64_t i = cancel_external_initiated(h, "other", "", false, completed);
+    cancel_external_failed(h, "other", i,
+                           1 /* CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND */);
+}
+
+Test(runtime, cancel_external_failure_resolves_failed)
+{
+    pb_history *h = second_task_with_signal("s", other_cancel_failed);
+    begin(h, 3);
+    F.on_start = start_cancel_external_badly;
+    tw_run_output out;
+    step(true, &out);
+    cr_assert_str_eq(commands(&out), "RequestCancelExternal(other,)", "run_id \"\": the current run");
+    tw_run_output_clear(&out);
+    more(4, (int64_t)h->n_events);
+    step(true, &out);
+    cr_assert_str_eq(F.log, "signal(s,[{}]) resolved(6,FAILED) drain");
+    cr_assert_eq(F.failure_kind, TW_FAILURE_APPLICATION);
+    cr_assert_str_eq(F.failure_message,
+                     "Could not request cancellation of external workflow \"other\": the workflow was not found");
+    tw_run_output_clear(&out);
+}
+
+/* ================================================================== */
+/* Patches                                                              */
+
+/* Notes what tw_wf_patched answers for id. */
+static int ask_patch(tw_wf_instance *wf, const char *id)
+{
+    int answer = tw_wf_patched(wf, id);
+    cr_assert_geq(answer, 0, "%s", tw_error_message(tw_error_last()));
+    note("patched(%s)=%d", id, answer);
+    return answer;
+}
+
+/* Asks for p1 twice around a 1 s timer (tag 1). */
+static void start_patched_timer(tw_wf_instance *wf, const tw_payloads *args)
+{
+    (void)args;
+    ask_patch(wf, "p1");
+    F.op[0] = timer(wf, NULL, 1000, 1);
+    ask_patch(wf, "p1");
+}
+
+static int signal_asks_p1(tw_wf_instance *wf, const char *name, const tw_payloads *headers)
+{
+    (void)name, (void)headers;
+    ask_patch(wf, "p1");
+    return 1;
+}
+
+static void p1_marker_and_timer(pb_history *h, int64_t completed)
+{
+    patch_marker(h, "p1", false, completed);
+    timer_started(h, "1", completed);
+}
+
+Test(runtime, patch_live_is_taken_and_recorded_once)
+{
+    /* 4 completed, 5 marker p1, 6 timer started, 7 signal "go", 8-9 WFT. */
+    pb_history *h = second_task_with_signal("go", p1_marker_and_timer);
+    begin(h, 3);
+    F.on_start = start_patched_timer;
+    F.on_signal = signal_asks_p1;
+    tw_run_output out;
+    step(true, &out);
+    cr_assert_str_eq(F.log, "start(greeter,[]) patched(p1)=1 patched(p1)=1 drain");
+    cr_assert_str_eq(commands(&out), "PatchMarker(p1) StartTimer(1,1000ms)", "one marker, where it was first asked");
+    tw_run_output_clear(&out);
+
+    /* Remembered in the next activation: no second marker (and the first one matched its event). */
+    more(4, (int64_t)h->n_events);
+    step(true, &out);
+    cr_assert_str_eq(F.log, "signal(go,[{}]) patched(p1)=1 drain");
+    cr_assert_eq(out.command_count, 0);
+    tw_run_output_clear(&out);
+}
+
+/* The workflow of the replay tests: p1 and a timer at the start; p1, p2 and completion when it fired. */
+static void patched_resolved(tw_wf_instance *wf, uint64_t tag, int resolution)
+{
+    (void)tag, (void)resolution;
+    ask_patch(wf, "p1");
+    ask_patch(wf, "p2");
+    cr_assert_eq(tw_wf_complete(wf, NULL), 0);
+}
+
+static void start_p1_timer(tw_wf_instance *wf, const tw_payloads *args)
+{
+    (void)args;
+    ask_patch(wf, "p1");
+    F.op[0] = timer(wf, NULL, 1000, 1);
+}
+
+/* 1 started, 2-4 WFT, [5 marker p1,] timer "1" started, fired, a live WFT. */
+static pb_history *patch_history(bool with_marker)
+{
+    pb_history *h = hist_new();
+    started(h);
+    int64_t c1 = wft(h, true);
+    if (with_marker)
+        patch_marker(h, "p1", false, c1);
+    int64_t t = timer_started(h, "1", c1);
+    timer_fired(h, "1", t);
+    wft(h, false);
+    return h;
+}
+
+Test(runtime, patch_replay_with_its_marker_is_taken_and_matches)
+{
+    pb_history *h = patch_history(true);
+    begin(h, (int64_t)h->n_events);
+    F.on_start = start_p1_timer;
+    F.on_resolved = patched_resolved;
+    tw_run_output out;
+    step(false, &out);
+    cr_assert_str_eq(F.log, "start(greeter,[]) patched(p1)=1 drain", "the history notified p1");
+    cr_assert_eq(out.command_count, 0, "the marker command matched its event");
+    tw_run_output_clear(&out);
+
+    step(true, &out);
+    cr_assert_str_eq(F.log, "resolved(1,COMPLETED) patched(p1)=1 patched(p2)=1 drain");
+    cr_assert_str_eq(commands(&out), "PatchMarker(p2) CompleteWorkflow", "p1 is not recorded again");
+    tw_run_output_clear(&out);
+}
+
+Test(runtime, patch_replay_without_its_marker_is_not_taken)
+{
+    pb_history *h = patch_history(false);
+    begin(h, (int64_t)h->n_events);
+    F.on_start = start_p1_timer;
+    F.on_resolved = patched_resolved;
+    tw_run_output out;
+    step(false, &out);
+    cr_assert_str_eq(F.log, "start(greeter,[]) patched(p1)=0 drain");
+    cr_assert_eq(out.command_count, 0);
+    tw_run_output_clear(&out);
+
+    /* Live now, but p1's answer is remembered; a new patch is taken. */
+    step(true, &out);
+    cr_assert_str_eq(F.log, "resolved(1,COMPLETED) patched(p1)=0 patched(p2)=1 drain");
+    cr_assert_str_eq(commands(&out), "PatchMarker(p2) CompleteWorkflow");
+    tw_run_output_clear(&out);
+}
+
+static void start_deprecated_timer(tw_wf_instance *wf, const tw_payloads *args)
+{
+    (void)args;
+    keep_rc(tw_wf_deprecate_patch(wf, "old"));
+    cr_assert_eq(F.rc, 0, "%s", F.message);
+    ask_patch(wf, "old");
+    F.op[0] = timer(wf, NULL, 1000, 1);
+}
+
+static void old_marker_and_timer(pb_history *h, int64_t completed)
+{
+    patch_marker(h, "old", true, completed);
+    timer_started(h, "1", completed);
+}
+
+Test(runtime, deprecate_patch_records_a_deprecated_marker)
+{
+    /* 4 completed, 5 deprecated marker "old", 6 timer started, 7 signal "go", 8-9 WFT. */
+    pb_history *h = second_task_with_signal("go", old_marker_and_timer);
+    begin(h, 3);
+    F.on_start = start_deprecated_timer;
+    tw_run_output out;
+    step(true, &out);
+    cr_assert_str_eq(F.log, "start(greeter,[]) patched(old)=1 drain");
+    cr_assert_str_eq(commands(&out), "PatchMarker(old,deprecated) StartTimer(1,1000ms)");
+    tw_run_output_clear(&out);
+    more(4, (int64_t)h->n_events);
+    step(true, &out);
+    cr_assert_str_eq(F.log, "signal(go,[{}]) drain");
+    cr_assert_eq(out.command_count, 0);
+    tw_run_output_clear(&out);
+}
+
+Test(runtime, deprecate_patch_replays_a_history_without_the_marker)
+{
+    /* Recorded before the patch: 1 started, 2-4 WFT, 5 timer started, 6 signal "go", 7-8 WFT. */
+    pb_history *h = hist_new();
+    started(h);
+    timer_started(h, "1", wft(h, true));
+    signaled(h, "go", "{}");
+    wft(h, false);
+    begin(h, (int64_t)h->n_events);
+    F.on_start = start_deprecated_timer;
+    tw_run_output out;
+    step(false, &out);
+    cr_assert_str_eq(F.log, "start(greeter,[]) patched(old)=1 drain");
+    cr_assert_eq(out.command_count, 0, "no non-determinism: the deprecated marker is skipped");
+    tw_run_output_clear(&out);
+    step(true, &out);
+    cr_assert_str_eq(F.log, "signal(go,[{}]) drain");
+    cr_assert_eq(out.command_count, 0);
+    tw_run_output_clear(&out);
+}
+
+static void start_asks_p1(tw_wf_instance *wf, const tw_payloads *args)
+{
+    (void)args;
+    ask_patch(wf, "p1");
+}
+
+static void query_asks_patches(tw_wf_instance *wf, const char *name, const tw_payloads *args, tw_payloads *result,
+                               const char **error)
+{
+    (void)name, (void)args, (void)error;
+    ask_patch(wf, "p1");
+    ask_patch(wf, "p9");
+    keep_rc(tw_wf_deprecate_patch(wf, "p8"));
+    note("deprecate=%d", F.rc);
+    cr_assert_eq(tw_payloads_add_json(result, "\"ok\"", NULL), 0);
+}
+
+static int signal_asks_p9(tw_wf_instance *wf, const char *name, const tw_payloads *headers)
+{
+    (void)name, (void)headers;
+    ask_patch(wf, "p9");
+    return 1;
+}
+
+static void p1_marker(pb_history *h, int64_t completed)
+{
+    patch_marker(h, "p1", false, completed);
+}
+
+Test(runtime, patched_in_a_query_answers_without_recording)
+{
+    /* 4 completed, 5 marker p1, 6 signal "go", 7-8 WFT. */
+    pb_history *h = second_task_with_signal("go", p1_marker);
+    begin(h, 3);
+    F.on_start = start_asks_p1;
+    F.on_query = query_asks_patches;
+    F.on_signal = signal_asks_p9;
+    tw_run_output out;
+    step(true, &out);
+    cr_assert_str_eq(commands(&out), "PatchMarker(p1)");
+    tw_run_output_clear(&out);
+
+    const char *ids[] = {"q-1"}, *types[] = {"status"}, *args[] = {NULL};
+    step_outside_run(queries(1, ids, types, args), &out);
+    cr_assert_str_eq(F.log, "query(status) patched(p1)=1 patched(p9)=0 deprecate=0",
+                     "the remembered answer, or false; nothing recorded");
+    cr_assert_eq(out.command_count, 0);
+    cr_assert_eq(out.query_count, 1);
+    cr_assert_null(out.query_failures[0], "asking is no violation: %s", out.query_failures[0]);
+    cr_assert_str_eq(json_list(out.query_results[0]), "[\"ok\"]");
+    tw_run_output_clear(&out);
+
+    /* The query's "no" for p9 was not remembered: live code takes it now. */
+    more(4, (int64_t)h->n_events);
+    step(true, &out);
+    cr_assert_str_eq(F.log, "signal(go,[{}]) patched(p9)=1 drain");
+    cr_assert_str_eq(commands(&out), "PatchMarker(p9)");
+    tw_run_output_clear(&out);
+}
+
+/* Expects tw_wf_patched's -1 with an error mentioning needle. */
+static void expect_patch_error(int answer, const char *needle)
+{
+    cr_assert_eq(answer, -1, "answer %d, expected -1", answer);
+    const tw_error *e = tw_error_last();
+    cr_assert_eq(tw_error_code(e), TW_EINVAL);
+    cr_assert(strstr(tw_error_message(e), needle) != NULL, "message \"%s\" does not mention \"%s\"",
+              tw_error_message(e), needle);
+}
+
+static void start_patches_badly(tw_wf_instance *wf, const tw_payloads *args)
+{
+    (void)args;
+    expect_patch_error(tw_wf_patched(wf, NULL), "tw_wf_patched: patch_id must not be empty");
+    expect_patch_error(tw_wf_patched(wf, ""), "tw_wf_patched: patch_id must not be empty");
+    expect_patch_error(tw_wf_patched(NULL, "p1"), "tw_wf_patched: wf must not be NULL");
+    expect_einval(tw_wf_deprecate_patch(wf, NULL), "tw_wf_deprecate_patch: patch_id must not be empty");
+    expect_einval(tw_wf_deprecate_patch(wf, ""), "patch_id must not be empty");
+    expect_einval(tw_wf_deprecate_patch(NULL, "p1"), "wf must not be NULL");
+    ask_patch(wf, "p1");
+}
+
+Test(runtime, patch_bad_input_and_calls_outside_activate_are_errors)
+{
+    begin(just_started(), 3);
+    tw_wf_instance *wf = F.wf;
+    expect_patch_error(tw_wf_patched(wf, "p1"), OUTSIDE);
+    expect_outside(tw_wf_deprecate_patch(wf, "p1"), "tw_wf_deprecate_patch");
+    F.on_start = start_patches_badly;
+    tw_run_output out;
+    step(true, &out);
+    cr_assert_str_eq(F.log, "start(greeter,[]) patched(p1)=1 drain");
+    cr_assert_str_eq(commands(&out), "PatchMarker(p1)", "refused calls record nothing");
+    tw_run_output_clear(&out);
+
+    /* Outside a callback even a remembered answer is refused. */
+    expect_patch_error(tw_wf_patched(wf, "p1"), OUTSIDE);
+    cr_assert(strstr(tw_error_message(tw_error_last()), "tw_wf_patched") != NULL);
+    expect_patch_error(tw_wf_patched(wf, "p2"), OUTSIDE);
+    expect_outside(tw_wf_deprecate_patch(wf, "p1"), "tw_wf_deprecate_patch");
+}
+
+Test(runtime, new_operations_outside_activate_are_einval)
+{
+    begin(just_started(), 3);
+    tw_wf_instance *wf = F.wf;
+    tw_op *op = NULL;
+    tw_child_workflow_options c = kid_options("child-1", TW_CHILD_CANCEL_TRY);
+    tw_signal_external_options s = ping_options(0);
+    expect_outside(tw_wf_start_child_workflow(wf, NULL, &c, 1, &op), "tw_wf_start_child_workflow");
+    expect_outside(tw_wf_signal_external(wf, NULL, &s, 1, &op), "tw_wf_signal_external");
+    expect_outside(tw_wf_cancel_external(wf, NULL, "other", NULL, 1, &op), "tw_wf_cancel_external");
+    cr_assert_null(op);
+    expect_einval(tw_wf_start_child_workflow(NULL, NULL, &c, 1, &op), "wf must not be NULL");
+    expect_einval(tw_wf_signal_external(NULL, NULL, &s, 1, &op), "wf must not be NULL");
+    cr_assert_str_eq(tw_op_child_run_id(NULL), "");
+    cr_assert_eq(tw_op_start_failed_cause(NULL), 0);
+}
+
+/* ================================================================== */
+/* Replay of a recorded child workflow history                          */
+
+enum { TAG_CHILD = 1, TAG_POKE = 2 };
+
+/* The workflow: start child-1, signal it "poke" once it started, complete with its result. */
+static void family_start(tw_wf_instance *wf, const tw_payloads *args)
+{
+    (void)args;
+    F.op[0] = child(wf, NULL, "child-1", TW_CHILD_CANCEL_WAIT_COMPLETED, TAG_CHILD);
+}
+
+static void family_drain(tw_wf_instance *wf)
+{
+    /* Once started (and only once), signal the child by its run id. */
+    if (F.op[1] || tw_op_child_run_id(F.op[0])[0] == '\0')
+        return;
+    tw_signal_external_options o;
+    tw_signal_external_options_init(&o);
+    o.workflow_id = "child-1";
+    o.run_id = tw_op_child_run_id(F.op[0]);
+    o.signal_name = "poke";
+    o.child_workflow_only = 1;
+    cr_assert_eq(tw_wf_signal_external(wf, NULL, &o, TAG_POKE, &F.op[1]), 0, "%s", tw_error_message(tw_error_last()));
+}
+
+static void family_resolved(tw_wf_instance *wf, uint64_t tag, int resolution)
+{
+    cr_assert_eq(resolution, TW_RESOLUTION_COMPLETED);
+    if (tag == TAG_CHILD)
+        cr_assert_eq(tw_wf_complete(wf, NULL), 0);
+}
+
+Test(runtime, replay_of_a_child_workflow_history_is_deterministic)
+{
+    /*
+     * 1 started, 2-4 WFT, 5 child initiated, 6 started, 7-9 WFT, 10 signal
+     * initiated, 11 signaled, 12 child completed, 13-15 WFT, 16 completed.
+     */
+    pb_history *h = hist_new();
+    started(h);
+    int64_t c1 = wft(h, true);
+    child_1_started(h, c1);
+    int64_t c2 = wft(h, true);
+    int64_t i = signal_initiated(h, "child-1", "poke", c2);
+    external_signaled(h, i);
+    child_completed(h, 5, 6, "\"child result\"");
+    int64_t c3 = wft(h, true);
+    wf_completed(h, c3);
+    begin(h, (int64_t)h->n_events);
+    F.on_start = family_start;
+    F.on_drain = family_drain;
+    F.on_resolved = family_resolved;
+
+    static const char *const expected[] = {
+        "start(greeter,[]) drain",
+        "child_started(1,child-run) drain",
+        "resolved(2,COMPLETED) resolved(1,COMPLETED) drain",
+    };
+    for (size_t k = 0; k < sizeof(expected) / sizeof(expected[0]); k++) {
+        tw_run_output out;
+        step(false, &out);
+        cr_assert_str_eq(F.log, expected[k], "workflow task %zu", k + 1);
+        cr_assert_eq(out.command_count, 0, "a replayed task sends nothing");
+        tw_run_output_clear(&out);
+    }
+    cr_assert_str_eq(F.result_json, "[\"child result\"]");
+    cr_assert(tw_wf_is_done(F.wf));
+    cr_assert_not(tw_run_has_next_activation(F.run));
 }
