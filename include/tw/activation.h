@@ -88,7 +88,13 @@ typedef enum tw_eviction_reason {
     TW_EVICTION_SHUTDOWN = 5,
     TW_EVICTION_WORKFLOW_CLOSED = 6,  /* the run completed, failed, continued as new... */
     TW_EVICTION_FATAL = 7,            /* history could not be processed (message says why) */
-    TW_EVICTION_REPLAY_FINISHED = 8   /* tw/replay.h: the replayer reached the end of the history */
+    TW_EVICTION_REPLAY_FINISHED = 8,  /* tw/replay.h: the replayer reached the end of the history */
+    /*
+     * The server refused the task's completion because new events (a signal,
+     * say) arrived while it ran and the workflow closed: the run is replayed
+     * with them on the next task.
+     */
+    TW_EVICTION_UNHANDLED_COMMAND = 9
 } tw_eviction_reason;
 
 /* ---- activations ---- */
@@ -141,6 +147,15 @@ TW_API const tw_payloads *tw_job_memo(const tw_job *j);
 TW_API const tw_payloads *tw_job_search_attributes(const tw_job *j);
 TW_API const tw_payloads *tw_job_last_completion_result(const tw_job *j);
 TW_API const tw_failure *tw_job_continued_failure(const tw_job *j);
+/* TW_JOB_INITIALIZE: the run's retry policy; 0 when it has none (the getters then return 0). */
+TW_API int tw_job_has_retry_policy(const tw_job *j);
+TW_API int64_t tw_job_retry_initial_interval_ms(const tw_job *j);
+TW_API double tw_job_retry_backoff_coefficient(const tw_job *j);
+TW_API int64_t tw_job_retry_maximum_interval_ms(const tw_job *j);
+TW_API int32_t tw_job_retry_maximum_attempts(const tw_job *j);
+TW_API size_t tw_job_retry_non_retryable_error_type_count(const tw_job *j);
+/* Entry index of the non-retryable error types (NULL past the end). */
+TW_API const char *tw_job_retry_non_retryable_error_type(const tw_job *j, size_t index);
 
 /* ---- completions ---- */
 
@@ -200,6 +215,11 @@ typedef struct tw_continue_as_new_options {
     const tw_payloads *memo;
     const tw_payloads *search_attributes;
     const tw_payloads *headers;
+    int64_t retry_initial_interval_ms;  /* retry policy of the new run; all 0: none */
+    double retry_backoff_coefficient;
+    int64_t retry_maximum_interval_ms;
+    int32_t retry_maximum_attempts;
+    const char *const *retry_non_retryable_error_types; /* NULL-terminated */
 } tw_continue_as_new_options;
 
 TW_API void tw_continue_as_new_options_init(tw_continue_as_new_options *options);
@@ -222,9 +242,12 @@ TW_API int tw_completion_fail_task(tw_completion *c, const char *message, const 
  * server: the engine hands it to the worker, which delivers it as an activity
  * task with tw_activity_task_is_local set and retries it locally. Its outcome
  * is recorded in history as a "core_local_activity" marker (sdk-core's
- * format) and delivered as a TW_JOB_RESOLVE_LOCAL_ACTIVITY in the same
- * workflow task; on replay the marker supplies the outcome and the activity
- * is not run again.
+ * format) and delivered as a TW_JOB_RESOLVE_LOCAL_ACTIVITY, in the same
+ * workflow task unless it outlives 80% of the workflow task timeout: then
+ * the worker completes the task with what the workflow did so far and asks
+ * the server for a new one (a workflow task heartbeat), as often as needed,
+ * and the outcome arrives in a later task. On replay the marker supplies the
+ * outcome (in whichever task recorded it) and the activity is not run again.
  */
 typedef struct tw_local_activity_options {
     size_t size;

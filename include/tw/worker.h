@@ -69,8 +69,10 @@ TW_API int tw_worker_poll_activation(tw_worker *w, tw_cq *cq, uint64_t tag);
  * Answers the outstanding activation of the completion's run; takes
  * ownership of c (also on error). Completes with TW_EVENT_ACTIVATION_DONE
  * once the engine has acted on it (for the last activation of a workflow
- * task: once the server accepted the result). TW_EINVAL synchronously for
- * a run with no outstanding activation.
+ * task: once the server accepted the result, or refused it because new
+ * events arrived meanwhile: then the run is evicted with
+ * TW_EVICTION_UNHANDLED_COMMAND and replayed with them on the next task).
+ * TW_EINVAL synchronously for a run with no outstanding activation.
  */
 TW_API int tw_worker_complete_activation(tw_worker *w, tw_completion *c, tw_cq *cq, uint64_t tag);
 

@@ -93,6 +93,8 @@ static void job_free(tw_job *j)
     tw_payloads_free(j->search_attributes);
     tw_payloads_free(j->last_completion_result);
     tw_failure_destroy(j->continued_failure);
+    if (j->retry_policy)
+        protobuf_c_message_free_unpacked(&j->retry_policy->base, NULL);
     free(j);
 }
 
@@ -255,3 +257,35 @@ const tw_payloads *tw_job_search_attributes(const tw_job *j)
 
 const tw_payloads *tw_job_last_completion_result(const tw_job *j) { return j ? j->last_completion_result : NULL; }
 const tw_failure *tw_job_continued_failure(const tw_job *j) { return j ? j->continued_failure : NULL; }
+
+static int64_t duration_to_ms(const Google__Protobuf__Duration *d)
+{
+    return d ? d->seconds * 1000 + d->nanos / 1000000 : 0;
+}
+
+int tw_job_has_retry_policy(const tw_job *j) { return j && j->retry_policy; }
+int64_t tw_job_retry_initial_interval_ms(const tw_job *j)
+{
+    return j && j->retry_policy ? duration_to_ms(j->retry_policy->initial_interval) : 0;
+}
+double tw_job_retry_backoff_coefficient(const tw_job *j)
+{
+    return j && j->retry_policy ? j->retry_policy->backoff_coefficient : 0;
+}
+int64_t tw_job_retry_maximum_interval_ms(const tw_job *j)
+{
+    return j && j->retry_policy ? duration_to_ms(j->retry_policy->maximum_interval) : 0;
+}
+int32_t tw_job_retry_maximum_attempts(const tw_job *j)
+{
+    return j && j->retry_policy ? j->retry_policy->maximum_attempts : 0;
+}
+size_t tw_job_retry_non_retryable_error_type_count(const tw_job *j)
+{
+    return j && j->retry_policy ? j->retry_policy->n_non_retryable_error_types : 0;
+}
+const char *tw_job_retry_non_retryable_error_type(const tw_job *j, size_t index)
+{
+    return index < tw_job_retry_non_retryable_error_type_count(j) ? j->retry_policy->non_retryable_error_types[index]
+                                                                   : NULL;
+}

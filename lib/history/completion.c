@@ -578,10 +578,40 @@ int tw_completion_cancel_workflow(tw_completion *c, const tw_payloads *details)
     return add_command(fn, c, &b, cmd, 0, 0);
 }
 
-static int check_continue_as_new(const char *fn, const tw_continue_as_new_options *o)
+/*
+ * A retry policy given as flat option fields (children, continue-as-new):
+ * checked, and *has_retry set when any field is set (otherwise the command
+ * carries none).
+ */
+static int flat_retry_policy(const char *fn, int64_t initial_ms, double coefficient, int64_t maximum_ms,
+                             int32_t attempts, const char *const *non_retryable, tw_retry_policy *rp, bool *has_retry)
 {
     int rc;
-    if ((rc = check_text(fn, "options->workflow_type", o->workflow_type)) ||
+    tw_retry_policy_init(rp);
+    rp->initial_interval_ms = initial_ms;
+    rp->backoff_coefficient = coefficient;
+    rp->maximum_interval_ms = maximum_ms;
+    rp->maximum_attempts = attempts;
+    rp->non_retryable_error_types = non_retryable;
+    *has_retry = initial_ms || coefficient != 0 || maximum_ms || attempts || (non_retryable && non_retryable[0]);
+    if ((rc = check_retry_policy(fn, rp)))
+        return rc;
+    if (!(coefficient == 0 || coefficient >= 1)) /* NaN */
+        return tw_set_error(TW_EINVAL, "%s: retry_policy.backoff_coefficient must be >= 1", fn);
+    for (size_t i = 0; non_retryable && non_retryable[i]; i++)
+        if ((rc = check_text(fn, "options->retry_non_retryable_error_types", non_retryable[i])))
+            return rc;
+    return 0;
+}
+
+static int check_continue_as_new(const char *fn, const tw_continue_as_new_options *o, tw_retry_policy *rp,
+                                 bool *has_retry)
+{
+    int rc;
+    if ((rc = flat_retry_policy(fn, o->retry_initial_interval_ms, o->retry_backoff_coefficient,
+                                o->retry_maximum_interval_ms, o->retry_maximum_attempts,
+                                o->retry_non_retryable_error_types, rp, has_retry)) ||
+        (rc = check_text(fn, "options->workflow_type", o->workflow_type)) ||
         (rc = check_text(fn, "options->task_queue", o->task_queue)) ||
         (rc = check_not_negative(fn, "options->run_timeout_ms", o->run_timeout_ms)) ||
         (rc = check_not_negative(fn, "options->task_timeout_ms", o->task_timeout_ms)) ||
@@ -607,7 +637,9 @@ int tw_completion_continue_as_new(tw_completion *c, const tw_continue_as_new_opt
     tw_continue_as_new_options o;
     tw_continue_as_new_options_init(&o);
     tw_copy_options(&o, sizeof(o), options);
-    if ((rc = check_continue_as_new(fn, &o)))
+    tw_retry_policy rp;
+    bool has_retry;
+    if ((rc = check_continue_as_new(fn, &o, &rp, &has_retry)))
         return rc;
 
     pb_build b = {false};
@@ -630,6 +662,7 @@ int tw_completion_continue_as_new(tw_completion *c, const tw_continue_as_new_opt
         a->memo = pb_memo(&b, o.memo);
         a->search_attributes = pb_search_attributes(&b, o.search_attributes);
         a->header = pb_header(&b, o.headers);
+        a->retry_policy = has_retry ? pb_retry_policy(&b, &rp) : NULL;
     } else {
         free(a);
     }
@@ -714,22 +747,10 @@ static int check_child_options(const char *fn, const tw_child_workflow_options *
     if (o->cancellation_type < TW_CHILD_CANCEL_ABANDON || o->cancellation_type > TW_CHILD_CANCEL_WAIT_REQUESTED)
         return tw_set_error(TW_EINVAL, "%s: options->cancellation_type %d is not a tw_child_cancellation_type", fn,
                             o->cancellation_type);
-    tw_retry_policy_init(rp);
-    rp->initial_interval_ms = o->retry_initial_interval_ms;
-    rp->backoff_coefficient = o->retry_backoff_coefficient;
-    rp->maximum_interval_ms = o->retry_maximum_interval_ms;
-    rp->maximum_attempts = o->retry_maximum_attempts;
-    rp->non_retryable_error_types = o->retry_non_retryable_error_types;
-    *has_retry = rp->initial_interval_ms || rp->backoff_coefficient != 0 || rp->maximum_interval_ms ||
-                 rp->maximum_attempts || (rp->non_retryable_error_types && rp->non_retryable_error_types[0]);
-    if ((rc = check_retry_policy(fn, rp)))
+    if ((rc = flat_retry_policy(fn, o->retry_initial_interval_ms, o->retry_backoff_coefficient,
+                                o->retry_maximum_interval_ms, o->retry_maximum_attempts,
+                                o->retry_non_retryable_error_types, rp, has_retry)))
         return rc;
-    if (!(rp->backoff_coefficient == 0 || rp->backoff_coefficient >= 1)) /* NaN */
-        return tw_set_error(TW_EINVAL, "%s: retry_policy.backoff_coefficient must be >= 1", fn);
-    for (size_t i = 0; o->retry_non_retryable_error_types && o->retry_non_retryable_error_types[i]; i++) {
-        if ((rc = check_text(fn, "options->retry_non_retryable_error_types", o->retry_non_retryable_error_types[i])))
-            return rc;
-    }
     if ((rc = tw_payloads_validate(o->headers, "tw_completion_start_child_workflow: options->headers", true)) ||
         (rc = tw_payloads_validate(o->memo, "tw_completion_start_child_workflow: options->memo", true)) ||
         (rc = tw_payloads_validate(o->search_attributes,

@@ -9,9 +9,11 @@
  * is followed by WorkflowTaskCompleted (replay) or by nothing yet (the live
  * task). WFTs followed by WorkflowTaskFailed / WorkflowTaskTimedOut are not
  * boundaries: their events roll into the next one. One activation is made
- * per boundary, holding the jobs of the events since the previous boundary,
- * sorted as sdk-core does (initialize, random seed, signals, then the other
- * resolutions in event order). Its timestamp is the boundary's
+ * per boundary (none for a task with no job while local activities are
+ * unresolved: see tw_run_next_activation), holding the jobs of the events
+ * since the previous boundary, sorted as sdk-core does (initialize, random
+ * seed, signals, then the other resolutions in event order). Its timestamp
+ * is the boundary's
  * WorkflowTaskStarted event time; it is replaying unless it is the live WFT.
  *
  * Commands. Every command of a completion is queued as "pending". Command

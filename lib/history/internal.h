@@ -44,6 +44,7 @@ struct tw_job {
     tw_payloads *search_attributes;
     tw_payloads *last_completion_result;
     tw_failure *continued_failure;
+    Temporal__Api__Common__V1__RetryPolicy *retry_policy; /* NULL: none */
 };
 
 struct tw_activation {

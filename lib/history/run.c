@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cjson/cJSON.h>
 
@@ -857,6 +856,9 @@ static int job_started(tw_run *run, const tw_pb_event *ev, tw_activation *a)
     if (s->last_completion_result && !(j->last_completion_result = payloads_of(s->last_completion_result)))
         return no_memory();
     if (s->continued_failure && !(j->continued_failure = tw_failure_from_pb(s->continued_failure)))
+        return no_memory();
+    if (s->retry_policy && !(j->retry_policy = (Temporal__Api__Common__V1__RetryPolicy *)tw_pb_copy(
+                                 &s->retry_policy->base)))
         return no_memory();
     return 0;
 }

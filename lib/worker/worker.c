@@ -432,6 +432,12 @@ static void eager_done_locked(tw_worker *w, size_t reserved,
     }
 }
 
+/* The server's INVALID_ARGUMENT "UnhandledCommand": the completion raced new events. */
+static bool is_unhandled_command(const tw_error *err)
+{
+    return tw_error_grpc_status(err) == 3 /* INVALID_ARGUMENT */ && strstr(tw_error_message(err), "UnhandledCommand");
+}
+
 static void on_task_answered(tw_rpc_reply *reply, void *arg)
 {
     task_rpc *t = arg;
@@ -442,8 +448,14 @@ static void on_task_answered(tw_rpc_reply *reply, void *arg)
         eager_done_locked(w, t->eager_reserved, reply->error ? NULL : (void *)reply->response);
     run_entry *e = find_run(w, t->run_id);
     if (e) {
-        finish_completion_call(e, reply->error);
-        if (reply->error) {
+        bool unhandled = reply->error && is_unhandled_command(reply->error);
+        /* An unhandled command is not the language's failure: its completion call succeeds. */
+        finish_completion_call(e, unhandled ? NULL : reply->error);
+        if (unhandled) {
+            /* Expected when a signal races the workflow's end: the next task replays with it (as sdk-core does). */
+            tw_log(&w->log, TW_LOG_DEBUG, "run %s: the server has new events for the task being completed", e->run_id);
+            evict_locked(w, e, TW_EVICTION_UNHANDLED_COMMAND, "new events arrived while the workflow task ran");
+        } else if (reply->error) {
             tw_log(&w->log, TW_LOG_WARN, "answering the workflow task of run %s failed: %s", e->run_id,
                    reply->error->message);
             evict_locked(w, e, reply->error->code == TW_ENOTFOUND ? TW_EVICTION_TASK_NOT_FOUND : TW_EVICTION_FATAL,

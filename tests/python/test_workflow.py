@@ -744,8 +744,7 @@ class FailingWorkflow:
             raise MyFailure("listed in failure_exception_types")
         if kind == "bug":
             raise RuntimeError("a bug in workflow code")
-        if kind == "not-supported":
-            workflow.continue_as_new(kind, retry_policy=RetryPolicy(maximum_attempts=2))
+
 
 
 async def test_failure_vs_task_failure(client: Client) -> None:
@@ -765,7 +764,7 @@ async def test_failure_vs_task_failure(client: Client) -> None:
         assert isinstance(failed.value.cause, ApplicationError)
         assert failed.value.cause.type == "MyFailure"
 
-        for kind, text in [("bug", "a bug in workflow code"), ("not-supported", "not supported by this engine yet")]:
+        for kind, text in [("bug", "a bug in workflow code")]:
             handle = await start(client, FailingWorkflow.run, kind, worker=w)
             event = await wait_for_event(handle, "EVENT_TYPE_WORKFLOW_TASK_FAILED")
             message = json.dumps(event)
@@ -855,6 +854,35 @@ async def test_continue_as_new_and_init(client: Client) -> None:
             CountingWorkflow.run, 0, 3, id=f"can-{uuid.uuid4()}", task_queue=w.task_queue
         )
         assert await result_of(handle) == "3 runs, continued from True"
+
+
+@workflow.defn
+class RetryInfoWorkflow:
+    @workflow.run
+    async def run(self, first_run: Optional[list[Any]]) -> list[Any]:
+        rp = workflow.info().retry_policy
+        assert rp is not None
+        seen = [rp.maximum_attempts, rp.initial_interval.total_seconds(), list(rp.non_retryable_error_types or [])]
+        if first_run is None:
+            workflow.continue_as_new(seen, retry_policy=RetryPolicy(maximum_attempts=2, initial_interval=timedelta(seconds=3)))
+        return [first_run, seen]
+
+
+async def test_retry_policy_in_info_and_continue_as_new(client: Client) -> None:
+    async with running_worker(client, RetryInfoWorkflow, CountingWorkflow) as w:
+        handle = await client.start_workflow(
+            RetryInfoWorkflow.run,
+            None,
+            id=f"retry-info-{uuid.uuid4()}",
+            task_queue=w.task_queue,
+            retry_policy=RetryPolicy(maximum_attempts=5, non_retryable_error_types=["Fatal"]),
+        )
+        # The first run saw the policy it was started with; the second the one continue_as_new gave it.
+        assert await result_of(handle) == [[5, 1.0, ["Fatal"]], [2, 3.0, []]]
+        plain = await client.start_workflow(
+            CountingWorkflow.run, 0, 0, id=f"can-{uuid.uuid4()}", task_queue=w.task_queue
+        )
+        assert await result_of(plain) == "0 runs, continued from False"
 
 
 # ---- interceptors ----
@@ -1364,3 +1392,40 @@ async def test_upsert_search_attributes_and_memo(client: Client) -> None:
         types = event_types(await history_events(handle))
         assert "EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES" in types
         assert "EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED" in types
+
+
+# ---------------------------------------------------------------------------
+# A signal that races the workflow's end
+# ---------------------------------------------------------------------------
+
+
+@workflow.defn
+class CompletesWhileSignalled:
+    def __init__(self) -> None:
+        self.signals = 0
+
+    @workflow.signal
+    def ping(self) -> None:
+        self.signals += 1
+
+    @workflow.run
+    async def run(self) -> int:
+        if self.signals == 0 and not workflow.unsafe.is_replaying():
+            time.sleep(1.0)  # holds the task while the test signals: the completion then races the signal
+        return self.signals
+
+
+async def test_signal_racing_completion_is_replayed_not_lost(
+    client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with running_worker(client, CompletesWhileSignalled) as w:
+        handle = await start(client, CompletesWhileSignalled.run, worker=w)
+        await asyncio.sleep(0.4)
+        await handle.signal(CompletesWhileSignalled.ping)
+        # The server refuses the first completion (UnhandledCommand); the run is replayed with the signal.
+        assert await result_of(handle) == 1
+    failed = [e for e in await history_events(handle) if e.get("eventType") == "EVENT_TYPE_WORKFLOW_TASK_FAILED"]
+    assert [e["workflowTaskFailedEventAttributes"]["cause"] for e in failed] == [
+        "WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND"
+    ]
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING and "UnhandledCommand" in r.getMessage()]

@@ -896,11 +896,10 @@ class _WorkflowInstanceImpl(WorkflowInstance, temporalio.workflow._Runtime, Time
         if lib.tw_wf_is_done(self._wf):
             return
         try:
-            if input.retry_policy is not None:
-                temporalio.workflow._not_supported("continue_as_new(retry_policy=...)")
             keep: list[Any] = []
             o = ffi.new("tw_continue_as_new_options *")
             lib.tw_continue_as_new_options_init(o)
+            self._retry_policy_to_c(o, input.retry_policy, keep)
             o.workflow_type = _bridge.cstr(input.workflow, keep)
             o.task_queue = _bridge.cstr(input.task_queue, keep)
             args = _bridge.payloads_to_c(self._encode(list(input.args)))
@@ -994,18 +993,7 @@ class _WorkflowInstanceImpl(WorkflowInstance, temporalio.workflow._Runtime, Time
         o.schedule_to_start_timeout_ms = _bridge.millis(input.schedule_to_start_timeout)
         o.start_to_close_timeout_ms = _bridge.millis(input.start_to_close_timeout)
         o.heartbeat_timeout_ms = _bridge.millis(input.heartbeat_timeout)
-        rp = input.retry_policy
-        if rp is not None:
-            o.retry_initial_interval_ms = _bridge.millis(rp.initial_interval)
-            o.retry_backoff_coefficient = rp.backoff_coefficient
-            o.retry_maximum_interval_ms = _bridge.millis(rp.maximum_interval)
-            o.retry_maximum_attempts = rp.maximum_attempts
-            if rp.non_retryable_error_types:
-                types = ffi.new(
-                    "const char *[]", [_bridge.cstr(t, keep) for t in rp.non_retryable_error_types] + [ffi.NULL]
-                )
-                keep.append(types)
-                o.retry_non_retryable_error_types = types
+        self._retry_policy_to_c(o, input.retry_policy, keep)
         o.cancellation_type = int(input.cancellation_type)
         handle = _ActivityHandleImpl(self, input, scope)
         tag = next(self._tags)
@@ -1040,18 +1028,7 @@ class _WorkflowInstanceImpl(WorkflowInstance, temporalio.workflow._Runtime, Time
         o.schedule_to_close_timeout_ms = _bridge.millis(input.schedule_to_close_timeout)
         o.schedule_to_start_timeout_ms = _bridge.millis(input.schedule_to_start_timeout)
         o.start_to_close_timeout_ms = _bridge.millis(input.start_to_close_timeout)
-        rp = input.retry_policy
-        if rp is not None:
-            o.retry_initial_interval_ms = _bridge.millis(rp.initial_interval)
-            o.retry_backoff_coefficient = rp.backoff_coefficient
-            o.retry_maximum_interval_ms = _bridge.millis(rp.maximum_interval)
-            o.retry_maximum_attempts = rp.maximum_attempts
-            if rp.non_retryable_error_types:
-                types = ffi.new(
-                    "const char *[]", [_bridge.cstr(t, keep) for t in rp.non_retryable_error_types] + [ffi.NULL]
-                )
-                keep.append(types)
-                o.retry_non_retryable_error_types = types
+        self._retry_policy_to_c(o, input.retry_policy, keep)
         o.cancellation_type = int(input.cancellation_type)
         handle = _ActivityHandleImpl(self, input, scope)
         tag = next(self._tags)

@@ -27,6 +27,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Optional
 
 import temporalio.client
+import temporalio.common
 import temporalio.converter
 import temporalio.workflow
 from temporalio import _bridge
@@ -81,6 +82,24 @@ def check_workflows(
     return by_name, dynamic
 
 
+def _retry_policy_of(job: CData) -> Optional[temporalio.common.RetryPolicy]:
+    """The run's retry policy from its TW_JOB_INITIALIZE job (None when it has none)."""
+    if not lib.tw_job_has_retry_policy(job):
+        return None
+    maximum_ms = int(lib.tw_job_retry_maximum_interval_ms(job))
+    return temporalio.common.RetryPolicy(
+        initial_interval=timedelta(milliseconds=int(lib.tw_job_retry_initial_interval_ms(job))),
+        backoff_coefficient=float(lib.tw_job_retry_backoff_coefficient(job)),
+        maximum_interval=timedelta(milliseconds=maximum_ms) if maximum_ms else None,
+        maximum_attempts=int(lib.tw_job_retry_maximum_attempts(job)),
+        non_retryable_error_types=[
+            _bridge.text(lib.tw_job_retry_non_retryable_error_type(job, i))
+            for i in range(lib.tw_job_retry_non_retryable_error_type_count(job))
+        ]
+        or None,
+    )
+
+
 def info_from_initialize(job: CData, run_id: str, namespace: str, timestamp_ns: int) -> temporalio.workflow.Info:
     """The workflow Info of a run, from its TW_JOB_INITIALIZE job."""
     text = _bridge.text
@@ -101,7 +120,7 @@ def info_from_initialize(job: CData, run_id: str, namespace: str, timestamp_ns: 
         if parent_id
         else None,
         raw_memo=_bridge.payload_map_from_c(lib.tw_job_memo(job)),
-        retry_policy=None,
+        retry_policy=_retry_policy_of(job),
         run_id=run_id,
         run_timeout=_ms(int(lib.tw_job_run_timeout_ms(job))),
         search_attributes=temporalio.client._decode_search_attributes(

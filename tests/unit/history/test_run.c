@@ -3,8 +3,10 @@
  * ../history_builders.h) through tw_run, activations and completions:
  * jobs and their details, replay and live workflow tasks, activity
  * cancellation types, child workflows (outcomes and cancellation types),
- * signals and cancellation requests to other workflows, patches, paging,
- * the determinism check, queries, evictions and bad input.
+ * signals and cancellation requests to other workflows, patches, local
+ * activities (workflow-task heartbeats, markers recorded tasks after their
+ * schedule, the marker layout), paging, the determinism check, queries,
+ * evictions and bad input.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +15,7 @@
 #include <criterion/criterion.h>
 
 #include "../history_builders.h"
+#include "client/build.h" /* pb_retry_policy */
 #include "convert/pbjson.h"
 #include "history/internal.h"
 
@@ -164,6 +167,15 @@ Test(history, initialize_job_has_every_detail)
     s->workflow_task_timeout = pb_duration_ms(&B, 10000);
     s->last_completion_result = json_payloads("42");
     s->continued_failure = app_failure("previous run failed", "Boom");
+    static const char *const fatal[] = {"Fatal", NULL};
+    tw_retry_policy rp;
+    tw_retry_policy_init(&rp);
+    rp.initial_interval_ms = 1500;
+    rp.backoff_coefficient = 3.0;
+    rp.maximum_interval_ms = 60000;
+    rp.maximum_attempts = 7;
+    rp.non_retryable_error_types = fatal;
+    s->retry_policy = pb_retry_policy(&B, &rp);
     wft(h, false);
 
     tw_run *run = run_of(h);
@@ -202,6 +214,14 @@ Test(history, initialize_job_has_every_detail)
     cr_assert_str_eq(tw_failure_message(tw_job_continued_failure(j)), "previous run failed");
     cr_assert_str_eq(tw_failure_application_type(tw_job_continued_failure(j)), "Boom");
     cr_assert_eq(tw_job_random_seed(j), fnv1a("original-run"));
+    cr_assert(tw_job_has_retry_policy(j));
+    cr_assert_eq(tw_job_retry_initial_interval_ms(j), 1500);
+    cr_assert_float_eq(tw_job_retry_backoff_coefficient(j), 3.0, 1e-9);
+    cr_assert_eq(tw_job_retry_maximum_interval_ms(j), 60000);
+    cr_assert_eq(tw_job_retry_maximum_attempts(j), 7);
+    cr_assert_eq(tw_job_retry_non_retryable_error_type_count(j), 1);
+    cr_assert_str_eq(tw_job_retry_non_retryable_error_type(j, 0), "Fatal");
+    cr_assert_null(tw_job_retry_non_retryable_error_type(j, 1));
     cr_assert_eq(tw_job_seq(j), 0);
     cr_assert_null(tw_job_failure(j));
     cr_assert_null(tw_job_result(j));
@@ -1266,6 +1286,40 @@ Test(history, continue_as_new_defaults_from_run)
     cr_assert_str_eq(can->task_queue->name, "tq");
     cr_assert_eq(can->workflow_run_timeout->seconds, 60);
     cr_assert_eq(can->memo->n_fields, 1);
+    cr_assert_null(can->retry_policy, "no retry fields set: the new run gets none");
+    tw_run_output_clear(&out);
+    tw_run_free(run);
+}
+
+Test(history, continue_as_new_with_retry_policy)
+{
+    pb_history *h = hist_new();
+    started(h);
+    wft(h, false);
+    tw_run *run = run_of(h);
+    tw_activation *a = next_act(run, true);
+    cr_assert_not(tw_job_has_retry_policy(tw_activation_job(a, 0)));
+    cr_assert_eq(tw_job_retry_maximum_attempts(tw_activation_job(a, 0)), 0);
+    tw_activation_free(a);
+    static const char *const types[] = {"Fatal", "Worse", NULL};
+    tw_continue_as_new_options o;
+    tw_continue_as_new_options_init(&o);
+    o.retry_initial_interval_ms = 2000;
+    o.retry_backoff_coefficient = 1.5;
+    o.retry_maximum_attempts = 4;
+    o.retry_non_retryable_error_types = types;
+    tw_completion *c = new_completion();
+    cr_assert_eq(tw_completion_continue_as_new(c, &o), 0);
+    tw_run_output out;
+    complete_ok(run, c, &out);
+    const Temporal__Api__Common__V1__RetryPolicy *rp =
+        out.commands[0]->continue_as_new_workflow_execution_command_attributes->retry_policy;
+    cr_assert_not_null(rp);
+    cr_assert_eq(rp->initial_interval->seconds, 2);
+    cr_assert_float_eq(rp->backoff_coefficient, 1.5, 1e-9);
+    cr_assert_eq(rp->maximum_attempts, 4);
+    cr_assert_eq(rp->n_non_retryable_error_types, 2);
+    cr_assert_str_eq(rp->non_retryable_error_types[1], "Worse");
     tw_run_output_clear(&out);
     tw_run_free(run);
 }
@@ -1456,6 +1510,9 @@ Test(history, bad_input_is_einval)
     tw_continue_as_new_options_init(&can);
     can.search_attributes = unnamed;
     expect_einval(tw_completion_continue_as_new(c, &can), "search_attributes");
+    tw_continue_as_new_options_init(&can);
+    can.retry_backoff_coefficient = 0.5;
+    expect_einval(tw_completion_continue_as_new(c, &can), "backoff_coefficient");
     tw_payloads_free(unnamed);
     expect_einval(tw_completion_fail_task(c, NULL, NULL), "message");
     expect_einval(tw_completion_respond_query(c, NULL, NULL, NULL), "query_id");
