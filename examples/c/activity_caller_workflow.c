@@ -130,6 +130,7 @@ static void start(tw_completion *c, caller *st, const tw_job *init)
         lo.args = o.args;
         lo.schedule_to_close_timeout_ms = o.schedule_to_close_timeout_ms;
         lo.start_to_close_timeout_ms = o.start_to_close_timeout_ms;
+        lo.schedule_to_start_timeout_ms = number(in, "schedule_to_start_ms", 0);
         lo.retry_initial_interval_ms = o.retry_initial_interval_ms;
         lo.retry_backoff_coefficient = o.retry_backoff_coefficient;
         lo.retry_maximum_interval_ms = o.retry_maximum_interval_ms;

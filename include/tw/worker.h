@@ -50,6 +50,14 @@ typedef struct tw_worker_options {
      * tw_activity_options.no_eager_execution.
      */
     int no_eager_activities;
+    /*
+     * Local activities running at once (default 100; 0: the default). More
+     * wait in FIFO order for a running one to finish; a local activity's
+     * schedule_to_start_timeout counts this wait (from when the workflow
+     * scheduled it), and one still waiting when it expires fails with a
+     * SCHEDULE_TO_START timeout, not retried.
+     */
+    uint32_t max_concurrent_local_activities;
 } tw_worker_options;
 
 TW_API void tw_worker_options_init(tw_worker_options *options);

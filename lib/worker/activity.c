@@ -90,7 +90,21 @@ typedef struct running {
     int32_t la_attempt;
     int64_t la_retry_at;         /* monotonic ms: deliver the next attempt then (0: none) */
     int64_t la_deadline;         /* schedule_to_close (monotonic ms, 0: none) */
+    int64_t la_s2s_deadline;     /* schedule_to_start: must start by then (monotonic ms, 0: none) */
+    bool la_started;             /* an attempt was handed out: schedule_to_start no longer applies */
+    bool la_slot;                /* holds one of the max_local slots (an attempt is out) */
+    bool la_queued;              /* waits in the local queue for a slot */
+    struct running *la_qnext;
 } running;
+
+/* A local activity resolved by the activity side itself, to hand to the worker with no lock held. */
+typedef struct la_result {
+    struct la_result *next;
+    char *run_id;
+    uint32_t seq;
+    int32_t attempt;
+    int timeout_type;
+} la_result;
 
 #define LOCAL_TOKEN_PREFIX "tw-local/"
 
@@ -135,6 +149,14 @@ struct tw_act {
     running *running;
     size_t running_count;
     size_t eager_reserved;       /* slots held for eager tasks asked for in workflow task answers */
+    /* local activities: their own slots, and a FIFO of those waiting for one */
+    uint32_t max_local;
+    uint32_t la_active;
+    running *la_qhead, *la_qtail;
+    tw_worker *la_w;             /* the worker (set by the first local activity) */
+    la_result *la_results;       /* resolutions to deliver from the tick */
+    int la_callouts;             /* tw_worker_local_resolved calls in progress from the tick */
+    bool worker_released;        /* tw_act_release_worker: the worker may go, call it no more */
     uint64_t next_id;
     ready_task *ready_head, *ready_tail;
     waiter *wait_head, *wait_tail;
@@ -231,8 +253,19 @@ static tw_activity_task *task_cancel(const running *r, int reason)
 
 /* ---- references and the idle check ---- */
 
+static void free_la_results(la_result *res)
+{
+    while (res) {
+        la_result *next = res->next;
+        free(res->run_id);
+        free(res);
+        res = next;
+    }
+}
+
 static void act_destroy(tw_act *act)
 {
+    free_la_results(act->la_results);
     if (act->ch)
         tw_rpc_channel_unref(act->ch);
     free(act->namespace_name);
@@ -391,10 +424,15 @@ static void issue_cancel_locked(tw_act *act, running *r, int reason)
     offer_locked(act, t, r->id);
 }
 
+static void remove_running_locked(tw_act *act, running *r);
+
 static void cancel_all_locked(tw_act *act)
 {
     act->cancel_all = true;
     act->grace_deadline = 0;
+    /* Local activities still waiting for a slot never run: no outcome, as for the cancelled ones. */
+    while (act->la_qhead)
+        remove_running_locked(act, act->la_qhead);
     for (running *r = act->running; r; r = r->next)
         issue_cancel_locked(act, r, TW_ACTIVITY_CANCEL_REASON_WORKER_SHUTDOWN);
 }
@@ -417,6 +455,27 @@ static void free_running(running *r)
 }
 
 static void poll_more_locked(tw_act *act);
+static void la_release_slot_locked(tw_act *act, running *r);
+
+static void la_unqueue_locked(tw_act *act, running *r)
+{
+    if (!r->la_queued)
+        return;
+    running *prev = NULL;
+    for (running *q = act->la_qhead; q; prev = q, q = q->la_qnext) {
+        if (q == r) {
+            if (prev)
+                prev->la_qnext = r->la_qnext;
+            else
+                act->la_qhead = r->la_qnext;
+            if (act->la_qtail == r)
+                act->la_qtail = prev;
+            break;
+        }
+    }
+    r->la_queued = false;
+    r->la_qnext = NULL;
+}
 
 /* Forgets a task: drops its queued tasks, frees its slot. */
 static void remove_running_locked(tw_act *act, running *r)
@@ -427,7 +486,9 @@ static void remove_running_locked(tw_act *act, running *r)
             break;
         }
     }
-    act->running_count--;
+    if (!r->local)
+        act->running_count--;
+    la_unqueue_locked(act, r);
     ready_task *prev = NULL;
     for (ready_task *rt = act->ready_head; rt;) {
         ready_task *next = rt->next;
@@ -445,7 +506,11 @@ static void remove_running_locked(tw_act *act, running *r)
         }
         rt = next;
     }
+    bool slot = r->la_slot;
+    r->la_slot = false;
     free_running(r);
+    if (slot)
+        la_release_slot_locked(act, NULL);
     poll_more_locked(act);
 }
 
@@ -456,8 +521,12 @@ static int64_t duration_ms(const Google__Protobuf__Duration *d)
 
 static void arm_tick_locked(tw_act *act);
 
-/* A task the poll brought: track it and queue its START (pb is owned). */
-static running *accept_locked(tw_act *act, task_pb *pb)
+/*
+ * A task the poll brought: track it and queue its START (pb is owned). A
+ * local one (offer false) is only tracked: pb is freed, its attempts are
+ * made from its template.
+ */
+static running *accept_locked(tw_act *act, task_pb *pb, bool offer)
 {
     running *r = calloc(1, sizeof(*r));
     if (r) {
@@ -485,6 +554,14 @@ static running *accept_locked(tw_act *act, task_pb *pb)
     int64_t start_to_close = duration_ms(pb->start_to_close_timeout);
     if (start_to_close > 0)
         r->close_deadline = now + start_to_close + LOCAL_TIMEOUT_BUFFER_MS;
+    r->local = token_is_local(r->token, r->token_len);
+    if (!offer) {
+        temporal__api__workflowservice__v1__poll_activity_task_queue_response__free_unpacked(pb, NULL);
+        r->next = act->running;
+        act->running = r;
+        arm_tick_locked(act);
+        return r;
+    }
     tw_activity_task *t = task_start(act, pb);
     if (!t) {
         tw_log(&act->log, TW_LOG_ERROR, "out of memory accepting activity %s", r->activity_id);
@@ -493,10 +570,10 @@ static running *accept_locked(tw_act *act, task_pb *pb)
     }
     r->next = act->running;
     act->running = r;
-    act->running_count++;
+    if (!r->local)
+        act->running_count++;
     if (act->cancel_all)
         r->pending_cancel = TW_ACTIVITY_CANCEL_REASON_WORKER_SHUTDOWN;
-    r->local = token_is_local(r->token, r->token_len);
     offer_locked(act, t, r->id);
     arm_tick_locked(act);
     return r;
@@ -559,7 +636,7 @@ static void on_poll(tw_rpc_reply *reply, void *arg)
         task_pb *pb = (void *)reply->response;
         if (pb->task_token.len && !act->abandoned) {
             reply->response = NULL; /* accept_locked owns it now */
-            accept_locked(act, pb);
+            accept_locked(act, pb, true);
         }
     }
     poll_more_locked(act);
@@ -734,11 +811,171 @@ static void try_report_locked(tw_act *act, running *r)
         finish_report_locked(act, r, rc == TW_ENOMEM ? &oom : tw_error_last());
 }
 
+/* ---- local activity slots ---- */
+
+/* A timeout failure of timeout_type for a local activity (NULL when out of memory). */
+static tw_pb_failure *la_timeout_failure(int timeout_type)
+{
+    tw_pb_failure *f = calloc(1, sizeof(*f));
+    Temporal__Api__Failure__V1__TimeoutFailureInfo *ti = calloc(1, sizeof(*ti));
+    char *message = tw_strdup("local activity timed out");
+    if (!f || !ti || !message) {
+        free(f);
+        free(ti);
+        free(message);
+        return NULL;
+    }
+    temporal__api__failure__v1__failure__init(f);
+    temporal__api__failure__v1__timeout_failure_info__init(ti);
+    ti->timeout_type = timeout_type;
+    f->message = message;
+    f->failure_info_case = TEMPORAL__API__FAILURE__V1__FAILURE__FAILURE_INFO_TIMEOUT_FAILURE_INFO;
+    f->timeout_failure_info = ti;
+    return f;
+}
+
+/*
+ * Queued local activity r waited past its schedule_to_start timeout: it
+ * resolves as timed out (not retried, as in sdk-core), delivered by the
+ * tick, and is forgotten.
+ */
+static void la_expire_locked(tw_act *act, running *r)
+{
+    tw_log(&act->log, TW_LOG_DEBUG, "local activity %s (%s) timed out waiting for a slot (schedule_to_start)",
+           r->activity_id, r->activity_type);
+    la_result *res = calloc(1, sizeof(*res));
+    if (res) {
+        res->run_id = r->la_run_id;
+        r->la_run_id = NULL;
+        res->seq = r->la_seq;
+        res->attempt = r->la_attempt;
+        res->timeout_type = TEMPORAL__API__ENUMS__V1__TIMEOUT_TYPE__TIMEOUT_TYPE_SCHEDULE_TO_START;
+        la_result **at = &act->la_results;
+        while (*at)
+            at = &(*at)->next;
+        *at = res;
+    } else {
+        tw_log(&act->log, TW_LOG_ERROR, "out of memory timing out local activity %s", r->activity_id);
+    }
+    remove_running_locked(act, r);
+    arm_tick_locked(act);
+}
+
+/* Hands out the next attempt of local activity r, which takes a slot. */
+static void la_start_attempt_locked(tw_act *act, running *r)
+{
+    task_pb *pb = (task_pb *)tw_pb_copy(&r->la_template->base);
+    tw_activity_task *t = pb ? task_start(act, pb) : NULL;
+    if (!t) {
+        /* Its workflow task times out and runs it elsewhere. */
+        tw_log(&act->log, TW_LOG_ERROR, "out of memory starting local activity %s", r->activity_id);
+        remove_running_locked(act, r);
+        return;
+    }
+    t->pb->attempt = r->la_attempt;
+    int64_t start_to_close = duration_ms(t->pb->start_to_close_timeout);
+    r->close_deadline = start_to_close > 0 ? tw_now_ms() + start_to_close : 0;
+    r->cancel_reason = 0;
+    r->pending_cancel = act->cancel_all ? TW_ACTIVITY_CANCEL_REASON_WORKER_SHUTDOWN : 0;
+    r->la_started = true;
+    r->la_slot = true;
+    act->la_active++;
+    offer_locked(act, t, r->id);
+    arm_tick_locked(act);
+}
+
+/*
+ * Local activity r is ready for an attempt: it starts when a slot is free
+ * and nothing waits before it, else waits in FIFO order. Once shutdown
+ * cancels everything it starts at once (to be cancelled like the others).
+ */
+static void la_schedule_locked(tw_act *act, running *r)
+{
+    if (act->cancel_all || (!act->la_qhead && act->la_active < act->max_local)) {
+        la_start_attempt_locked(act, r);
+        return;
+    }
+    r->la_queued = true;
+    r->la_qnext = NULL;
+    if (act->la_qtail)
+        act->la_qtail->la_qnext = r;
+    else
+        act->la_qhead = r;
+    act->la_qtail = r;
+    arm_tick_locked(act);
+}
+
+/* Starts queued local activities while slots are free (those past their schedule_to_start time out instead). */
+static void la_pump_locked(tw_act *act)
+{
+    while (act->la_qhead && act->la_active < act->max_local && !act->cancel_all && !act->abandoned) {
+        running *r = act->la_qhead;
+        la_unqueue_locked(act, r);
+        if (!r->la_started && r->la_s2s_deadline && tw_now_ms() >= r->la_s2s_deadline)
+            la_expire_locked(act, r);
+        else
+            la_start_attempt_locked(act, r);
+    }
+}
+
+/* Gives back the slot of r (NULL: of a task already forgotten) and starts what waits for it. */
+static void la_release_slot_locked(tw_act *act, running *r)
+{
+    if (r) {
+        if (!r->la_slot)
+            return;
+        r->la_slot = false;
+    }
+    act->la_active--;
+    la_pump_locked(act);
+}
+
+/*
+ * Hands the local activities the activity side resolved itself to the
+ * worker (act locked; the lock is left and taken again). The worker stays
+ * valid throughout: tw_worker_free keeps its reference for us until
+ * tw_act_release_worker says no call is in progress, or else the last one
+ * drops it.
+ */
+static void la_deliver_locked(tw_act *act)
+{
+    la_result *res = act->la_results;
+    act->la_results = NULL;
+    if (!res)
+        return;
+    tw_worker *w = act->la_w;
+    if (act->worker_released || !w) {
+        free_la_results(res);
+        return;
+    }
+    act->la_callouts++;
+    pthread_mutex_unlock(&act->lock);
+    for (la_result *x = res; x; x = x->next) {
+        tw_pb_failure *f = la_timeout_failure(x->timeout_type);
+        tw_pb_failure oom_failure;
+        if (!f) {
+            temporal__api__failure__v1__failure__init(&oom_failure);
+            oom_failure.message = (char *)"local activity timed out (out of memory describing it)";
+        }
+        tw_worker_local_resolved(w, x->run_id, x->seq, TW_RESOLUTION_FAILED, NULL, f ? f : &oom_failure,
+                                 TEMPORAL__API__ENUMS__V1__RETRY_STATE__RETRY_STATE_TIMEOUT, x->attempt);
+        if (f)
+            protobuf_c_message_free_unpacked(&f->base, NULL);
+    }
+    free_la_results(res);
+    pthread_mutex_lock(&act->lock);
+    if (--act->la_callouts == 0 && act->worker_released) {
+        pthread_mutex_unlock(&act->lock);
+        tw_worker_act_unref(w);
+        pthread_mutex_lock(&act->lock);
+    }
+}
+
 /* ---- the tick ---- */
 
 static bool needs_tick_locked(const tw_act *act)
 {
-    return !act->abandoned && (act->running || act->poll_backoff_until);
+    return !act->abandoned && (act->running || act->poll_backoff_until || act->la_results);
 }
 
 static void tick_locked(tw_act *act)
@@ -755,19 +992,11 @@ static void tick_locked(tw_act *act)
                 remove_running_locked(act, r);
                 continue;
             }
-            task_pb *pb = (task_pb *)tw_pb_copy(&r->la_template->base);
-            tw_activity_task *t = pb ? task_start(act, pb) : NULL;
-            if (!t) {
-                tw_log(&act->log, TW_LOG_ERROR, "out of memory retrying local activity %s", r->activity_id);
-                continue;
-            }
-            t->pb->attempt = r->la_attempt;
-            int64_t start_to_close = duration_ms(t->pb->start_to_close_timeout);
-            r->close_deadline = start_to_close > 0 ? now + start_to_close : 0;
-            r->cancel_reason = 0;
-            r->pending_cancel = 0;
-            offer_locked(act, t, r->id);
+            la_schedule_locked(act, r);
+            continue;
         }
+        if (r->la_queued && !r->la_started && r->la_s2s_deadline && now >= r->la_s2s_deadline)
+            la_expire_locked(act, r);
     }
     for (running *r = act->running; r;) {
         running *next = r->next; /* r may go: a report can finish at once */
@@ -795,6 +1024,7 @@ static void on_tick(tw_rpc_reply *reply, void *arg)
     if (!reply->error && !act->abandoned) {
         tick_locked(act);
         arm_tick_locked(act);
+        la_deliver_locked(act);
     }
     tw_rpc_reply_clear(reply);
     act_leave(act, true);
@@ -845,6 +1075,7 @@ int tw_act_new(const char *fn, tw_client *client, const tw_worker_options *o, co
     act->task_queue = tw_strdup(o->task_queue);
     act->identity = tw_strdup(identity);
     act->max_running = o->max_concurrent_activities;
+    act->max_local = o->max_concurrent_local_activities ? o->max_concurrent_local_activities : 100;
     act->pollers = o->activity_pollers < o->max_concurrent_activities ? o->activity_pollers
                                                                        : o->max_concurrent_activities;
     act->grace_ms = o->graceful_shutdown_timeout_ms;
@@ -910,6 +1141,19 @@ static void abandon_locked(tw_act *act)
         free_running(r);
     }
     act->running_count = 0;
+    act->la_active = 0;
+    act->la_qhead = act->la_qtail = NULL;
+    free_la_results(act->la_results);
+    act->la_results = NULL;
+}
+
+bool tw_act_release_worker(tw_act *act)
+{
+    pthread_mutex_lock(&act->lock);
+    act->worker_released = true;
+    bool now = act->la_callouts == 0;
+    pthread_mutex_unlock(&act->lock);
+    return now;
 }
 
 bool tw_act_abandon(tw_act *act)
@@ -961,7 +1205,7 @@ bool tw_act_eager_done(tw_act *act, size_t reserved, task_pb **tasks, size_t n)
             tw_log(&act->log, TW_LOG_DEBUG, "activity %s (%s) came eagerly with the workflow task's answer",
                    pb->activity_id ? pb->activity_id : "",
                    pb->activity_type && pb->activity_type->name ? pb->activity_type->name : "");
-            accept_locked(act, pb); /* takes pb */
+            accept_locked(act, pb, true); /* takes pb */
             continue;
         }
         temporal__api__workflowservice__v1__poll_activity_task_queue_response__free_unpacked(pb, NULL);
@@ -1112,19 +1356,8 @@ static int local_outcome_locked(tw_act *act, running *r, tw_cq *cq, uint64_t tag
     } else if (r->cancel_reason == TW_ACTIVITY_CANCEL_REASON_TIMED_OUT) {
         resolution = TW_RESOLUTION_FAILED;
         retry_state = TEMPORAL__API__ENUMS__V1__RETRY_STATE__RETRY_STATE_TIMEOUT;
-        timeout = calloc(1, sizeof(*timeout));
-        Temporal__Api__Failure__V1__TimeoutFailureInfo *ti = calloc(1, sizeof(*ti));
-        if (timeout && ti) {
-            temporal__api__failure__v1__failure__init(timeout);
-            temporal__api__failure__v1__timeout_failure_info__init(ti);
-            ti->timeout_type = TEMPORAL__API__ENUMS__V1__TIMEOUT_TYPE__TIMEOUT_TYPE_START_TO_CLOSE;
-            timeout->message = tw_strdup("local activity timed out");
-            timeout->failure_info_case = TEMPORAL__API__FAILURE__V1__FAILURE__FAILURE_INFO_TIMEOUT_FAILURE_INFO;
-            timeout->timeout_failure_info = ti;
-            failure = timeout;
-        } else {
-            free(ti);
-        }
+        timeout = la_timeout_failure(TEMPORAL__API__ENUMS__V1__TIMEOUT_TYPE__TIMEOUT_TYPE_START_TO_CLOSE);
+        failure = timeout;
     } else if (req && strcmp(method, "RespondActivityTaskFailed") == 0) {
         resolution = TW_RESOLUTION_FAILED;
         failure = ((Temporal__Api__Workflowservice__V1__RespondActivityTaskFailedRequest *)(void *)req)->failure;
@@ -1146,6 +1379,7 @@ static int local_outcome_locked(tw_act *act, running *r, tw_cq *cq, uint64_t tag
             r->la_retry_at = now + (backoff > 0 ? backoff : 1);
             r->delivered = false;
             r->close_deadline = 0;
+            la_release_slot_locked(act, r);
             protobuf_c_message_free_unpacked(req, NULL);
             tw_cq_push(cq, tw_event_create(TW_EVENT_ACTIVITY_DONE, tag));
             arm_tick_locked(act);
@@ -1180,7 +1414,8 @@ static int local_outcome_locked(tw_act *act, running *r, tw_cq *cq, uint64_t tag
     return 0;
 }
 
-int tw_act_start_local(tw_act *act, tw_worker *w, const char *run_id, uint32_t seq, task_pb *pb)
+int tw_act_start_local(tw_act *act, tw_worker *w, const char *run_id, uint32_t seq, task_pb *pb,
+                       int64_t schedule_to_start_ms)
 {
     pthread_mutex_lock(&act->lock);
     if (act->disabled || act->closed || act->abandoned) {
@@ -1192,7 +1427,7 @@ int tw_act_start_local(tw_act *act, tw_worker *w, const char *run_id, uint32_t s
     task_pb *tpl = (task_pb *)tw_pb_copy(&pb->base);
     char *rid = tw_strdup(run_id);
     int64_t s2c = duration_ms(pb->schedule_to_close_timeout);
-    running *r = tpl && rid ? accept_locked(act, pb) : NULL;
+    running *r = tpl && rid ? accept_locked(act, pb, false) : NULL;
     if (!r) {
         if (!tpl || !rid)
             temporal__api__workflowservice__v1__poll_activity_task_queue_response__free_unpacked(pb, NULL);
@@ -1208,9 +1443,12 @@ int tw_act_start_local(tw_act *act, tw_worker *w, const char *run_id, uint32_t s
     r->la_seq = seq;
     r->la_template = tpl;
     r->la_attempt = 1;
-    r->la_deadline = s2c > 0 ? tw_now_ms() + s2c : 0;
-    if (r->close_deadline)
-        r->close_deadline -= LOCAL_TIMEOUT_BUFFER_MS;
+    int64_t now = tw_now_ms();
+    r->la_deadline = s2c > 0 ? now + s2c : 0;
+    r->la_s2s_deadline = schedule_to_start_ms > 0 ? now + schedule_to_start_ms : 0;
+    r->close_deadline = 0; /* counts from each attempt's start */
+    act->la_w = w;
+    la_schedule_locked(act, r);
     pthread_mutex_unlock(&act->lock);
     return 0;
 }
@@ -1220,8 +1458,8 @@ void tw_act_cancel_local(tw_act *act, const char *run_id, uint32_t seq)
     pthread_mutex_lock(&act->lock);
     for (running *r = act->running; r; r = r->next) {
         if (r->local && r->la_run_id && r->la_seq == seq && strcmp(r->la_run_id, run_id) == 0) {
-            if (r->la_retry_at)
-                remove_running_locked(act, r); /* waiting for its next attempt: just forget it */
+            if (r->la_retry_at || r->la_queued)
+                remove_running_locked(act, r); /* waiting for its next attempt or a slot: just forget it */
             else
                 issue_cancel_locked(act, r, TW_ACTIVITY_CANCEL_REASON_CANCELLED);
             break;

@@ -50,18 +50,33 @@ bool tw_act_shutdown(tw_act *act, tw_act_idle_fn idle, void *arg);
  */
 bool tw_act_abandon(tw_act *act);
 
+/*
+ * tw_worker_free (worker lock held): the worker holds one reference on
+ * itself for the activity side, which may call tw_worker_local_resolved
+ * from the transport thread. After this the activity side calls it no more.
+ * Returns true when no such call is in progress: the worker drops that
+ * reference itself; false: the call in progress drops it when done, with
+ * tw_worker_act_unref (no lock held).
+ */
+bool tw_act_release_worker(tw_act *act);
+void tw_worker_act_unref(tw_worker *w);
+
 /* Abandons (if not yet) and drops the worker's reference. NULL is a no-op. */
 void tw_act_free(tw_act *act);
 
 /*
  * Local activities (worker.c, worker lock held): starts a local task from pb
  * (taken; its token must start with "tw-local/"); its final outcome goes to
- * tw_worker_local_resolved, failures being retried here first. TW_EINVAL
- * when the worker runs no activities.
+ * tw_worker_local_resolved, failures being retried here first. At most
+ * max_concurrent_local_activities run at once; more wait in FIFO order, and
+ * one still waiting schedule_to_start_ms (0: no limit) after this call
+ * resolves as a SCHEDULE_TO_START timeout (from the tick, on the transport
+ * thread). TW_EINVAL when the worker runs no activities.
  */
 int tw_act_start_local(tw_act *act, tw_worker *w, const char *run_id, uint32_t seq,
-                       Temporal__Api__Workflowservice__V1__PollActivityTaskQueueResponse *pb);
-/* Cancels local activity seq of run_id (its outcome is then of no interest). */
+                       Temporal__Api__Workflowservice__V1__PollActivityTaskQueueResponse *pb,
+                       int64_t schedule_to_start_ms);
+/* Cancels local activity seq of run_id (its outcome is then of no interest; a waiting one never runs). */
 void tw_act_cancel_local(tw_act *act, const char *run_id, uint32_t seq);
 /*
  * worker.c: the final outcome of a local activity (called with no lock held):

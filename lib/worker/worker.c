@@ -775,10 +775,12 @@ static void start_local_activities_locked(tw_worker *w, run_entry *e)
             t->current_attempt_scheduled_time = la_timestamp(&b, now);
             t->attempt = 1;
         }
+        const Google__Protobuf__Duration *s2s = a->schedule_to_start_timeout;
+        int64_t s2s_ms = s2s ? s2s->seconds * 1000 + s2s->nanos / 1000000 : 0;
         protobuf_c_message_free_unpacked(&reqs[i].schedule->base, NULL);
         int rc = TW_ENOMEM;
         if (t && !b.oom)
-            rc = tw_act_start_local(w->act, w, e->run_id, reqs[i].seq, t);
+            rc = tw_act_start_local(w->act, w, e->run_id, reqs[i].seq, t, s2s_ms);
         else if (t)
             protobuf_c_message_free_unpacked(&t->base, NULL);
         if (rc) {
@@ -1364,7 +1366,8 @@ void tw_worker_options_init(tw_worker_options *o)
         *o = (tw_worker_options){.size = sizeof(*o), .max_concurrent_workflow_tasks = 100,
                                  .max_cached_workflows = 1000, .workflow_pollers = 2, .sticky_pollers = 2,
                                  .sticky_schedule_to_start_timeout_ms = 10000,
-                                 .max_concurrent_activities = 100, .activity_pollers = 2};
+                                 .max_concurrent_activities = 100, .activity_pollers = 2,
+                                 .max_concurrent_local_activities = 100};
 }
 
 int tw_worker_new(tw_client *client, const tw_worker_options *options, tw_worker **out)
@@ -1422,6 +1425,7 @@ int tw_worker_new(tw_client *client, const tw_worker_options *options, tw_worker
         worker_destroy(w);
         return rc;
     }
+    worker_ref(w); /* the activity side's, see tw_act_release_worker */
     *out = w;
     return 0;
 }
@@ -1465,6 +1469,14 @@ void tw_worker_free(tw_worker *w)
         w->act_busy = false;
         w->refs--; /* the reference on_activities_idle would have dropped */
     }
+    if (tw_act_release_worker(w->act))
+        w->refs--; /* the activity side's: it calls us no more */
+    worker_unref_locked(w);
+}
+
+void tw_worker_act_unref(tw_worker *w)
+{
+    pthread_mutex_lock(&w->lock);
     worker_unref_locked(w);
 }
 

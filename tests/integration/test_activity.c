@@ -1163,6 +1163,77 @@ Test(activity, local_activity_non_retryable_failure_reaches_the_workflow)
     host_shutdown(h);
 }
 
+/* ---- max_concurrent_local_activities ---- */
+
+static int want_starts;
+
+static bool starts_reached(void *arg)
+{
+    return ((host *)arg)->starts >= want_starts;
+}
+
+/* A host running local activities one at a time; on_task NULL: a START is only recorded, the test completes it. */
+static host *one_local_slot_host(const char *tq)
+{
+    tw_worker_options o;
+    tw_worker_options_init(&o);
+    o.max_concurrent_local_activities = 1;
+    return host_new(tq, true, true, &o);
+}
+
+Test(activity, local_activities_beyond_the_limit_wait_for_a_slot)
+{
+    char tq[64], wid1[64], wid2[64];
+    unique(tq, sizeof(tq), "la-slots");
+    unique(wid1, sizeof(wid1), "la-slots-1");
+    unique(wid2, sizeof(wid2), "la-slots-2");
+    host *h = one_local_slot_host(tq);
+    start_caller(wid1, tq, "{\"activity_type\": \"Hold\", \"local\": true, \"start_to_close_ms\": 60000}");
+    want_starts = 1;
+    pump(0, starts_reached, h, "the first local activity's START");
+    start_caller(wid2, tq, "{\"activity_type\": \"Hold\", \"local\": true, \"start_to_close_ms\": 60000}");
+    run_for(1500);
+    cr_expect_eq(h->starts, 1, "the second local activity waits while the first holds the only slot");
+    complete_with(h, "1");
+    want_starts = 2;
+    pump(0, starts_reached, h, "the second local activity's START once the first finished");
+    complete_with(h, "2");
+    tw_event *ev = await_result(wid1);
+    expect_completed_with(ev, "1");
+    tw_event_free(ev);
+    ev = await_result(wid2);
+    expect_completed_with(ev, "2");
+    tw_event_free(ev);
+    cr_expect_eq(h->starts, 2);
+    host_shutdown(h);
+}
+
+Test(activity, queued_local_activity_times_out_schedule_to_start)
+{
+    char tq[64], wid1[64], wid2[64];
+    unique(tq, sizeof(tq), "la-s2s");
+    unique(wid1, sizeof(wid1), "la-s2s-1");
+    unique(wid2, sizeof(wid2), "la-s2s-2");
+    host *h = one_local_slot_host(tq);
+    start_caller(wid1, tq, "{\"activity_type\": \"Hold\", \"local\": true, \"start_to_close_ms\": 60000}");
+    want_starts = 1;
+    pump(0, starts_reached, h, "the first local activity's START");
+    start_caller(wid2, tq, "{\"activity_type\": \"Hold\", \"local\": true, \"start_to_close_ms\": 60000, "
+                           "\"schedule_to_start_ms\": 300, \"retry\": {\"max_attempts\": 5}}");
+    tw_event *ev = await_result(wid2);
+    const tw_failure *cause = activity_cause(ev);
+    cr_expect_eq(tw_failure_kind_of(cause), TW_FAILURE_TIMEOUT, "cause: %s", tw_failure_message(cause));
+    cr_expect_eq(tw_failure_timeout_type(cause), 2 /* TIMEOUT_TYPE_SCHEDULE_TO_START */);
+    tw_event_free(ev);
+    cr_expect_eq(h->starts, 1, "the queued local activity never ran");
+    complete_with(h, "1");
+    ev = await_result(wid1);
+    expect_completed_with(ev, "1");
+    tw_event_free(ev);
+    cr_expect_eq(h->starts, 1);
+    host_shutdown(h);
+}
+
 /* ---- eager activities ---- */
 
 static int eager_seen(void)

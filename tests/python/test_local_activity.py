@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import threading
+import time
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -20,7 +21,7 @@ import pytest
 from temporalio import activity, workflow
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, TimeoutError
 from temporalio.worker import Worker
 
 _executor = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="test_la_")
@@ -265,3 +266,113 @@ async def test_replayer_with_local_activity_marker(client: Client) -> None:
     history = await handle.fetch_history()
     result = await Replayer(workflows=[GreetingWorkflow]).replay_workflow(history)
     assert result.replay_failure is None
+
+
+# ---- max_concurrent_local_activities and schedule_to_start_timeout ----
+
+_SPANS: dict[str, list[tuple[str, float, float]]] = {}
+_spans_lock = threading.Lock()
+_slot_executor = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="test_la_slots_")
+
+
+@activity.defn
+def timed_sleep(key: str, name: str, seconds: float) -> str:
+    start = time.monotonic()
+    time.sleep(seconds)
+    end = time.monotonic()
+    with _spans_lock:
+        _SPANS.setdefault(key, []).append((name, start, end))
+    return name
+
+
+def _max_overlap(spans: list[tuple[str, float, float]]) -> int:
+    # Ends sort before starts at the same instant: back-to-back activities do not overlap.
+    points = sorted([(s, 1) for _, s, _ in spans] + [(e, -1) for _, _, e in spans], key=lambda p: (p[0], p[1]))
+    running = peak = 0
+    for _, delta in points:
+        running += delta
+        peak = max(peak, running)
+    return peak
+
+
+@workflow.defn
+class LocalActivitySlotsWorkflow:
+    @workflow.run
+    async def run(self, kind: str, key: str) -> list[str]:
+        if kind == "fanout":
+            handles = [
+                workflow.start_local_activity(
+                    timed_sleep, args=[key, f"la{i}", 0.3], start_to_close_timeout=timedelta(seconds=30)
+                )
+                for i in range(5)
+            ]
+            return list(await asyncio.gather(*handles))
+        # "s2s": a long one takes the only slot; the second waits past its schedule_to_start timeout.
+        long = workflow.start_local_activity(
+            timed_sleep, args=[key, "long", 1.5], start_to_close_timeout=timedelta(seconds=30)
+        )
+        short = workflow.start_local_activity(
+            timed_sleep,
+            args=[key, "short", 0.0],
+            schedule_to_start_timeout=timedelta(milliseconds=200),
+            start_to_close_timeout=timedelta(seconds=30),
+        )
+        outcome = ["no error"]
+        try:
+            await short
+        except ActivityError as err:
+            cause = err.cause
+            assert isinstance(cause, TimeoutError), repr(cause)
+            outcome = [f"timeout {cause.type.name if cause.type is not None else None}"]
+        return outcome + [await long]
+
+
+def slots_worker(client: Client, tq: str, **kwargs: Any) -> Worker:
+    return Worker(
+        client,
+        task_queue=tq,
+        workflows=[LocalActivitySlotsWorkflow],
+        activities=[timed_sleep],
+        activity_executor=_slot_executor,
+        **kwargs,
+    )
+
+
+async def test_max_concurrent_local_activities_limits_running(client: Client) -> None:
+    tq = f"la-{uuid.uuid4()}"
+    key = f"fanout-{uuid.uuid4()}"
+    async with slots_worker(client, tq, max_concurrent_local_activities=2):
+        result = await asyncio.wait_for(
+            client.execute_workflow(
+                LocalActivitySlotsWorkflow.run, args=["fanout", key], id=f"la-{uuid.uuid4()}", task_queue=tq
+            ),
+            60,
+        )
+    assert sorted(result) == [f"la{i}" for i in range(5)]
+    spans = _SPANS[key]
+    assert sorted(name for name, _, _ in spans) == [f"la{i}" for i in range(5)]
+    assert _max_overlap(spans) == 2
+
+
+async def test_local_activity_schedule_to_start_timeout_while_queued(client: Client) -> None:
+    tq = f"la-{uuid.uuid4()}"
+    key = f"s2s-{uuid.uuid4()}"
+    async with slots_worker(client, tq, max_concurrent_local_activities=1):
+        result = await asyncio.wait_for(
+            client.execute_workflow(
+                LocalActivitySlotsWorkflow.run, args=["s2s", key], id=f"la-{uuid.uuid4()}", task_queue=tq
+            ),
+            60,
+        )
+    assert result == ["timeout SCHEDULE_TO_START", "long"]
+    # The queued one never ran (nor was it retried).
+    assert [name for name, _, _ in _SPANS[key]] == ["long"]
+
+
+@pytest.mark.parametrize(
+    "value, error",
+    [(0, ValueError), (-1, ValueError), ("2", TypeError), (1.5, TypeError), (True, TypeError), (2**32, ValueError)],
+)
+async def test_max_concurrent_local_activities_bad_value(client: Client, value: Any, error: type) -> None:
+    with pytest.raises(error, match="max_concurrent_local_activities"):
+        slots_worker(client, f"la-{uuid.uuid4()}", max_concurrent_local_activities=value)

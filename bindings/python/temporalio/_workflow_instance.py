@@ -982,13 +982,7 @@ class _WorkflowInstanceImpl(WorkflowInstance, temporalio.workflow._Runtime, Time
         o.activity_id = _bridge.cstr(input.activity_id, keep)
         o.activity_type = _bridge.cstr(input.activity, keep)
         o.task_queue = _bridge.cstr(input.task_queue, keep)
-        args = _bridge.payloads_to_c(self._encode(list(input.args)))
-        keep.append(args)
-        o.args = args
-        if input.headers:
-            headers = _bridge.payload_map_to_c(input.headers)
-            keep.append(headers)
-            o.headers = headers
+        self._set_args_and_headers(o, input.args, input.headers, keep)
         o.schedule_to_close_timeout_ms = _bridge.millis(input.schedule_to_close_timeout)
         o.schedule_to_start_timeout_ms = _bridge.millis(input.schedule_to_start_timeout)
         o.start_to_close_timeout_ms = _bridge.millis(input.start_to_close_timeout)
@@ -1018,13 +1012,7 @@ class _WorkflowInstanceImpl(WorkflowInstance, temporalio.workflow._Runtime, Time
         lib.tw_local_activity_options_init(o)
         o.activity_id = _bridge.cstr(input.activity_id, keep)
         o.activity_type = _bridge.cstr(input.activity, keep)
-        args = _bridge.payloads_to_c(self._encode(list(input.args)))
-        keep.append(args)
-        o.args = args
-        if input.headers:
-            headers = _bridge.payload_map_to_c(input.headers)
-            keep.append(headers)
-            o.headers = headers
+        self._set_args_and_headers(o, input.args, input.headers, keep)
         o.schedule_to_close_timeout_ms = _bridge.millis(input.schedule_to_close_timeout)
         o.schedule_to_start_timeout_ms = _bridge.millis(input.schedule_to_start_timeout)
         o.start_to_close_timeout_ms = _bridge.millis(input.start_to_close_timeout)
@@ -1039,6 +1027,18 @@ class _WorkflowInstanceImpl(WorkflowInstance, temporalio.workflow._Runtime, Time
         return handle
 
     # ---- child workflows and other workflows ----
+
+    def _set_args_and_headers(
+        self, o: CData, args: Sequence[Any], headers: Mapping[str, Payload], keep: list[Any]
+    ) -> None:
+        """Encodes args into o.args and headers (when any) into o.headers, kept alive by keep."""
+        payloads = _bridge.payloads_to_c(self._encode(list(args)))
+        keep.append(payloads)
+        o.args = payloads
+        if headers:
+            hdr = _bridge.payload_map_to_c(headers)
+            keep.append(hdr)
+            o.headers = hdr
 
     def _retry_policy_to_c(self, o: CData, rp: Optional[temporalio.common.RetryPolicy], keep: list[Any]) -> None:
         if rp is None:
@@ -1065,13 +1065,7 @@ class _WorkflowInstanceImpl(WorkflowInstance, temporalio.workflow._Runtime, Time
         o.workflow_id = _bridge.cstr(input.id, keep)
         o.workflow_type = _bridge.cstr(input.workflow, keep)
         o.task_queue = _bridge.cstr(input.task_queue, keep)
-        args = _bridge.payloads_to_c(self._encode(list(input.args)))
-        keep.append(args)
-        o.args = args
-        if input.headers:
-            headers = _bridge.payload_map_to_c(input.headers)
-            keep.append(headers)
-            o.headers = headers
+        self._set_args_and_headers(o, input.args, input.headers, keep)
         if input.memo:
             memo = _bridge.payload_map_to_c({k: self._encode([v])[0] for k, v in input.memo.items()})
             keep.append(memo)
@@ -1121,13 +1115,7 @@ class _WorkflowInstanceImpl(WorkflowInstance, temporalio.workflow._Runtime, Time
         o.workflow_id = _bridge.cstr(workflow_id, keep)
         o.run_id = _bridge.cstr(run_id, keep)
         o.signal_name = _bridge.cstr(signal, keep)
-        payloads = _bridge.payloads_to_c(self._encode(list(args)))
-        keep.append(payloads)
-        o.args = payloads
-        if headers:
-            hdr = _bridge.payload_map_to_c(headers)
-            keep.append(hdr)
-            o.headers = hdr
+        self._set_args_and_headers(o, args, headers, keep)
         o.child_workflow_only = 1 if child_only else 0
         fut = _ExternalOp(self)
         tag = next(self._tags)

@@ -60,6 +60,7 @@ class Worker:
         max_concurrent_workflow_tasks: Optional[int] = None,
         max_concurrent_activities: Optional[int] = None,
         max_concurrent_activity_task_polls: Optional[int] = None,
+        max_concurrent_local_activities: Optional[int] = None,
         graceful_shutdown_timeout: timedelta = timedelta(),
         debug_mode: bool = False,
         workflow_failure_exception_types: Sequence[type[BaseException]] = [],
@@ -83,6 +84,10 @@ class Worker:
             max_concurrent_workflow_tasks: Workflow tasks processed at once (default 100).
             max_concurrent_activities: Activities running at once (default 100).
             max_concurrent_activity_task_polls: Long polls for activity tasks (default 2).
+            max_concurrent_local_activities: Local activities running at once (default 100).
+                More wait, first come first served, for a running one to finish; one whose
+                ``schedule_to_start_timeout`` expires while waiting fails with a
+                ``SCHEDULE_TO_START`` timeout.
             graceful_shutdown_timeout: How long :py:meth:`shutdown` lets running activities
                 finish before cancelling them (they then see ``activity.is_worker_shutdown()``).
             debug_mode: Disable the workflow deadlock detector.
@@ -93,8 +98,9 @@ class Worker:
                 activity slot is free), sparing a dispatch through the server's task queues.
 
         Raises:
-            TypeError: An activity is not decorated with ``@activity.defn``, or an
-                interceptor is not an :py:class:`Interceptor`.
+            TypeError: An activity is not decorated with ``@activity.defn``, an
+                interceptor is not an :py:class:`Interceptor`, or a ``max_concurrent_*``
+                option is not an int.
             ValueError: No activities and no workflows, duplicate activity names, a sync
                 activity without ``activity_executor``, or a bad option.
         """
@@ -111,9 +117,16 @@ class Worker:
             ("max_concurrent_workflow_tasks", max_concurrent_workflow_tasks),
             ("max_concurrent_activities", max_concurrent_activities),
             ("max_concurrent_activity_task_polls", max_concurrent_activity_task_polls),
+            ("max_concurrent_local_activities", max_concurrent_local_activities),
         ):
-            if value is not None and value < 1:
+            if value is None:
+                continue
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise TypeError(f"{name} must be an int, got {value!r}")
+            if value < 1:
                 raise ValueError(f"{name} must be at least 1, got {value}")
+            if value > 0xFFFFFFFF:
+                raise ValueError(f"{name} must be at most {0xFFFFFFFF}, got {value}")
         if max_cached_workflows < 0:
             raise ValueError(f"max_cached_workflows must not be negative, got {max_cached_workflows}")
         if not isinstance(graceful_shutdown_timeout, timedelta) or graceful_shutdown_timeout < timedelta():
@@ -132,6 +145,7 @@ class Worker:
             max_concurrent_workflow_tasks=max_concurrent_workflow_tasks,
             max_concurrent_activities=max_concurrent_activities,
             activity_pollers=max_concurrent_activity_task_polls,
+            max_concurrent_local_activities=max_concurrent_local_activities,
             graceful_shutdown_timeout=graceful_shutdown_timeout,
             disable_eager_activity_execution=disable_eager_activity_execution,
         )
@@ -177,6 +191,7 @@ class Worker:
         max_concurrent_workflow_tasks: Optional[int],
         max_concurrent_activities: Optional[int],
         activity_pollers: Optional[int],
+        max_concurrent_local_activities: Optional[int],
         graceful_shutdown_timeout: timedelta,
         disable_eager_activity_execution: bool,
     ) -> CData:
@@ -193,6 +208,8 @@ class Worker:
             o.max_concurrent_activities = max_concurrent_activities
         if activity_pollers is not None:
             o.activity_pollers = activity_pollers
+        if max_concurrent_local_activities is not None:
+            o.max_concurrent_local_activities = max_concurrent_local_activities
         o.graceful_shutdown_timeout_ms = _bridge.millis(graceful_shutdown_timeout)
         o.no_activities = 0 if has_activities else 1
         o.no_workflows = 0 if has_workflows else 1
