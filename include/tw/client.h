@@ -7,7 +7,9 @@
  * returns 0; the outcome arrives later as one tw_event in the given tw_cq
  * with the given tag. Non-long-poll calls are retried with exponential
  * backoff and jitter on UNAVAILABLE, RESOURCE_EXHAUSTED and other transient
- * codes. A tw_client may be used from any thread.
+ * codes. A tw_client may be used from any thread. Per-call metadata and
+ * deadlines: tw_client_with_call_options; cancelling a call in flight:
+ * tw_client_cancel_call.
  *
  * Options structs start with `size`; call the matching *_options_init
  * first, then set fields. Strings are UTF-8 and copied during the call.
@@ -59,7 +61,9 @@ TW_API int tw_client_new(tw_runtime *rt, const tw_client_options *options, tw_cl
 
 /*
  * Frees the client. Calls in flight are cancelled (their events complete
- * with TW_ECANCELLED). NULL is a no-op.
+ * with TW_ECANCELLED), those of clients derived from it included; freeing
+ * a derived client (tw_client_with_call_options) leaves its calls running.
+ * NULL is a no-op.
  */
 TW_API void tw_client_free(tw_client *client);
 
@@ -77,6 +81,69 @@ TW_API int tw_client_set_api_key(tw_client *client, const char *api_key);
  * TW_ENOTFOUND (namespace missing).
  */
 TW_API int tw_client_connect(tw_client *client, tw_cq *cq, uint64_t tag);
+
+/*
+ * ---- per-call options and cancelling a call ----
+ *
+ * Per-call metadata and deadlines are given through a derived client:
+ * tw_client_with_call_options makes a cheap tw_client that shares its
+ * parent's connection (channel, runtime, namespace, identity, API key) and
+ * whose calls (every call of this header and of tw/activity.h) add the
+ * given headers and use the given deadline. Make one per call (or per set
+ * of options), start the call(s) on it and free it: freeing a derived
+ * client leaves its calls in flight running to completion. Freeing the
+ * parent closes the shared connection: calls of its derived clients are
+ * cancelled (TW_ECANCELLED) and later ones fail with TW_ECLOSED; the
+ * derived clients must still be freed, in any order. A derived client may
+ * itself be derived from (the options add up, see below); a worker made
+ * from one uses only the connection's headers.
+ */
+typedef struct tw_call_options {
+    size_t size;
+    /*
+     * Extra headers of the calls: NULL-terminated key, value, key, value,
+     * ..., validated like tw_client_options.metadata (TW_EINVAL naming the
+     * bad key; at most 28 pairs, counting those inherited from a derived
+     * parent). A key given here replaces the header of that name that the
+     * client would send (tw_client_options.metadata, the API key's
+     * "authorization", or the parent's call options).
+     */
+    const char *const *metadata;
+    /*
+     * Deadline of each try of each call, in ms; 0: the parent's
+     * (tw_client_options.rpc_timeout_ms, 10 s by default). It also bounds
+     * each long poll of tw_client_workflow_result and of a fetch with
+     * wait_new_event (default 70 s): a long poll that runs out is simply
+     * polled again, so the result still arrives. Queries do not retry a
+     * deadline: one that runs out completes with TW_ETIMEDOUT (gRPC status
+     * DEADLINE_EXCEEDED).
+     */
+    int64_t rpc_timeout_ms;
+} tw_call_options;
+
+TW_API void tw_call_options_init(tw_call_options *options);
+
+/*
+ * Makes *out, a client sharing client's connection whose calls use options
+ * (see above). No I/O. TW_EINVAL for NULL arguments, a bad metadata key or
+ * value, too many headers or a negative timeout (nothing is made then).
+ * Free with tw_client_free.
+ */
+TW_API int tw_client_with_call_options(tw_client *client, const tw_call_options *options, tw_client **out);
+
+/*
+ * Cancels the call started on client (or on any client sharing its
+ * connection: its parent or a derived one) with this cq and tag. The call
+ * stops at once, wherever it is: in flight, waiting to retry, or between
+ * the steps of a multi-RPC call (a result following runs, a result
+ * waiting on its long poll, connect). Its event then completes with
+ * TW_ECANCELLED, unless the answer had already arrived (the event then
+ * carries it). A tag that names no call in flight (unknown, already
+ * completed, or a worker's) is a no-op. Returns 0 (TW_EINVAL for a NULL
+ * client or cq). Any thread. Tags must be unique among the calls in flight
+ * on a cq for this to name one call.
+ */
+TW_API int tw_client_cancel_call(tw_client *client, tw_cq *cq, uint64_t tag);
 
 /* temporal.api.enums.v1.WorkflowIdReusePolicy values. */
 typedef enum tw_id_reuse_policy {

@@ -91,7 +91,11 @@ void tw_client_free(tw_client *client)
 {
     if (!client)
         return;
-    tw_rpc_channel_close(client->ch);
+    if (client->derived)
+        tw_rpc_channel_unref(client->ch); /* its calls in flight go on; the parent owns the connection */
+    else
+        tw_rpc_channel_close(client->ch);
+    tw_rpc_metadata_unref(client->call_md);
     tw_runtime_unref(client->rt);
     free(client->namespace_name);
     free(client->identity);
@@ -116,6 +120,70 @@ int tw_client_set_api_key(tw_client *client, const char *api_key)
     return rc ? rc : tw_rpc_channel_set_api_key(client->ch, api_key);
 }
 
+/* ---- per-call options and cancellation ---- */
+
+void tw_call_options_init(tw_call_options *o)
+{
+    if (o)
+        *o = (tw_call_options){.size = sizeof(*o)};
+}
+
+int tw_client_with_call_options(tw_client *client, const tw_call_options *options, tw_client **out)
+{
+    static const char fn[] = "tw_client_with_call_options";
+    if (!out)
+        return tw_set_error(TW_EINVAL, "%s: out must not be NULL", fn);
+    *out = NULL;
+    if (!client || !options)
+        return tw_set_error(TW_EINVAL, "%s: client and options must not be NULL", fn);
+    if (options->size < sizeof(size_t) * 2)
+        return tw_set_error(TW_EINVAL, "%s: options->size is %zu; call tw_call_options_init first", fn,
+                            options->size);
+    tw_call_options o;
+    tw_call_options_init(&o);
+    tw_copy_options(&o, sizeof(o), options);
+    if (o.rpc_timeout_ms < 0)
+        return tw_set_error(TW_EINVAL, "%s: tw_call_options.rpc_timeout_ms must not be negative, got %lld", fn,
+                            (long long)o.rpc_timeout_ms);
+    tw_rpc_metadata *md = NULL;
+    int rc = tw_rpc_metadata_new("tw_call_options.metadata", client->call_md, o.metadata, &md);
+    if (rc)
+        return rc;
+    tw_client *c = calloc(1, sizeof(*c));
+    if (c) {
+        c->namespace_name = tw_strdup(client->namespace_name);
+        c->identity = tw_strdup(client->identity);
+    }
+    if (!c || !c->namespace_name || !c->identity) {
+        if (c) {
+            free(c->namespace_name);
+            free(c->identity);
+            free(c);
+        }
+        tw_rpc_metadata_unref(md);
+        return tw_set_error(TW_ENOMEM, "%s: out of memory", fn);
+    }
+    c->rt = client->rt;
+    tw_runtime_ref(c->rt);
+    c->ch = client->ch;
+    tw_rpc_channel_ref(c->ch);
+    c->derived = true;
+    c->call_md = md;
+    c->rpc_timeout_ms = o.rpc_timeout_ms ? o.rpc_timeout_ms : client->rpc_timeout_ms;
+    c->connect_timeout_ms = client->connect_timeout_ms;
+    c->long_poll_timeout_ms = o.rpc_timeout_ms ? o.rpc_timeout_ms : client->long_poll_timeout_ms;
+    *out = c;
+    return 0;
+}
+
+int tw_client_cancel_call(tw_client *client, tw_cq *cq, uint64_t tag)
+{
+    if (!client || !cq)
+        return tw_set_error(TW_EINVAL, "tw_client_cancel_call: client and cq must not be NULL");
+    tw_rpc_cancel_keyed(client->ch, cq, tag);
+    return 0;
+}
+
 /* ---- ops ---- */
 
 client_op *client_op_new(tw_client *client, int kind, tw_cq *cq, uint64_t tag, client_step_fn step)
@@ -136,14 +204,18 @@ client_op *client_op_new(tw_client *client, int kind, tw_cq *cq, uint64_t tag, c
     }
     op->ch = client->ch;
     op->cq = cq;
+    op->tag = tag;
     op->step = step;
     op->timeout_ms = client->rpc_timeout_ms;
+    op->long_poll_timeout_ms = client->long_poll_timeout_ms;
     op->budget_ms = 10000;
+    op->md = tw_rpc_metadata_ref(client->call_md);
     return op;
 }
 
 static void op_free(client_op *op)
 {
+    tw_rpc_metadata_unref(op->md);
     free(op->namespace_name);
     free(op->workflow_id);
     free(op->run_id);
@@ -163,8 +235,10 @@ int client_op_call(client_op *op, const char *method, const ProtobufCMessage *re
 {
     tw_rpc_request r = {
         .method = method, .message = req, .response_type = resp, .retry = retry,
-        .timeout_ms = retry == TW_RPC_LONG_POLL ? 70000 : op->timeout_ms, .budget_ms = op->budget_ms,
-        .done = on_reply, .arg = op, .deadline_is_final = op->deadline_is_final,
+        .timeout_ms = retry != TW_RPC_LONG_POLL ? op->timeout_ms
+                      : op->long_poll_timeout_ms > 0 ? op->long_poll_timeout_ms : 70000,
+        .budget_ms = op->budget_ms, .done = on_reply, .arg = op, .deadline_is_final = op->deadline_is_final,
+        .metadata = op->md, .cancel_key = op->cq, .cancel_tag = op->tag,
     };
     return tw_rpc_start(op->ch, &r);
 }

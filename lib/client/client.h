@@ -12,6 +12,10 @@ struct tw_client {
     char *identity;
     int64_t rpc_timeout_ms;
     int64_t connect_timeout_ms;
+    /* tw_client_with_call_options */
+    bool derived;                  /* shares ch with the client it came from: holds a reference, never closes it */
+    tw_rpc_metadata *call_md;      /* headers added to every call of this client, or NULL */
+    int64_t long_poll_timeout_ms;  /* deadline of each long-poll try; 0: 70 s */
 };
 
 /*
@@ -36,6 +40,9 @@ struct client_op {
     uint8_t *token;
     size_t token_len;
     bool deadline_is_final;    /* see tw_rpc_request */
+    tw_rpc_metadata *md;       /* the client's call metadata (a reference), or NULL */
+    int64_t long_poll_timeout_ms;
+    uint64_t tag;              /* with cq: the cancel key of every call of the op (tw_client_cancel_call) */
 };
 
 /* Makes an op for client that will complete into cq; NULL on ENOMEM (error set). */

@@ -13,6 +13,7 @@
  * run exactly once, with TW_ECANCELLED.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,7 +31,10 @@
 #define SERVICE_PREFIX "/temporal.api.workflowservice.v1.WorkflowService/"
 #define DEFAULT_BUDGET_MS 10000
 #define MAX_NORMAL_ATTEMPTS 10
-#define MAX_METADATA 32
+/* Headers every call sends besides the user's: temporal-namespace, client-name, client-version, authorization. */
+#define OWN_METADATA 4
+/* Headers a call sends: its own, the channel's and the call's. */
+#define MAX_METADATA (OWN_METADATA + 2 * TW_RPC_MAX_USER_METADATA)
 #define MAX_RECEIVE_BYTES (128 * 1024 * 1024)
 
 typedef struct rpc_call rpc_call;
@@ -40,6 +44,7 @@ struct tw_rpc_loop {
     pthread_t thread;
     pthread_mutex_t lock;
     rpc_call *live;          /* doubly linked */
+    rpc_call *finishing;     /* a keyed call whose callback is running (unlinked, still allocated) */
     bool stopping;
     bool cq_shutdown;
     tw_logger log;
@@ -76,6 +81,10 @@ struct rpc_call {
     const void *owner;
     bool deadline_is_final;
     bool timer_only;         /* a timer (tw_rpc_timer_start): no gRPC call, fires at fire_at_ms */
+    tw_rpc_metadata *md;     /* headers of this call, or NULL */
+    const void *cancel_key;  /* with cancel_tag: see tw_rpc_cancel_keyed */
+    uint64_t cancel_tag;
+    bool key_cancelled;      /* cancelled through tw_rpc_cancel_keyed */
     /* per attempt */
     grpc_metadata send_md[MAX_METADATA];
     size_t send_md_count;
@@ -86,6 +95,12 @@ struct rpc_call {
     grpc_status_code status;
     grpc_slice status_details;
     const char *error_string;
+};
+
+struct tw_rpc_metadata {
+    atomic_size_t refs;
+    size_t count;            /* pairs */
+    char **kv;               /* key, value, ... (2 * count) */
 };
 
 static int grpc_users;
@@ -276,6 +291,15 @@ static void add_md(rpc_call *c, const char *key, const char *value)
     md->value = grpc_slice_from_copied_string(value);
 }
 
+/* True when the call's own metadata has this key (it then replaces the channel's header). */
+static bool call_overrides(const rpc_call *c, const char *key)
+{
+    for (size_t i = 0; c->md && i < c->md->count; i++)
+        if (strcmp(c->md->kv[2 * i], key) == 0)
+            return true;
+    return false;
+}
+
 static void build_metadata(rpc_call *c)
 {
     tw_rpc_channel *ch = c->ch;
@@ -283,7 +307,7 @@ static void build_metadata(rpc_call *c)
     add_md(c, "client-name", "temporal-workflow-c");
     add_md(c, "client-version", TW_VERSION_STRING);
     pthread_mutex_lock(&ch->lock);
-    if (ch->api_key) {
+    if (ch->api_key && !call_overrides(c, "authorization")) {
         char *bearer = tw_sprintf("Bearer %s", ch->api_key);
         if (bearer) {
             add_md(c, "authorization", bearer);
@@ -292,7 +316,10 @@ static void build_metadata(rpc_call *c)
     }
     pthread_mutex_unlock(&ch->lock);
     for (char **kv = ch->metadata; kv && kv[0] && kv[1]; kv += 2)
-        add_md(c, kv[0], kv[1]);
+        if (!call_overrides(c, kv[0]))
+            add_md(c, kv[0], kv[1]);
+    for (size_t i = 0; c->md && i < c->md->count; i++)
+        add_md(c, c->md->kv[2 * i], c->md->kv[2 * i + 1]);
 }
 
 /* Starts one try; called with loop->lock held. Returns 0 or a TW_E* code. */
@@ -367,11 +394,20 @@ static void unlink_locked(rpc_call *c)
 /* Ends a call: runs its callback with reply and frees it. Loop thread, lock not held. */
 static void finish(rpc_call *c, tw_rpc_reply *reply)
 {
-    pthread_mutex_lock(&c->loop->lock);
+    tw_rpc_loop *loop = c->loop;
+    pthread_mutex_lock(&loop->lock);
     unlink_locked(c);
-    pthread_mutex_unlock(&c->loop->lock);
+    if (c->cancel_key)
+        loop->finishing = c; /* a cancel by key during the callback still reaches its next call */
+    pthread_mutex_unlock(&loop->lock);
     c->done(reply, c->arg);
+    if (c->cancel_key) {
+        pthread_mutex_lock(&loop->lock);
+        loop->finishing = NULL;
+        pthread_mutex_unlock(&loop->lock);
+    }
     attempt_clear(c);
+    tw_rpc_metadata_unref(c->md);
     grpc_slice_unref(c->method);
     grpc_slice_unref(c->request);
     channel_unref(c->ch);
@@ -613,6 +649,9 @@ int tw_rpc_start(tw_rpc_channel *ch, const tw_rpc_request *req)
     c->arg = req->arg;
     c->owner = req->owner;
     c->deadline_is_final = req->deadline_is_final;
+    c->md = tw_rpc_metadata_ref((tw_rpc_metadata *)req->metadata);
+    c->cancel_key = req->cancel_key;
+    c->cancel_tag = req->cancel_tag;
 
     tw_rpc_loop *loop = ch->loop;
     pthread_mutex_lock(&loop->lock);
@@ -623,6 +662,14 @@ int tw_rpc_start(tw_rpc_channel *ch, const tw_rpc_request *req)
     pthread_mutex_unlock(&ch->lock);
     int rc = closed ? TW_ECLOSED : 0;
     if (!closed) {
+        /* The next step of an operation cancelled by key while its previous call's callback ran
+           (same key, started from that callback, on the completion thread): cancelled at once. */
+        rpc_call *f = loop->finishing;
+        if (c->cancel_key && f && f->key_cancelled && f->ch == ch && f->cancel_key == c->cancel_key &&
+            f->cancel_tag == c->cancel_tag && pthread_equal(pthread_self(), loop->thread)) {
+            c->cancelled = true;
+            c->key_cancelled = true;
+        }
         c->next = loop->live;
         if (loop->live)
             loop->live->prev = c;
@@ -634,6 +681,7 @@ int tw_rpc_start(tw_rpc_channel *ch, const tw_rpc_request *req)
     pthread_mutex_unlock(&loop->lock);
     if (rc) {
         attempt_clear(c);
+        tw_rpc_metadata_unref(c->md);
         grpc_slice_unref(c->method);
         grpc_slice_unref(c->request);
         if (!closed)
@@ -701,9 +749,6 @@ static grpc_channel_credentials *make_credentials(const tw_rpc_channel_config *c
     return grpc_ssl_credentials_create(cfg->tls_root_ca_pem, has_pair ? &pair : NULL, NULL, NULL);
 }
 
-/* Headers every call sends besides the user's: temporal-namespace, client-name, client-version, authorization. */
-#define OWN_METADATA 4
-
 /*
  * gRPC refuses to start a call whose text header value holds anything but
  * printable ASCII (every call would then fail); a "-bin" header's value is
@@ -743,40 +788,150 @@ static int check_pem(const char *field, const char *pem, const char *label)
                                    "pass the contents of the file, not its name", field, label);
 }
 
-static int copy_metadata(tw_rpc_channel *ch, const char *const *md)
+/*
+ * Checks a NULL-terminated key, value, ... list given as `what`: pairs, at
+ * most TW_RPC_MAX_USER_METADATA of them, valid header names and values.
+ * *strings: its length (2 x pairs).
+ */
+static int check_metadata(const char *what, const char *const *md, size_t *strings)
 {
     size_t n = 0;
     while (md && md[n])
         n++;
+    *strings = n;
     if (n % 2)
-        return tw_set_error(TW_EINVAL, "tw_client_options.metadata: key \"%s\" has no value (the list "
-                                       "must hold key, value pairs and end with NULL)", md[n - 1]);
-    if (n / 2 > MAX_METADATA - OWN_METADATA)
-        return tw_set_error(TW_EINVAL, "tw_client_options.metadata: %zu headers, at most %d", n / 2,
-                            MAX_METADATA - OWN_METADATA);
+        return tw_set_error(TW_EINVAL, "%s: key \"%s\" has no value (the list must hold key, value pairs "
+                                       "and end with NULL)", what, md[n - 1]);
+    if (n / 2 > TW_RPC_MAX_USER_METADATA)
+        return tw_set_error(TW_EINVAL, "%s: %zu headers, at most %d", what, n / 2, TW_RPC_MAX_USER_METADATA);
+    for (size_t i = 0; i < n; i += 2) {
+        const char *k = md[i];
+        if (!*k)
+            return tw_set_error(TW_EINVAL, "%s: empty key", what);
+        for (const char *p = k; *p; p++) {
+            bool ok = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.';
+            if (!ok)
+                return tw_set_error(TW_EINVAL, "%s: key \"%s\" is not a valid header name (lowercase letters, "
+                                               "digits, - _ . only)", what, k);
+        }
+        if (!header_value_ok(k, md[i + 1]))
+            return tw_set_error(TW_EINVAL, "%s: the value of \"%s\" must be printable ASCII (or use a key "
+                                           "ending in -bin for binary values)", what, k);
+    }
+    return 0;
+}
+
+static int copy_metadata(tw_rpc_channel *ch, const char *const *md)
+{
+    size_t n;
+    int rc = check_metadata("tw_client_options.metadata", md, &n);
+    if (rc)
+        return rc;
     ch->metadata = calloc(n + 1, sizeof(char *));
     if (!ch->metadata)
         return tw_set_error(TW_ENOMEM, "out of memory");
-    for (size_t i = 0; i < n; i++) {
-        if (i % 2 == 0) {
-            const char *k = md[i];
-            if (!*k)
-                return tw_set_error(TW_EINVAL, "tw_client_options.metadata: empty key");
-            for (const char *p = k; *p; p++) {
-                bool ok = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' ||
-                          *p == '.';
-                if (!ok)
-                    return tw_set_error(TW_EINVAL, "tw_client_options.metadata: key \"%s\" is not a valid "
-                                                   "header name (lowercase letters, digits, - _ . only)", k);
-            }
-        } else if (!header_value_ok(md[i - 1], md[i])) {
-            return tw_set_error(TW_EINVAL, "tw_client_options.metadata: the value of \"%s\" must be printable "
-                                           "ASCII (or use a key ending in -bin for binary values)", md[i - 1]);
-        }
+    for (size_t i = 0; i < n; i++)
         if (!(ch->metadata[i] = tw_strdup(md[i])))
             return tw_set_error(TW_ENOMEM, "out of memory");
-    }
     return 0;
+}
+
+/* ---- per-call metadata ---- */
+
+static void metadata_free(tw_rpc_metadata *m)
+{
+    for (size_t i = 0; m->kv && i < 2 * m->count; i++)
+        free(m->kv[i]);
+    free(m->kv);
+    free(m);
+}
+
+/* Index of key among md[0..n) keys (a key, value, ... list), or -1. Later duplicates win. */
+static long find_key(const char *const *md, size_t strings, const char *key)
+{
+    long found = -1;
+    for (size_t i = 0; i < strings; i += 2)
+        if (strcmp(md[i], key) == 0)
+            found = (long)i;
+    return found;
+}
+
+int tw_rpc_metadata_new(const char *what, const tw_rpc_metadata *base, const char *const *md,
+                        tw_rpc_metadata **out)
+{
+    *out = NULL;
+    size_t n;
+    int rc = check_metadata(what, md, &n);
+    if (rc)
+        return rc;
+    size_t base_pairs = tw_rpc_metadata_count(base);
+    tw_rpc_metadata *m = calloc(1, sizeof(*m));
+    if (m)
+        m->kv = calloc(2 * (base_pairs + n / 2) + 1, sizeof(char *));
+    if (!m || !m->kv) {
+        free(m);
+        return tw_set_error(TW_ENOMEM, "%s: out of memory", what);
+    }
+    atomic_init(&m->refs, 1);
+    bool oom = false;
+    /* base's pairs that md does not replace, then md's (the last of a repeated key wins) */
+    for (size_t i = 0; i < base_pairs; i++) {
+        const char *k = base->kv[2 * i], *v = base->kv[2 * i + 1];
+        if (find_key(md, n, k) >= 0)
+            continue;
+        m->kv[2 * m->count] = tw_strdup(k);
+        m->kv[2 * m->count + 1] = tw_strdup(v);
+        oom |= !m->kv[2 * m->count] || !m->kv[2 * m->count + 1];
+        m->count++;
+    }
+    for (size_t i = 0; i < n; i += 2) {
+        if (find_key(md, n, md[i]) != (long)i)
+            continue;
+        m->kv[2 * m->count] = tw_strdup(md[i]);
+        m->kv[2 * m->count + 1] = tw_strdup(md[i + 1]);
+        oom |= !m->kv[2 * m->count] || !m->kv[2 * m->count + 1];
+        m->count++;
+    }
+    if (oom) {
+        metadata_free(m);
+        return tw_set_error(TW_ENOMEM, "%s: out of memory", what);
+    }
+    if (m->count > TW_RPC_MAX_USER_METADATA) {
+        size_t count = m->count;
+        metadata_free(m);
+        return tw_set_error(TW_EINVAL, "%s: %zu headers with the inherited ones, at most %d", what, count,
+                            TW_RPC_MAX_USER_METADATA);
+    }
+    if (m->count == 0) {
+        metadata_free(m);
+        return 0;
+    }
+    *out = m;
+    return 0;
+}
+
+tw_rpc_metadata *tw_rpc_metadata_ref(tw_rpc_metadata *md)
+{
+    if (md)
+        atomic_fetch_add(&md->refs, 1);
+    return md;
+}
+
+void tw_rpc_metadata_unref(tw_rpc_metadata *md)
+{
+    if (md && atomic_fetch_sub(&md->refs, 1) == 1)
+        metadata_free(md);
+}
+
+size_t tw_rpc_metadata_count(const tw_rpc_metadata *md)
+{
+    return md ? md->count : 0;
+}
+
+void tw_rpc_metadata_at(const tw_rpc_metadata *md, size_t i, const char **key, const char **value)
+{
+    *key = md->kv[2 * i];
+    *value = md->kv[2 * i + 1];
 }
 
 int tw_rpc_channel_new(tw_rpc_loop *loop, const tw_rpc_channel_config *cfg, tw_rpc_channel **out)
@@ -874,6 +1029,37 @@ void tw_rpc_cancel_owner(tw_rpc_channel *ch, const void *owner)
     pthread_mutex_lock(&ch->loop->lock);
     cancel_calls_locked(ch->loop, ch, owner);
     pthread_mutex_unlock(&ch->loop->lock);
+}
+
+static bool key_matches(const rpc_call *c, const tw_rpc_channel *ch, const void *key, uint64_t tag)
+{
+    return c->ch == ch && c->cancel_key == key && c->cancel_tag == tag;
+}
+
+size_t tw_rpc_cancel_keyed(tw_rpc_channel *ch, const void *cancel_key, uint64_t cancel_tag)
+{
+    if (!ch || !cancel_key)
+        return 0;
+    tw_rpc_loop *loop = ch->loop;
+    size_t n = 0;
+    pthread_mutex_lock(&loop->lock);
+    for (rpc_call *c = loop->live; c; c = c->next) {
+        if (!key_matches(c, ch, cancel_key, cancel_tag))
+            continue;
+        n++;
+        c->cancelled = true;
+        c->key_cancelled = true;
+        if (c->call)
+            grpc_call_cancel(c->call, NULL);
+    }
+    rpc_call *f = loop->finishing;
+    if (f && key_matches(f, ch, cancel_key, cancel_tag)) {
+        n++;
+        f->cancelled = true;
+        f->key_cancelled = true;
+    }
+    pthread_mutex_unlock(&loop->lock);
+    return n;
 }
 
 int tw_rpc_channel_set_api_key(tw_rpc_channel *ch, const char *api_key)

@@ -45,6 +45,30 @@ void tw_rpc_channel_ref(tw_rpc_channel *ch);
 void tw_rpc_channel_unref(tw_rpc_channel *ch);
 int tw_rpc_channel_set_api_key(tw_rpc_channel *ch, const char *api_key);
 
+/*
+ * Extra headers of some calls (per-call metadata, tw_call_options): an
+ * immutable, reference-counted list of key/value pairs, safe to share
+ * between threads. At most TW_RPC_MAX_USER_METADATA pairs, like the
+ * channel's own list.
+ */
+#define TW_RPC_MAX_USER_METADATA 28
+typedef struct tw_rpc_metadata tw_rpc_metadata;
+
+/*
+ * Validates md (NULL-terminated key, value, ...; `what` names it in
+ * messages, e.g. "tw_call_options.metadata") like a channel's metadata and
+ * makes a list holding base's pairs (base may be NULL) with md's added: a
+ * key of md replaces the same key of base. TW_EINVAL naming the bad key,
+ * TW_ENOMEM. *out is NULL when the result is empty.
+ */
+int tw_rpc_metadata_new(const char *what, const tw_rpc_metadata *base, const char *const *md,
+                        tw_rpc_metadata **out);
+tw_rpc_metadata *tw_rpc_metadata_ref(tw_rpc_metadata *md); /* NULL-safe; returns md */
+void tw_rpc_metadata_unref(tw_rpc_metadata *md);             /* NULL-safe */
+/* Number of pairs (0 for NULL) and pair i (borrowed). */
+size_t tw_rpc_metadata_count(const tw_rpc_metadata *md);
+void tw_rpc_metadata_at(const tw_rpc_metadata *md, size_t i, const char **key, const char **value);
+
 typedef enum tw_rpc_retry {
     TW_RPC_NO_RETRY = 0,
     TW_RPC_RETRY = 1,      /* transient codes, backoff 100 ms x1.7 up to 5 s, within a budget */
@@ -72,6 +96,12 @@ typedef struct tw_rpc_request {
     const void *owner;                           /* optional: groups calls for tw_rpc_cancel_owner */
     bool deadline_is_final;                      /* do not retry DEADLINE_EXCEEDED (queries: waiting
                                                     longer cannot help a worker that is not there) */
+    const tw_rpc_metadata *metadata;             /* optional: headers of this call (the call takes a
+                                                    reference); a key here replaces the channel's
+                                                    header of that name (authorization included) */
+    const void *cancel_key;                      /* optional: with cancel_tag, names the call for
+                                                    tw_rpc_cancel_keyed (a client call: its cq, tag) */
+    uint64_t cancel_tag;
 } tw_rpc_request;
 
 /*
@@ -91,6 +121,16 @@ int tw_rpc_timer_start(tw_rpc_channel *ch, int64_t delay_ms, tw_rpc_done_fn done
 
 /* Cancels the live calls of ch started with this owner (their callbacks see TW_ECANCELLED). */
 void tw_rpc_cancel_owner(tw_rpc_channel *ch, const void *owner);
+
+/*
+ * Cancels the live calls of ch started with this (cancel_key, cancel_tag)
+ * (their callbacks see TW_ECANCELLED). Multi-step operations are covered:
+ * when the cancel lands while the callback of such a call is running on the
+ * completion thread, a call that callback starts with the same key is
+ * cancelled as it starts. Returns how many calls it reached (0: none live,
+ * e.g. unknown or already finished). Any thread.
+ */
+size_t tw_rpc_cancel_keyed(tw_rpc_channel *ch, const void *cancel_key, uint64_t cancel_tag);
 
 /* Frees the contents of a reply. */
 void tw_rpc_reply_clear(tw_rpc_reply *reply);

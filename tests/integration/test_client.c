@@ -7,7 +7,10 @@
  * uses its own workflow ids (random suffix), so runs never collide.
  */
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -857,6 +860,545 @@ Test(client, client_free_cancels_a_result_poll_in_flight)
     tw_client_options_init(&o);
     o.target = address;
     client = new_client(&o);
+    terminate(id, "test over", NULL);
+    free(run_id);
+}
+
+/* ---- per-call options (tw_client_with_call_options) and tw_client_cancel_call ---- */
+
+/*
+ * A plaintext TCP proxy in front of the dev server, in a thread of the test,
+ * that keeps a copy of everything clients send. gRPC's HPACK encoder sends
+ * user metadata as literal, never-indexed, non-Huffman headers, so a header
+ * value shows up verbatim in the bytes of every call that carries it.
+ */
+#define PROXY_MAX_CONNS 8
+
+typedef struct proxy {
+    int listener;
+    int port;
+    int stop_pipe[2];
+    pthread_t thread;
+    pthread_mutex_t lock;
+    char *sent;      /* client -> server bytes */
+    size_t sent_len;
+    size_t sent_cap;
+    struct sockaddr_storage upstream;
+    socklen_t upstream_len;
+} proxy;
+
+static void proxy_record(proxy *p, const char *data, size_t n)
+{
+    pthread_mutex_lock(&p->lock);
+    if (p->sent_len + n > p->sent_cap) {
+        size_t cap = (p->sent_len + n) * 2;
+        p->sent = realloc(p->sent, cap);
+        p->sent_cap = cap;
+    }
+    memcpy(p->sent + p->sent_len, data, n);
+    p->sent_len += n;
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* Bytes sent so far (a mark for proxy_saw). */
+static size_t proxy_mark(proxy *p)
+{
+    pthread_mutex_lock(&p->lock);
+    size_t n = p->sent_len;
+    pthread_mutex_unlock(&p->lock);
+    return n;
+}
+
+/* True when the clients sent text after byte `from`. */
+static bool proxy_saw(proxy *p, size_t from, const char *text)
+{
+    size_t len = strlen(text);
+    bool found = false;
+    pthread_mutex_lock(&p->lock);
+    for (size_t i = from; !found && i + len <= p->sent_len; i++)
+        found = memcmp(p->sent + i, text, len) == 0;
+    pthread_mutex_unlock(&p->lock);
+    return found;
+}
+
+static void *proxy_main(void *arg)
+{
+    proxy *p = arg;
+    int down[PROXY_MAX_CONNS], up[PROXY_MAX_CONNS];
+    size_t conns = 0;
+    char buf[16384];
+    for (;;) {
+        struct pollfd fds[2 + 2 * PROXY_MAX_CONNS];
+        size_t n = 0;
+        fds[n++] = (struct pollfd){.fd = p->stop_pipe[0], .events = POLLIN};
+        fds[n++] = (struct pollfd){.fd = p->listener, .events = POLLIN};
+        for (size_t i = 0; i < conns; i++) {
+            fds[n++] = (struct pollfd){.fd = down[i], .events = POLLIN};
+            fds[n++] = (struct pollfd){.fd = up[i], .events = POLLIN};
+        }
+        if (poll(fds, n, -1) < 0)
+            continue;
+        if (fds[0].revents)
+            break;
+        if ((fds[1].revents & POLLIN) && conns < PROXY_MAX_CONNS) {
+            int c = accept(p->listener, NULL, NULL);
+            int u = socket(p->upstream.ss_family, SOCK_STREAM, 0);
+            if (c >= 0 && u >= 0 && connect(u, (struct sockaddr *)&p->upstream, p->upstream_len) == 0) {
+                down[conns] = c;
+                up[conns] = u;
+                conns++;
+            } else {
+                if (c >= 0)
+                    close(c);
+                if (u >= 0)
+                    close(u);
+            }
+            continue; /* the fds array no longer matches the connections */
+        }
+        for (size_t i = 0; i < conns; i++) {
+            bool closed = false;
+            for (int dir = 0; dir < 2 && !closed; dir++) {
+                struct pollfd *f = &fds[2 + 2 * i + (size_t)dir];
+                if (!f->revents)
+                    continue;
+                ssize_t r = read(f->fd, buf, sizeof(buf));
+                if (r <= 0) {
+                    closed = true;
+                    break;
+                }
+                if (dir == 0)
+                    proxy_record(p, buf, (size_t)r);
+                int to = dir == 0 ? up[i] : down[i];
+                for (ssize_t off = 0; off < r;) {
+                    ssize_t w = write(to, buf + off, (size_t)(r - off));
+                    if (w <= 0) {
+                        closed = true;
+                        break;
+                    }
+                    off += w;
+                }
+            }
+            if (closed) {
+                close(down[i]);
+                close(up[i]);
+                down[i] = down[conns - 1];
+                up[i] = up[conns - 1];
+                conns--;
+                break; /* indexes moved: poll again */
+            }
+        }
+    }
+    for (size_t i = 0; i < conns; i++) {
+        close(down[i]);
+        close(up[i]);
+    }
+    return NULL;
+}
+
+static proxy *proxy_start(void)
+{
+    proxy *p = calloc(1, sizeof(*p));
+    cr_assert_not_null(p);
+    pthread_mutex_init(&p->lock, NULL);
+    /* the dev server's address */
+    char host[256];
+    snprintf(host, sizeof(host), "%s", address);
+    char *colon = strrchr(host, ':');
+    cr_assert_not_null(colon, "TW_TEST_ADDRESS has no port: %s", address);
+    *colon = '\0';
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
+    cr_assert_eq(getaddrinfo(host, colon + 1, &hints, &res), 0, "cannot resolve %s", address);
+    memcpy(&p->upstream, res->ai_addr, res->ai_addrlen);
+    p->upstream_len = res->ai_addrlen;
+    freeaddrinfo(res);
+    p->listener = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert_geq(p->listener, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    cr_assert_eq(bind(p->listener, (struct sockaddr *)&a, sizeof(a)), 0);
+    cr_assert_eq(listen(p->listener, 8), 0);
+    socklen_t len = sizeof(a);
+    cr_assert_eq(getsockname(p->listener, (struct sockaddr *)&a, &len), 0);
+    p->port = ntohs(a.sin_port);
+    cr_assert_eq(pipe(p->stop_pipe), 0);
+    cr_assert_eq(pthread_create(&p->thread, NULL, proxy_main, p), 0);
+    return p;
+}
+
+static void proxy_stop(proxy *p)
+{
+    ssize_t w = write(p->stop_pipe[1], "x", 1);
+    (void)w;
+    pthread_join(p->thread, NULL);
+    close(p->stop_pipe[0]);
+    close(p->stop_pipe[1]);
+    close(p->listener);
+    pthread_mutex_destroy(&p->lock);
+    free(p->sent);
+    free(p);
+}
+
+static tw_client *derive(tw_client *parent, const char *const *metadata, int64_t rpc_timeout_ms)
+{
+    tw_call_options co;
+    tw_call_options_init(&co);
+    co.metadata = metadata;
+    co.rpc_timeout_ms = rpc_timeout_ms;
+    tw_client *d = NULL;
+    call_ok(tw_client_with_call_options(parent, &co, &d), "tw_client_with_call_options");
+    cr_assert_not_null(d);
+    return d;
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Starts a result call into q (not cq, so that its event cannot overtake another test step's). */
+static void start_result(tw_client *c, const char *workflow_id, tw_cq *q, uint64_t tag)
+{
+    tw_result_options ro;
+    tw_result_options_init(&ro);
+    ro.workflow_id = workflow_id;
+    call_ok(tw_client_workflow_result(c, &ro, q, tag), "result");
+}
+
+static tw_event *next_result(tw_cq *q, uint64_t tag)
+{
+    tw_event *ev = NULL;
+    int rc = tw_cq_next(q, WAIT_MS, &ev);
+    cr_assert_eq(rc, 0, "no result within %d ms: %s", WAIT_MS, tw_strerror(rc));
+    cr_assert_eq(tw_event_tag(ev), tag);
+    cr_assert_eq(tw_event_kind_of(ev), TW_EVENT_WORKFLOW_RESULT);
+    return ev;
+}
+
+static tw_cq *new_cq(void)
+{
+    tw_cq *q = NULL;
+    cr_assert_eq(tw_cq_new(&q), 0);
+    return q;
+}
+
+Test(client, call_metadata_is_sent_with_that_call_only_and_overrides_the_clients)
+{
+    char id[64], conn_value[64], parent_value[64], call_value[64], over_value[64];
+    unique_id(id, sizeof(id), "c-call-md");
+    unique_id(conn_value, sizeof(conn_value), "conn");
+    unique_id(parent_value, sizeof(parent_value), "parent");
+    unique_id(call_value, sizeof(call_value), "call");
+    unique_id(over_value, sizeof(over_value), "over");
+    char *run_id = start_workflow(id);
+
+    proxy *p = proxy_start();
+    char target[64];
+    snprintf(target, sizeof(target), "127.0.0.1:%d", p->port);
+    const char *const conn_md[] = {"x-conn", conn_value, "x-over", parent_value, NULL};
+    tw_client_options o;
+    tw_client_options_init(&o);
+    o.target = target;
+    o.metadata = conn_md;
+    o.api_key = "parent-key";
+    tw_client *parent = new_client(&o);
+
+    /* The derived client's first call: its headers, and the parent's except those it replaces. */
+    char bearer[96];
+    snprintf(bearer, sizeof(bearer), "Bearer %s", over_value);
+    const char *const call_md[] = {"x-call", call_value, "x-over", over_value, "authorization", bearer, NULL};
+    tw_client *d = derive(parent, call_md, 0);
+    size_t mark = proxy_mark(p);
+    call_ok(tw_client_describe_workflow(d, id, run_id, cq, 160), "describe with call options");
+    tw_event_free(next_ok(160, TW_EVENT_DESCRIBE_WORKFLOW)); /* the dev server ignores the bearer token */
+    cr_assert(proxy_saw(p, mark, call_value), "the call's header was not sent");
+    cr_assert(proxy_saw(p, mark, over_value), "the call's value of x-over was not sent");
+    cr_assert(proxy_saw(p, mark, conn_value), "the client's own header was not sent");
+    cr_assert(!proxy_saw(p, mark, parent_value), "x-over was sent with the client's value too");
+    cr_assert(!proxy_saw(p, mark, "parent-key"), "the client's authorization was sent too");
+
+    /* The derived client is freed: the parent's calls carry only the parent's headers. */
+    tw_client_free(d);
+    mark = proxy_mark(p);
+    call_ok(tw_client_describe_workflow(parent, id, run_id, cq, 161), "describe");
+    tw_event_free(next_ok(161, TW_EVENT_DESCRIBE_WORKFLOW));
+    cr_assert(proxy_saw(p, mark, parent_value));
+    cr_assert(proxy_saw(p, mark, "Bearer parent-key"));
+    cr_assert(!proxy_saw(p, mark, call_value), "a call option leaked into the parent's calls");
+
+    /* Derived from a derived client: the options add up, the later ones winning. */
+    const char *const first[] = {"x-a", "first-a", "x-b", "first-b", NULL};
+    const char *const second[] = {"x-b", "second-b", NULL};
+    tw_client *d1 = derive(parent, first, 0);
+    tw_client *d2 = derive(d1, second, 0);
+    tw_client_free(d1); /* d2 stands alone */
+    mark = proxy_mark(p);
+    call_ok(tw_client_describe_workflow(d2, id, run_id, cq, 162), "describe from a derived derived client");
+    tw_event_free(next_ok(162, TW_EVENT_DESCRIBE_WORKFLOW));
+    cr_assert(proxy_saw(p, mark, "first-a"));
+    cr_assert(proxy_saw(p, mark, "second-b"));
+    cr_assert(!proxy_saw(p, mark, "first-b"));
+    cr_assert_str_eq(tw_client_namespace(d2), "default");
+    cr_assert_str_eq(tw_client_identity(d2), tw_client_identity(parent));
+    tw_client_free(d2);
+
+    tw_client_free(parent);
+    proxy_stop(p);
+    terminate(id, "test over", NULL);
+    free(run_id);
+}
+
+Test(client, bad_call_options_are_rejected)
+{
+    tw_call_options co;
+    tw_call_options_init(&co);
+    cr_assert_eq(co.size, sizeof(co));
+    cr_assert_null(co.metadata);
+    cr_assert_eq(co.rpc_timeout_ms, 0);
+    tw_client *d = (tw_client *)1;
+
+    const char *const upper[] = {"X-Per-Call", "v", NULL};
+    co.metadata = upper;
+    cr_assert_eq(tw_client_with_call_options(client, &co, &d), TW_EINVAL);
+    cr_assert_null(d);
+    const char *msg = tw_error_message(tw_error_last());
+    cr_assert(strstr(msg, "X-Per-Call") && strstr(msg, "tw_call_options.metadata"), "%s", msg);
+
+    const char *const odd[] = {"x-lonely", NULL};
+    co.metadata = odd;
+    cr_assert_eq(tw_client_with_call_options(client, &co, &d), TW_EINVAL);
+    cr_assert(strstr(tw_error_message(tw_error_last()), "x-lonely"), "%s", tw_error_message(tw_error_last()));
+
+    const char *const newline[] = {"x-bad", "two\nlines", NULL};
+    co.metadata = newline;
+    cr_assert_eq(tw_client_with_call_options(client, &co, &d), TW_EINVAL);
+    cr_assert(strstr(tw_error_message(tw_error_last()), "x-bad"), "%s", tw_error_message(tw_error_last()));
+
+    /* 28 pairs at most, counting the ones inherited from a derived parent */
+    static char keys[29][16];
+    const char *many[2 * 29 + 1] = {NULL};
+    for (int i = 0; i < 29; i++) {
+        snprintf(keys[i], sizeof(keys[i]), "x-h-%d", i);
+        many[2 * i] = keys[i];
+        many[2 * i + 1] = "v";
+    }
+    co.metadata = many;
+    cr_assert_eq(tw_client_with_call_options(client, &co, &d), TW_EINVAL);
+    cr_assert(strstr(tw_error_message(tw_error_last()), "at most 28"), "%s", tw_error_message(tw_error_last()));
+    many[2 * 28] = NULL;
+    tw_client *full = derive(client, many, 0);
+    const char *const one_more[] = {"x-one-more", "v", NULL};
+    co.metadata = one_more;
+    cr_assert_eq(tw_client_with_call_options(full, &co, &d), TW_EINVAL);
+    const char *const replacing[] = {"x-h-0", "w", NULL}; /* replaces one: still 28 */
+    co.metadata = replacing;
+    tw_client *still_full = derive(full, replacing, 0);
+    tw_client_free(still_full);
+    tw_client_free(full);
+
+    co.metadata = NULL;
+    co.rpc_timeout_ms = -1;
+    cr_assert_eq(tw_client_with_call_options(client, &co, &d), TW_EINVAL);
+    cr_assert(strstr(tw_error_message(tw_error_last()), "rpc_timeout_ms"), "%s", tw_error_message(tw_error_last()));
+    co.rpc_timeout_ms = 0;
+    co.size = 0;
+    cr_assert_eq(tw_client_with_call_options(client, &co, &d), TW_EINVAL);
+    co.size = sizeof(co);
+    cr_assert_eq(tw_client_with_call_options(NULL, &co, &d), TW_EINVAL);
+    cr_assert_eq(tw_client_with_call_options(client, NULL, &d), TW_EINVAL);
+    cr_assert_eq(tw_client_with_call_options(client, &co, NULL), TW_EINVAL);
+
+    /* An older caller's smaller struct (no rpc_timeout_ms) is fine: the missing field keeps its default. */
+    struct {
+        size_t size;
+        const char *const *metadata;
+    } old = {sizeof(old), NULL};
+    cr_assert_eq(tw_client_with_call_options(client, (const tw_call_options *)&old, &d), 0);
+    tw_client_free(d);
+
+    cr_assert_eq(tw_client_cancel_call(NULL, cq, 1), TW_EINVAL);
+    cr_assert_eq(tw_client_cancel_call(client, NULL, 1), TW_EINVAL);
+}
+
+/* Queries a workflow nobody runs through c and returns how long the failure took (ms). */
+static int64_t timed_out_query(tw_client *c, const char *workflow_id, uint64_t tag)
+{
+    tw_query_options qo;
+    tw_query_options_init(&qo);
+    qo.workflow_id = workflow_id;
+    qo.query_type = "__stack_trace";
+    int64_t t0 = now_ms();
+    call_ok(tw_client_query_workflow(c, &qo, cq, tag), "query");
+    tw_event *ev = next_event(tag, TW_EVENT_QUERY_WORKFLOW);
+    int64_t took = now_ms() - t0;
+    cr_assert_eq(tw_event_status(ev), TW_ETIMEDOUT, "got %s: %s", tw_strerror(tw_event_status(ev)),
+                 tw_error_message(tw_event_error(ev)));
+    cr_assert_eq(tw_error_grpc_status(tw_event_error(ev)), 4 /* DEADLINE_EXCEEDED */);
+    tw_event_free(ev);
+    return took;
+}
+
+Test(client, call_rpc_timeout_bounds_a_query_and_the_client_default_stays)
+{
+    char id[64];
+    unique_id(id, sizeof(id), "c-call-timeout");
+    char *run_id = start_workflow(id);
+    tw_client_options o;
+    tw_client_options_init(&o);
+    o.target = address;
+    o.rpc_timeout_ms = 4000;
+    tw_client *parent = new_client(&o);
+    tw_client *quick = derive(parent, NULL, 500);
+
+    int64_t quick_ms = timed_out_query(quick, id, 170);
+    cr_assert_lt(quick_ms, 2500, "the 500 ms call deadline was not used: %lld ms", (long long)quick_ms);
+    int64_t default_ms = timed_out_query(parent, id, 171);
+    cr_assert_geq(default_ms, 3500, "the parent's 4 s deadline was not used: %lld ms", (long long)default_ms);
+    cr_log_info("query deadline: %lld ms with a 500 ms call option, %lld ms with the client's 4 s",
+                (long long)quick_ms, (long long)default_ms);
+
+    tw_client_free(quick);
+    tw_client_free(parent);
+    terminate(id, "test over", NULL);
+    free(run_id);
+}
+
+Test(client, short_call_rpc_timeout_still_gets_a_result)
+{
+    char id[64];
+    unique_id(id, sizeof(id), "c-call-timeout-result");
+    char *run_id = start_workflow(id);
+    tw_cq *rq = new_cq();
+    tw_client *d = derive(client, NULL, 300); /* each long poll runs out after 300 ms and is polled again */
+    start_result(d, id, rq, 175);
+    tw_client_free(d); /* the call goes on */
+    sleep_ms(1500);
+    tw_event *ev = NULL;
+    cr_assert_eq(tw_cq_next(rq, 0, &ev), TW_EAGAIN, "the result came before the workflow closed");
+    cr_assert_eq(tw_cq_pending(rq), 1);
+    terminate(id, "done", NULL);
+    ev = next_result(rq, 175);
+    cr_assert_eq(tw_event_status(ev), 0, "%s", tw_error_message(tw_event_error(ev)));
+    cr_assert_eq(tw_event_outcome(ev), TW_OUTCOME_TERMINATED);
+    cr_assert_str_eq(tw_event_run_id(ev), run_id);
+    tw_event_free(ev);
+    tw_cq_free(rq);
+    free(run_id);
+}
+
+Test(client, cancel_call_stops_a_result_poll_and_nothing_else)
+{
+    char a[64], b[64];
+    unique_id(a, sizeof(a), "c-cancel-call-a");
+    unique_id(b, sizeof(b), "c-cancel-call-b");
+    char *run_a = start_workflow(a);
+    char *run_b = start_workflow(b);
+    tw_cq *rq = new_cq();
+    start_result(client, a, rq, 180);
+    start_result(client, b, rq, 181);
+    sleep_ms(300); /* let both long polls reach the server */
+    cr_assert_eq(tw_cq_pending(rq), 2);
+
+    /* unknown tags: no-ops */
+    cr_assert_eq(tw_client_cancel_call(client, rq, 999), 0);
+    cr_assert_eq(tw_client_cancel_call(client, cq, 180), 0, "the same tag on another queue is another call");
+    tw_event *ev = NULL;
+    cr_assert_eq(tw_cq_next(rq, 300, &ev), TW_ETIMEDOUT, "a cancel of an unknown call completed something");
+
+    int64_t t0 = now_ms();
+    cr_assert_eq(tw_client_cancel_call(client, rq, 180), 0);
+    ev = next_result(rq, 180);
+    int64_t took = now_ms() - t0;
+    cr_assert_eq(tw_event_status(ev), TW_ECANCELLED, "got %s: %s", tw_strerror(tw_event_status(ev)),
+                 tw_error_message(tw_event_error(ev)));
+    cr_assert_lt(took, 1000, "cancel took %lld ms", (long long)took);
+    tw_event_free(ev);
+    cr_assert_eq(tw_cq_pending(rq), 1, "the other result poll is still waiting");
+
+    /* The client goes on working, and the other poll sees its workflow close. */
+    call_ok(tw_client_describe_workflow(client, a, run_a, cq, 182), "describe");
+    tw_event_free(next_ok(182, TW_EVENT_DESCRIBE_WORKFLOW));
+    terminate(b, "done", NULL);
+    ev = next_result(rq, 181);
+    cr_assert_eq(tw_event_status(ev), 0, "%s", tw_error_message(tw_event_error(ev)));
+    cr_assert_eq(tw_event_outcome(ev), TW_OUTCOME_TERMINATED);
+    tw_event_free(ev);
+    /* cancelling calls that already completed: no-ops */
+    cr_assert_eq(tw_client_cancel_call(client, rq, 180), 0);
+    cr_assert_eq(tw_client_cancel_call(client, rq, 181), 0);
+    cr_assert_eq(tw_cq_next(rq, 200, &ev), TW_ETIMEDOUT);
+    cr_assert_eq(tw_cq_pending(rq), 0);
+
+    /* through a derived client: cancelled by the parent's handle, or its own */
+    tw_client *d = derive(client, NULL, 0);
+    start_result(d, a, rq, 183);
+    start_result(d, a, rq, 184);
+    sleep_ms(200);
+    cr_assert_eq(tw_client_cancel_call(client, rq, 183), 0);
+    cr_assert_eq(tw_client_cancel_call(d, rq, 184), 0);
+    for (int i = 0; i < 2; i++) {
+        cr_assert_eq(tw_cq_next(rq, 5000, &ev), 0);
+        cr_assert_eq(tw_event_status(ev), TW_ECANCELLED);
+        tw_event_free(ev);
+    }
+    tw_client_free(d);
+    tw_cq_free(rq);
+    terminate(a, "test over", NULL);
+    free(run_a);
+    free(run_b);
+}
+
+Test(client, cancel_call_reaches_every_step_of_a_multi_rpc_call)
+{
+    char id[64];
+    unique_id(id, sizeof(id), "c-cancel-steps");
+    char *run_id = start_workflow(id);
+    /*
+     * Without a run id, a result first pins the latest run (DescribeWorkflowExecution), then
+     * long-polls the history. Cancels at varying moments land before, during and between the
+     * steps: every one must end the call with TW_ECANCELLED (a missed one would poll for 70 s).
+     */
+    for (int i = 0; i < 24; i++) {
+        uint64_t tag = 1000 + (uint64_t)i;
+        start_result(client, id, cq, tag);
+        if (i % 4)
+            sleep_ms((i * 3) % 17);
+        cr_assert_eq(tw_client_cancel_call(client, cq, tag), 0);
+        tw_event *ev = NULL;
+        cr_assert_eq(tw_cq_next(cq, 5000, &ev), 0, "cancel %d did not end the call", i);
+        cr_assert_eq(tw_event_tag(ev), tag);
+        cr_assert_eq(tw_event_status(ev), TW_ECANCELLED, "cancel %d: got %s: %s", i,
+                     tw_strerror(tw_event_status(ev)), tw_error_message(tw_event_error(ev)));
+        tw_event_free(ev);
+    }
+    cr_assert_eq(tw_cq_pending(cq), 0);
+    terminate(id, "test over", NULL);
+    free(run_id);
+}
+
+Test(client, freeing_the_parent_cancels_the_calls_of_derived_clients)
+{
+    char id[64];
+    unique_id(id, sizeof(id), "c-parent-freed");
+    char *run_id = start_workflow(id);
+    tw_client_options o;
+    tw_client_options_init(&o);
+    o.target = address;
+    tw_client *parent = new_client(&o);
+    tw_client *d = derive(parent, NULL, 0);
+    start_result(d, id, cq, 190);
+    sleep_ms(200);
+    tw_client_free(parent);
+    tw_event *ev = next_event(190, TW_EVENT_WORKFLOW_RESULT);
+    cr_assert_eq(tw_event_status(ev), TW_ECANCELLED, "got %s", tw_strerror(tw_event_status(ev)));
+    tw_event_free(ev);
+    /* the derived client outlives its parent, but its connection is closed */
+    tw_result_options ro;
+    tw_result_options_init(&ro);
+    ro.workflow_id = id;
+    cr_assert_eq(tw_client_workflow_result(d, &ro, cq, 191), TW_ECLOSED);
+    cr_assert_eq(tw_cq_pending(cq), 0);
+    tw_client_free(d);
     terminate(id, "test over", NULL);
     free(run_id);
 }

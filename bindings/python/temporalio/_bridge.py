@@ -298,10 +298,20 @@ class _Queue:
         self.loop = loop
         self.futures: dict[int, asyncio.Future[Event]] = {}
         self.next_tag = 1
+        self.cancelled = 0  # operations whose waiter was cancelled (and cancel was asked for)
+        self.dropped = 0  # events that arrived for a waiter that had gone: late cancellations
         self._event_out = ffi.new("tw_event **")
         loop.add_reader(lib.tw_cq_fd(self.ptr), self._drain)
 
-    def submit(self, start: Callable[[CData, int], int]) -> asyncio.Future[Event]:
+    def submit(
+        self, start: Callable[[CData, int], int], cancel: Optional[Callable[[CData, int], object]] = None
+    ) -> asyncio.Future[Event]:
+        """Starts an operation with (cq, tag); the future resolves with its event.
+
+        When the future is cancelled (the awaiting task was), ``cancel(cq,
+        tag)`` runs, if given, to stop the operation in the engine; its event
+        still arrives later and is dropped by _drain.
+        """
         tag = self.next_tag
         self.next_tag += 1
         fut: asyncio.Future[Event] = self.loop.create_future()
@@ -310,6 +320,15 @@ class _Queue:
         if rc != 0:
             del self.futures[tag]
             raise error_from(rc, lib.tw_error_last())
+        if cancel is not None:
+            ptr = self.ptr
+
+            def on_done(f: asyncio.Future[Event]) -> None:
+                if f.cancelled():
+                    self.cancelled += 1
+                    cancel(ptr, tag)
+
+            fut.add_done_callback(on_done)
         return fut
 
     def _drain(self) -> None:
@@ -319,6 +338,13 @@ class _Queue:
             fut = self.futures.pop(int(lib.tw_event_tag(event.ptr)), None)
             if fut is not None and not fut.done():
                 fut.set_result(event)
+            elif fut is not None:
+                self.dropped += 1  # the event of a call whose waiter went away (cancelled)
+
+    @property
+    def pending(self) -> int:
+        """Operations that will still complete into this queue (tw_cq_pending)."""
+        return int(lib.tw_cq_pending(self.ptr))
 
 
 class Runtime:
@@ -347,9 +373,15 @@ class Runtime:
             q = self._queues[loop] = _Queue(loop)
         return q
 
-    async def call(self, start: Callable[[CData, int], int]) -> Event:
-        """Starts an operation with (cq, tag) and awaits its event; raises its error."""
-        event = await self.queue().submit(start)
+    async def call(
+        self, start: Callable[[CData, int], int], cancel: Optional[Callable[[CData, int], object]] = None
+    ) -> Event:
+        """Starts an operation with (cq, tag) and awaits its event; raises its error.
+
+        ``cancel(cq, tag)``, if given, stops the operation in the engine when
+        the awaiting task is cancelled (see _Queue.submit).
+        """
+        event = await self.queue().submit(start, cancel)
         if event.status != 0:
             raise _EventError(event)
         return event

@@ -3,6 +3,12 @@ await results, fetch histories, list and count workflows.
 
 Every call is asynchronous and completes through the engine's completion
 queue, which the running asyncio loop watches: no call blocks the loop.
+
+Like the official SDK, every call takes ``rpc_metadata`` (headers of that
+call; a key given there replaces the client's header of that name) and
+``rpc_timeout`` (the deadline of each RPC the call makes). Cancelling the
+task awaiting a call (``asyncio.wait_for``, ``task.cancel()``) cancels the
+call in the engine too.
 """
 
 from __future__ import annotations
@@ -256,6 +262,8 @@ class StartWorkflowInput:
     start_signal_args: Sequence[Any]
     ret_type: Optional[type]
     request_id: Optional[str] = None
+    rpc_metadata: Mapping[str, Union[str, bytes]] = field(default_factory=dict)
+    rpc_timeout: Optional[timedelta] = None
 
 
 @dataclass
@@ -265,6 +273,8 @@ class SignalWorkflowInput:
     signal: str
     args: Sequence[Any]
     headers: Mapping[str, Payload]
+    rpc_metadata: Mapping[str, Union[str, bytes]] = field(default_factory=dict)
+    rpc_timeout: Optional[timedelta] = None
 
 
 @dataclass
@@ -276,6 +286,8 @@ class QueryWorkflowInput:
     reject_condition: Optional[QueryRejectCondition]
     headers: Mapping[str, Payload]
     ret_type: Optional[type]
+    rpc_metadata: Mapping[str, Union[str, bytes]] = field(default_factory=dict)
+    rpc_timeout: Optional[timedelta] = None
 
 
 @dataclass
@@ -284,6 +296,8 @@ class CancelWorkflowInput:
     run_id: Optional[str]
     first_execution_run_id: Optional[str]
     reason: Optional[str] = None
+    rpc_metadata: Mapping[str, Union[str, bytes]] = field(default_factory=dict)
+    rpc_timeout: Optional[timedelta] = None
 
 
 @dataclass
@@ -293,12 +307,16 @@ class TerminateWorkflowInput:
     first_execution_run_id: Optional[str]
     args: Sequence[Any]
     reason: Optional[str]
+    rpc_metadata: Mapping[str, Union[str, bytes]] = field(default_factory=dict)
+    rpc_timeout: Optional[timedelta] = None
 
 
 @dataclass
 class DescribeWorkflowInput:
     id: str
     run_id: Optional[str]
+    rpc_metadata: Mapping[str, Union[str, bytes]] = field(default_factory=dict)
+    rpc_timeout: Optional[timedelta] = None
 
 
 @dataclass
@@ -310,6 +328,8 @@ class FetchWorkflowHistoryEventsInput:
     wait_new_event: bool
     event_filter_type: WorkflowHistoryEventFilterType
     skip_archival: bool
+    rpc_metadata: Mapping[str, Union[str, bytes]] = field(default_factory=dict)
+    rpc_timeout: Optional[timedelta] = None
 
 
 @dataclass
@@ -318,11 +338,15 @@ class ListWorkflowsInput:
     page_size: int
     next_page_token: Optional[bytes]
     limit: Optional[int]
+    rpc_metadata: Mapping[str, Union[str, bytes]] = field(default_factory=dict)
+    rpc_timeout: Optional[timedelta] = None
 
 
 @dataclass
 class CountWorkflowsInput:
     query: Optional[str]
+    rpc_metadata: Mapping[str, Union[str, bytes]] = field(default_factory=dict)
+    rpc_timeout: Optional[timedelta] = None
 
 
 @dataclass(frozen=True)
@@ -338,12 +362,16 @@ class AsyncActivityIDReference:
 class HeartbeatAsyncActivityInput:
     id_or_token: Union[AsyncActivityIDReference, bytes]
     details: Sequence[Any]
+    rpc_metadata: Mapping[str, Union[str, bytes]] = field(default_factory=dict)
+    rpc_timeout: Optional[timedelta] = None
 
 
 @dataclass
 class CompleteAsyncActivityInput:
     id_or_token: Union[AsyncActivityIDReference, bytes]
     result: Optional[Any]
+    rpc_metadata: Mapping[str, Union[str, bytes]] = field(default_factory=dict)
+    rpc_timeout: Optional[timedelta] = None
 
 
 @dataclass
@@ -351,12 +379,16 @@ class FailAsyncActivityInput:
     id_or_token: Union[AsyncActivityIDReference, bytes]
     error: Exception
     last_heartbeat_details: Sequence[Any]
+    rpc_metadata: Mapping[str, Union[str, bytes]] = field(default_factory=dict)
+    rpc_timeout: Optional[timedelta] = None
 
 
 @dataclass
 class ReportCancellationAsyncActivityInput:
     id_or_token: Union[AsyncActivityIDReference, bytes]
     details: Sequence[Any]
+    rpc_metadata: Mapping[str, Union[str, bytes]] = field(default_factory=dict)
+    rpc_timeout: Optional[timedelta] = None
 
 
 class AsyncActivityCancelledError(temporalio.exceptions.TemporalError):
@@ -441,6 +473,32 @@ def _parse_target(target_host: str, tls: Union[bool, TLSConfig]) -> tuple[str, U
     return target, tls
 
 
+def _metadata_array(metadata: Mapping[str, Union[str, bytes]], keep: list[Any]) -> Any:
+    """A NULL-terminated key, value, ... array for tw_client_options / tw_call_options.metadata.
+
+    Values are text; bytes (for keys ending in ``-bin``, which gRPC sends
+    base64-encoded) may not hold NUL bytes.
+    """
+    pairs: list[Any] = []
+    for key, value in metadata.items():
+        if not isinstance(key, str):
+            raise TypeError(f"rpc_metadata keys must be str, got {type(key).__name__}")
+        if isinstance(value, (bytes, bytearray)):
+            if b"\0" in value:
+                raise ValueError(f"rpc_metadata value of {key!r} holds a NUL byte")
+            buf = ffi.new("char[]", bytes(value))
+            keep.append(buf)
+            value_ptr = buf
+        elif isinstance(value, str):
+            value_ptr = _bridge.cstr(value, keep)
+        else:
+            raise TypeError(f"rpc_metadata value of {key!r} must be str or bytes, got {type(value).__name__}")
+        pairs += [_bridge.cstr(key, keep), value_ptr]
+    arr = ffi.new("const char *[]", pairs + [ffi.NULL])
+    keep.append(arr)
+    return arr
+
+
 def _call_args(positional: Sequence[object], arg: Any, args: Sequence[Any]) -> list[Any]:
     """Arguments given positionally, as ``arg=`` or as ``args=`` (one form only)."""
     has_arg = arg is not temporalio.common._arg_unset
@@ -487,7 +545,7 @@ class Client:
         interceptors: Sequence[Interceptor] = [],
         default_workflow_query_reject_condition: Optional[QueryRejectCondition] = None,
         tls: Union[bool, TLSConfig] = False,
-        rpc_metadata: Mapping[str, str] = {},
+        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
         identity: Optional[str] = None,
         lazy: bool = False,
         connect_timeout: Optional[timedelta] = None,
@@ -527,10 +585,7 @@ class Client:
                 opts.tls_client_key_pem = pem(tls.client_private_key)
                 opts.tls_server_name = _bridge.cstr(tls.domain, keep)
         if rpc_metadata:
-            pairs = [_bridge.cstr(s, keep) for kv in rpc_metadata.items() for s in kv] + [ffi.NULL]
-            md = ffi.new("const char *[]", pairs)
-            keep.append(md)
-            opts.metadata = md
+            opts.metadata = _metadata_array(rpc_metadata, keep)
         out = ffi.new("tw_client **")
         _bridge.raise_for(lib.tw_client_new(runtime.ptr, opts, out))
         client = Client(
@@ -543,7 +598,7 @@ class Client:
         )
         client._api_key = api_key
         if not lazy:
-            await client._call(lambda cq, tag: lib.tw_client_connect(client._ptr, cq, tag))
+            await client._call(lambda ptr, cq, tag: lib.tw_client_connect(ptr, cq, tag))
         return client
 
     @property
@@ -568,9 +623,49 @@ class Client:
         _bridge.raise_for(lib.tw_client_set_api_key(self._ptr, _bridge.cstr(value, keep)))
         self._api_key = value
 
-    async def _call(self, start: Callable[[Any, int], int]) -> _bridge.Event:
+    def _call_ptr(self, rpc_metadata: Mapping[str, Union[str, bytes]], rpc_timeout: Optional[timedelta]) -> Any:
+        """The tw_client a call starts on: this one, or one derived from it with per-call options."""
+        if not rpc_metadata and rpc_timeout is None:
+            return self._ptr
+        keep: list[Any] = []
+        o = ffi.new("tw_call_options *")
+        lib.tw_call_options_init(o)
+        if rpc_metadata:
+            o.metadata = _metadata_array(rpc_metadata, keep)
+        if rpc_timeout is not None:
+            o.rpc_timeout_ms = max(1, _bridge.millis(rpc_timeout))
+        out = ffi.new("tw_client **")
+        _bridge.raise_for(lib.tw_client_with_call_options(self._ptr, o, out))
+        # Freeing a derived client leaves its calls running: it may go as soon as the call has started.
+        return ffi.gc(out[0], lib.tw_client_free)
+
+    async def _start(
+        self,
+        start: Callable[[Any, Any, int], int],
+        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
+        rpc_timeout: Optional[timedelta] = None,
+    ) -> _bridge.Event:
+        """Starts a call with (client, cq, tag) and awaits its event; raises _bridge._EventError.
+
+        Cancelling the awaiting task cancels the call in the engine
+        (tw_client_cancel_call); its late TW_ECANCELLED event is dropped.
+        """
+        ptr = self._call_ptr(rpc_metadata, rpc_timeout)
+        parent = self._ptr
+        return await self._runtime.call(
+            lambda cq, tag: int(start(ptr, cq, tag)),
+            cancel=lambda cq, tag: lib.tw_client_cancel_call(parent, cq, tag),
+        )
+
+    async def _call(
+        self,
+        start: Callable[[Any, Any, int], int],
+        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
+        rpc_timeout: Optional[timedelta] = None,
+    ) -> _bridge.Event:
+        """Like _start, raising the event's error as the public exception."""
         try:
-            return await self._runtime.call(start)
+            return await self._start(start, rpc_metadata, rpc_timeout)
         except _bridge._EventError as e:
             raise e.event.error() from None
 
@@ -596,6 +691,8 @@ class Client:
         start_signal: Optional[str] = None,
         start_signal_args: Sequence[Any] = [],
         request_id: Optional[str] = None,
+        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
+        rpc_timeout: Optional[timedelta] = None,
     ) -> "WorkflowHandle[SelfType, ReturnType]": ...
 
     @overload
@@ -619,6 +716,8 @@ class Client:
         start_signal: Optional[str] = None,
         start_signal_args: Sequence[Any] = [],
         request_id: Optional[str] = None,
+        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
+        rpc_timeout: Optional[timedelta] = None,
     ) -> "WorkflowHandle[SelfType, ReturnType]": ...
 
     @overload
@@ -641,6 +740,8 @@ class Client:
         start_signal: Optional[str] = None,
         start_signal_args: Sequence[Any] = [],
         request_id: Optional[str] = None,
+        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
+        rpc_timeout: Optional[timedelta] = None,
     ) -> "WorkflowHandle[SelfType, ReturnType]": ...
 
     @overload
@@ -664,6 +765,8 @@ class Client:
         start_signal: Optional[str] = None,
         start_signal_args: Sequence[Any] = [],
         request_id: Optional[str] = None,
+        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
+        rpc_timeout: Optional[timedelta] = None,
     ) -> "WorkflowHandle[SelfType, ReturnType]": ...
 
     @overload
@@ -688,6 +791,8 @@ class Client:
         start_signal: Optional[str] = None,
         start_signal_args: Sequence[Any] = [],
         request_id: Optional[str] = None,
+        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
+        rpc_timeout: Optional[timedelta] = None,
         result_type: Optional[type] = None,
     ) -> "WorkflowHandle[Any, Any]": ...
 
@@ -712,6 +817,8 @@ class Client:
         start_signal: Optional[str] = None,
         start_signal_args: Sequence[Any] = [],
         request_id: Optional[str] = None,
+        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
+        rpc_timeout: Optional[timedelta] = None,
         result_type: Optional[type] = None,
     ) -> "WorkflowHandle[Any, Any]":
         """Starts a workflow and returns a handle to it.
@@ -750,6 +857,8 @@ class Client:
                 start_signal_args=start_signal_args,
                 ret_type=ret_type,
                 request_id=request_id,
+                rpc_metadata=rpc_metadata,
+                rpc_timeout=rpc_timeout,
             )
         )
 
@@ -773,6 +882,8 @@ class Client:
         start_signal: Optional[str] = None,
         start_signal_args: Sequence[Any] = [],
         request_id: Optional[str] = None,
+        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
+        rpc_timeout: Optional[timedelta] = None,
     ) -> ReturnType: ...
 
     @overload
@@ -796,6 +907,8 @@ class Client:
         start_signal: Optional[str] = None,
         start_signal_args: Sequence[Any] = [],
         request_id: Optional[str] = None,
+        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
+        rpc_timeout: Optional[timedelta] = None,
     ) -> ReturnType: ...
 
     @overload
@@ -818,6 +931,8 @@ class Client:
         start_signal: Optional[str] = None,
         start_signal_args: Sequence[Any] = [],
         request_id: Optional[str] = None,
+        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
+        rpc_timeout: Optional[timedelta] = None,
     ) -> ReturnType: ...
 
     @overload
@@ -841,6 +956,8 @@ class Client:
         start_signal: Optional[str] = None,
         start_signal_args: Sequence[Any] = [],
         request_id: Optional[str] = None,
+        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
+        rpc_timeout: Optional[timedelta] = None,
     ) -> ReturnType: ...
 
     @overload
@@ -865,6 +982,8 @@ class Client:
         start_signal: Optional[str] = None,
         start_signal_args: Sequence[Any] = [],
         request_id: Optional[str] = None,
+        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
+        rpc_timeout: Optional[timedelta] = None,
         result_type: Optional[type] = None,
     ) -> Any: ...
 
@@ -942,15 +1061,31 @@ class Client:
         page_size: int = 1000,
         next_page_token: Optional[bytes] = None,
         limit: Optional[int] = None,
+        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
+        rpc_timeout: Optional[timedelta] = None,
     ) -> AsyncIterator[WorkflowExecution]:
-        """Iterates over executions matching a visibility query (all when None)."""
+        """Iterates over executions matching a visibility query (all when None).
+
+        ``rpc_metadata`` and ``rpc_timeout`` apply to each page's call.
+        """
         if page_size < 0:
             raise ValueError("page_size must not be negative")
-        return self._impl.list_workflows(ListWorkflowsInput(query, page_size, next_page_token, limit))
+        return self._impl.list_workflows(
+            ListWorkflowsInput(
+                query, page_size, next_page_token, limit, rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout
+            )
+        )
 
-    async def count_workflows(self, query: Optional[str] = None) -> WorkflowExecutionCount:
+    async def count_workflows(
+        self,
+        query: Optional[str] = None,
+        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
+        rpc_timeout: Optional[timedelta] = None,
+    ) -> WorkflowExecutionCount:
         """Counts executions matching a visibility query (all when None)."""
-        return await self._impl.count_workflows(CountWorkflowsInput(query))
+        return await self._impl.count_workflows(
+            CountWorkflowsInput(query, rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout)
+        )
 
 
 class AsyncActivityHandle:
@@ -965,34 +1100,65 @@ class AsyncActivityHandle:
         """What the handle addresses the activity by."""
         return self._id_or_token
 
-    async def heartbeat(self, *details: Any) -> None:
+    async def heartbeat(
+        self,
+        *details: Any,
+        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
+        rpc_timeout: Optional[timedelta] = None,
+    ) -> None:
         """Records a heartbeat (not throttled).
 
         Raises:
             AsyncActivityCancelledError: The server asked for the activity's
                 cancellation (or paused or reset it).
         """
-        await self._client._impl.heartbeat_async_activity(HeartbeatAsyncActivityInput(self._id_or_token, details))
+        await self._client._impl.heartbeat_async_activity(
+            HeartbeatAsyncActivityInput(self._id_or_token, details, rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout)
+        )
 
-    async def complete(self, result: Optional[Any] = temporalio.common._arg_unset) -> None:
+    async def complete(
+        self,
+        result: Optional[Any] = temporalio.common._arg_unset,
+        *,
+        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
+        rpc_timeout: Optional[timedelta] = None,
+    ) -> None:
         """Completes the activity with ``result`` (none when not given)."""
         value = None if result is temporalio.common._arg_unset else result
-        await self._client._impl.complete_async_activity(CompleteAsyncActivityInput(self._id_or_token, value))
+        await self._client._impl.complete_async_activity(
+            CompleteAsyncActivityInput(self._id_or_token, value, rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout)
+        )
 
-    async def fail(self, error: Exception, *, last_heartbeat_details: Sequence[Any] = []) -> None:
+    async def fail(
+        self,
+        error: Exception,
+        *,
+        last_heartbeat_details: Sequence[Any] = [],
+        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
+        rpc_timeout: Optional[timedelta] = None,
+    ) -> None:
         """Fails the activity with ``error`` (converted by the data converter's failure converter).
 
         ``last_heartbeat_details`` are recorded with a heartbeat first, so the
         next attempt sees them.
         """
         await self._client._impl.fail_async_activity(
-            FailAsyncActivityInput(self._id_or_token, error, last_heartbeat_details)
+            FailAsyncActivityInput(
+                self._id_or_token, error, last_heartbeat_details, rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout
+            )
         )
 
-    async def report_cancellation(self, *details: Any) -> None:
+    async def report_cancellation(
+        self,
+        *details: Any,
+        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
+        rpc_timeout: Optional[timedelta] = None,
+    ) -> None:
         """Reports the activity cancelled with ``details``."""
         await self._client._impl.report_cancellation_async_activity(
-            ReportCancellationAsyncActivityInput(self._id_or_token, details)
+            ReportCancellationAsyncActivityInput(
+                self._id_or_token, details, rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout
+            )
         )
 
 
@@ -1032,13 +1198,24 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
     def first_execution_run_id(self) -> Optional[str]:
         return self._first_execution_run_id
 
-    async def result(self, *, follow_runs: bool = True) -> ReturnType:
+    async def result(
+        self,
+        *,
+        follow_runs: bool = True,
+        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
+        rpc_timeout: Optional[timedelta] = None,
+    ) -> ReturnType:
         """Waits for the workflow to close and returns its result.
 
         Raises :py:class:`WorkflowFailureError` (cause: the failure,
         cancellation, termination or timeout) unless it completed, and
         :py:class:`WorkflowContinuedAsNewError` when it continued as new and
         ``follow_runs`` is False.
+
+        ``rpc_timeout`` is the deadline of each call while waiting, not of the
+        wait as a whole: a long poll that runs out is polled again. Cancelling
+        the awaiting task (``asyncio.wait_for``, say) cancels the wait in the
+        engine too.
         """
         client = self._client
         keep: list[Any] = []
@@ -1047,7 +1224,10 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
         opts.workflow_id = _bridge.cstr(self._id, keep)
         opts.run_id = _bridge.cstr(self._result_run_id, keep)
         opts.follow_runs = 1 if follow_runs else 0
-        ev = await client._call(lambda cq, tag: lib.tw_client_workflow_result(client._ptr, opts, cq, tag))
+        ev = await client._call(
+            lambda ptr, cq, tag: lib.tw_client_workflow_result(ptr, opts, cq, tag),
+            rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout,
+        )
         outcome = ev.outcome
         conv = client.data_converter
         if outcome == lib.TW_OUTCOME_COMPLETED:
@@ -1073,11 +1253,24 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
     # ---- signal ----
 
     @overload
-    async def signal(self, signal: Callable[[SelfType], Union[Awaitable[None], None]], /) -> None: ...
+    async def signal(
+        self,
+        signal: Callable[[SelfType], Union[Awaitable[None], None]],
+        /,
+        *,
+        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
+        rpc_timeout: Optional[timedelta] = None,
+    ) -> None: ...
 
     @overload
     async def signal(
-        self, signal: Callable[[SelfType, ParamType], Union[Awaitable[None], None]], /, arg: ParamType
+        self,
+        signal: Callable[[SelfType, ParamType], Union[Awaitable[None], None]],
+        /,
+        arg: ParamType,
+        *,
+        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
+        rpc_timeout: Optional[timedelta] = None,
     ) -> None: ...
 
     @overload
@@ -1086,6 +1279,8 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
         signal: Callable[[SelfType, Unpack[MultiParamType]], Union[Awaitable[None], None]],
         /,
         *args: Unpack[MultiParamType],
+        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
+        rpc_timeout: Optional[timedelta] = None,
     ) -> None: ...
 
     @overload
@@ -1095,6 +1290,8 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
         /,
         *,
         args: Sequence[Any],
+        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
+        rpc_timeout: Optional[timedelta] = None,
     ) -> None: ...
 
     @overload
@@ -1105,6 +1302,8 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
         *params: Any,
         arg: Any = temporalio.common._arg_unset,
         args: Sequence[Any] = [],
+        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
+        rpc_timeout: Optional[timedelta] = None,
     ) -> None: ...
 
     async def signal(
@@ -1114,6 +1313,8 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
         *params: object,
         arg: Any = temporalio.common._arg_unset,
         args: Sequence[Any] = [],
+        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
+        rpc_timeout: Optional[timedelta] = None,
     ) -> None:
         """Sends a signal, by ``@workflow.signal`` method (typed) or by name.
 
@@ -1121,7 +1322,10 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
         """
         name = temporalio.workflow.SignalDefinition.must_name_from_fn_or_str(signal)
         await self._client._impl.signal_workflow(
-            SignalWorkflowInput(self._id, self._run_id, name, _call_args(params, arg, args), {})
+            SignalWorkflowInput(
+                self._id, self._run_id, name, _call_args(params, arg, args), {},
+                rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout,
+            )
         )
 
     # ---- query ----
@@ -1135,6 +1339,8 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
         /,
         *,
         reject_condition: Optional[QueryRejectCondition] = None,
+        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
+        rpc_timeout: Optional[timedelta] = None,
     ) -> LocalReturnType: ...
 
     @overload
@@ -1145,6 +1351,8 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
         arg: ParamType,
         *,
         reject_condition: Optional[QueryRejectCondition] = None,
+        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
+        rpc_timeout: Optional[timedelta] = None,
     ) -> LocalReturnType: ...
 
     @overload
@@ -1154,6 +1362,8 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
         /,
         *,
         reject_condition: Optional[QueryRejectCondition] = None,
+        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
+        rpc_timeout: Optional[timedelta] = None,
     ) -> LocalReturnType: ...
 
     @overload
@@ -1164,6 +1374,8 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
         arg: ParamType,
         *,
         reject_condition: Optional[QueryRejectCondition] = None,
+        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
+        rpc_timeout: Optional[timedelta] = None,
     ) -> LocalReturnType: ...
 
     @overload
@@ -1173,6 +1385,8 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
         /,
         *args: Unpack[MultiParamType],
         reject_condition: Optional[QueryRejectCondition] = None,
+        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
+        rpc_timeout: Optional[timedelta] = None,
     ) -> LocalReturnType: ...
 
     @overload
@@ -1183,6 +1397,8 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
         *,
         args: Sequence[Any],
         reject_condition: Optional[QueryRejectCondition] = None,
+        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
+        rpc_timeout: Optional[timedelta] = None,
     ) -> LocalReturnType: ...
 
     @overload
@@ -1194,6 +1410,8 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
         arg: Any = temporalio.common._arg_unset,
         args: Sequence[Any] = [],
         reject_condition: Optional[QueryRejectCondition] = None,
+        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
+        rpc_timeout: Optional[timedelta] = None,
         result_type: Optional[type] = None,
     ) -> Any: ...
 
@@ -1205,6 +1423,8 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
         arg: Any = temporalio.common._arg_unset,
         args: Sequence[Any] = [],
         reject_condition: Optional[QueryRejectCondition] = None,
+        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
+        rpc_timeout: Optional[timedelta] = None,
         result_type: Optional[type] = None,
     ) -> Any:
         """Queries the workflow, by ``@workflow.query`` method (typed) or by name.
@@ -1220,36 +1440,68 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
             QueryWorkflowInput(
                 self._id, self._run_id, name, query_args,
                 reject_condition or self._client._default_reject, {}, ret_type,
+                rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout,
             )
         )
 
     # ---- cancel / terminate / describe / history ----
 
-    async def cancel(self, *, reason: Optional[str] = None) -> None:
+    async def cancel(
+        self,
+        *,
+        reason: Optional[str] = None,
+        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
+        rpc_timeout: Optional[timedelta] = None,
+    ) -> None:
         """Requests cancellation of the workflow."""
         await self._client._impl.cancel_workflow(
-            CancelWorkflowInput(self._id, self._run_id, self._first_execution_run_id, reason)
+            CancelWorkflowInput(
+                self._id, self._run_id, self._first_execution_run_id, reason,
+                rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout,
+            )
         )
 
-    async def terminate(self, *args: Any, reason: Optional[str] = None) -> None:
+    async def terminate(
+        self,
+        *args: Any,
+        reason: Optional[str] = None,
+        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
+        rpc_timeout: Optional[timedelta] = None,
+    ) -> None:
         """Terminates the workflow; args are recorded as details."""
         await self._client._impl.terminate_workflow(
-            TerminateWorkflowInput(self._id, self._run_id, self._first_execution_run_id, list(args), reason)
+            TerminateWorkflowInput(
+                self._id, self._run_id, self._first_execution_run_id, list(args), reason,
+                rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout,
+            )
         )
 
-    async def describe(self) -> WorkflowExecutionDescription:
+    async def describe(
+        self,
+        *,
+        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
+        rpc_timeout: Optional[timedelta] = None,
+    ) -> WorkflowExecutionDescription:
         """Describes the workflow run."""
-        return await self._client._impl.describe_workflow(DescribeWorkflowInput(self._id, self._run_id))
+        return await self._client._impl.describe_workflow(
+            DescribeWorkflowInput(self._id, self._run_id, rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout)
+        )
 
     async def fetch_history(
         self,
         *,
         event_filter_type: WorkflowHistoryEventFilterType = WorkflowHistoryEventFilterType.ALL_EVENT,
         skip_archival: bool = False,
+        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
+        rpc_timeout: Optional[timedelta] = None,
     ) -> WorkflowHistory:
         """The run's whole history (all pages)."""
         events = [
-            e async for e in self.fetch_history_events(event_filter_type=event_filter_type, skip_archival=skip_archival)
+            e
+            async for e in self.fetch_history_events(
+                event_filter_type=event_filter_type, skip_archival=skip_archival,
+                rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout,
+            )
         ]
         return WorkflowHistory(self._id, events)
 
@@ -1261,11 +1513,17 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
         wait_new_event: bool = False,
         event_filter_type: WorkflowHistoryEventFilterType = WorkflowHistoryEventFilterType.ALL_EVENT,
         skip_archival: bool = False,
+        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
+        rpc_timeout: Optional[timedelta] = None,
     ) -> AsyncIterator[dict[str, Any]]:
-        """Iterates over history events page by page, as proto3-JSON dicts."""
+        """Iterates over history events page by page, as proto3-JSON dicts.
+
+        ``rpc_metadata`` and ``rpc_timeout`` apply to each page's call.
+        """
         return self._client._impl.fetch_workflow_history_events(
             FetchWorkflowHistoryEventsInput(
-                self._id, self._run_id, page_size, next_page_token, wait_new_event, event_filter_type, skip_archival
+                self._id, self._run_id, page_size, next_page_token, wait_new_event, event_filter_type, skip_archival,
+                rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout,
             )
         )
 
@@ -1359,7 +1617,7 @@ class _ClientImpl(OutboundInterceptor):
             keep.append(sargs)
             o.signal_args = sargs
         try:
-            ev = await c._runtime.call(lambda cq, tag: fn(c._ptr, o, cq, tag))
+            ev = await c._start(lambda ptr, cq, tag: fn(ptr, o, cq, tag), input.rpc_metadata, input.rpc_timeout)
         except _bridge._EventError as e:
             if e.event.status == lib.TW_EALREADY_STARTED:
                 raise WorkflowAlreadyStartedError(
@@ -1385,7 +1643,9 @@ class _ClientImpl(OutboundInterceptor):
             headers = _bridge.payload_map_to_c(input.headers)
             keep.append(headers)
             o.headers = headers
-        await c._call(lambda cq, tag: lib.tw_client_signal_workflow(c._ptr, o, cq, tag))
+        await c._call(
+            lambda ptr, cq, tag: lib.tw_client_signal_workflow(ptr, o, cq, tag), input.rpc_metadata, input.rpc_timeout
+        )
 
     async def query_workflow(self, input: QueryWorkflowInput) -> Any:
         c = self._client
@@ -1403,7 +1663,9 @@ class _ClientImpl(OutboundInterceptor):
             o.headers = headers
         o.reject_condition = int(input.reject_condition) if input.reject_condition else 0
         try:
-            ev = await c._runtime.call(lambda cq, tag: lib.tw_client_query_workflow(c._ptr, o, cq, tag))
+            ev = await c._start(
+                lambda ptr, cq, tag: lib.tw_client_query_workflow(ptr, o, cq, tag), input.rpc_metadata, input.rpc_timeout
+            )
         except _bridge._EventError as e:
             if e.event.status == lib.TW_EQUERY_REJECTED:
                 status = e.event.workflow_status
@@ -1427,7 +1689,9 @@ class _ClientImpl(OutboundInterceptor):
         c = self._client
         keep: list[Any] = []
         o = self._close_options(input.id, input.run_id, input.first_execution_run_id, input.reason, keep)
-        await c._call(lambda cq, tag: lib.tw_client_cancel_workflow(c._ptr, o, cq, tag))
+        await c._call(
+            lambda ptr, cq, tag: lib.tw_client_cancel_workflow(ptr, o, cq, tag), input.rpc_metadata, input.rpc_timeout
+        )
 
     async def terminate_workflow(self, input: TerminateWorkflowInput) -> None:
         c = self._client
@@ -1437,13 +1701,19 @@ class _ClientImpl(OutboundInterceptor):
             details = _bridge.payloads_to_c(await c.data_converter.encode(input.args))
             keep.append(details)
             o.details = details
-        await c._call(lambda cq, tag: lib.tw_client_terminate_workflow(c._ptr, o, cq, tag))
+        await c._call(
+            lambda ptr, cq, tag: lib.tw_client_terminate_workflow(ptr, o, cq, tag),
+            input.rpc_metadata, input.rpc_timeout,
+        )
 
     async def describe_workflow(self, input: DescribeWorkflowInput) -> WorkflowExecutionDescription:
         c = self._client
         keep: list[Any] = []
         wid, rid = _bridge.cstr(input.id, keep), _bridge.cstr(input.run_id, keep)
-        ev = await c._call(lambda cq, tag: lib.tw_client_describe_workflow(c._ptr, wid, rid, cq, tag))
+        ev = await c._call(
+            lambda ptr, cq, tag: lib.tw_client_describe_workflow(ptr, wid, rid, cq, tag),
+            input.rpc_metadata, input.rpc_timeout,
+        )
         (ex,) = ev.executions()
         base = WorkflowExecution._from_c(ex, c.data_converter)
         return WorkflowExecutionDescription(**{f: getattr(base, f) for f in base.__dataclass_fields__})
@@ -1468,7 +1738,9 @@ class _ClientImpl(OutboundInterceptor):
             o.wait_new_event = 1 if input.wait_new_event else 0
             o.close_event_only = 1 if input.event_filter_type == WorkflowHistoryEventFilterType.CLOSE_EVENT else 0
             o.skip_archival = 1 if input.skip_archival else 0
-            ev = await c._call(lambda cq, tag: lib.tw_client_fetch_history(c._ptr, o, cq, tag))
+            ev = await c._call(
+                lambda ptr, cq, tag: lib.tw_client_fetch_history(ptr, o, cq, tag), input.rpc_metadata, input.rpc_timeout
+            )
             for event in json.loads(ev.history_json()).get("events", []):
                 yield event
             token = ev.next_page_token()
@@ -1490,7 +1762,9 @@ class _ClientImpl(OutboundInterceptor):
                 keep.append(buf)
                 o.next_page_token = buf
                 o.next_page_token_len = len(token)
-            ev = await c._call(lambda cq, tag: lib.tw_client_list_workflows(c._ptr, o, cq, tag))
+            ev = await c._call(
+                lambda ptr, cq, tag: lib.tw_client_list_workflows(ptr, o, cq, tag), input.rpc_metadata, input.rpc_timeout
+            )
             for ex in ev.executions():
                 if input.limit is not None and seen >= input.limit:
                     return
@@ -1504,7 +1778,9 @@ class _ClientImpl(OutboundInterceptor):
         c = self._client
         keep: list[Any] = []
         q = _bridge.cstr(input.query, keep)
-        ev = await c._call(lambda cq, tag: lib.tw_client_count_workflows(c._ptr, q, cq, tag))
+        ev = await c._call(
+            lambda ptr, cq, tag: lib.tw_client_count_workflows(ptr, q, cq, tag), input.rpc_metadata, input.rpc_timeout
+        )
         return WorkflowExecutionCount(ev.count)
 
 
@@ -1533,7 +1809,10 @@ async def _heartbeat_async_activity(client: Client, input: HeartbeatAsyncActivit
     keep: list[Any] = []
     ref = _activity_ref(input.id_or_token, keep)
     details = _bridge.payloads_to_c(await client.data_converter.encode(list(input.details)))
-    ev = await client._call(lambda cq, tag: lib.tw_client_heartbeat_activity(client._ptr, ref, details, cq, tag))
+    ev = await client._call(
+        lambda ptr, cq, tag: lib.tw_client_heartbeat_activity(ptr, ref, details, cq, tag),
+        input.rpc_metadata, input.rpc_timeout,
+    )
     cancel = bool(lib.tw_event_activity_cancel_requested(ev.ptr))
     paused = bool(lib.tw_event_activity_paused(ev.ptr))
     reset = bool(lib.tw_event_activity_reset(ev.ptr))
@@ -1549,21 +1828,31 @@ async def _complete_async_activity(client: Client, input: CompleteAsyncActivityI
     keep: list[Any] = []
     ref = _activity_ref(input.id_or_token, keep)
     result = _bridge.payloads_to_c(await client.data_converter.encode([input.result]))
-    await client._call(lambda cq, tag: lib.tw_client_complete_activity(client._ptr, ref, result, cq, tag))
+    await client._call(
+        lambda ptr, cq, tag: lib.tw_client_complete_activity(ptr, ref, result, cq, tag),
+        input.rpc_metadata, input.rpc_timeout,
+    )
 
 
 async def _fail_async_activity(client: Client, input: FailAsyncActivityInput) -> None:
     from temporalio.api.failure.v1 import Failure
 
     if input.last_heartbeat_details:
-        await _heartbeat_async_activity(client, HeartbeatAsyncActivityInput(input.id_or_token, input.last_heartbeat_details))
+        await _heartbeat_async_activity(
+            client,
+            HeartbeatAsyncActivityInput(
+                input.id_or_token, input.last_heartbeat_details,
+                rpc_metadata=input.rpc_metadata, rpc_timeout=input.rpc_timeout,
+            ),
+        )
     keep: list[Any] = []
     ref = _activity_ref(input.id_or_token, keep)
     failure = Failure()
     await client.data_converter.encode_failure(input.error, failure)
     data = failure.SerializeToString()
     await client._call(
-        lambda cq, tag: lib.tw_client_fail_activity_encoded(client._ptr, ref, data, len(data), cq, tag)
+        lambda ptr, cq, tag: lib.tw_client_fail_activity_encoded(ptr, ref, data, len(data), cq, tag),
+        input.rpc_metadata, input.rpc_timeout,
     )
 
 
@@ -1572,6 +1861,7 @@ async def _report_cancellation_async_activity(client: Client, input: ReportCance
     ref = _activity_ref(input.id_or_token, keep)
     details = _bridge.payloads_to_c(await client.data_converter.encode(list(input.details)))
     await client._call(
-        lambda cq, tag: lib.tw_client_report_activity_cancelled(client._ptr, ref, details, cq, tag)
+        lambda ptr, cq, tag: lib.tw_client_report_activity_cancelled(ptr, ref, details, cq, tag),
+        input.rpc_metadata, input.rpc_timeout,
     )
 

@@ -3,6 +3,7 @@
  * mapping of gRPC statuses (with google.rpc.Status details built here with
  * the generated protobuf-c types) to TW_E* errors.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -277,4 +278,146 @@ Test(status, run_id_of_a_malformed_already_started_detail_is_empty)
     cr_assert_str_eq(tw_error_run_id(err), "");
     tw_error_destroy(err);
     free(buf);
+}
+
+/* ---- per-call metadata lists ---- */
+
+static const char *md_value(const tw_rpc_metadata *md, const char *key)
+{
+    for (size_t i = 0; i < tw_rpc_metadata_count(md); i++) {
+        const char *k, *v;
+        tw_rpc_metadata_at(md, i, &k, &v);
+        if (strcmp(k, key) == 0)
+            return v;
+    }
+    return NULL;
+}
+
+Test(call_metadata, merges_over_a_base_and_later_keys_win)
+{
+    const char *const first[] = {"x-a", "1", "x-b", "2", NULL};
+    const char *const second[] = {"x-b", "3", "x-c", "4", "x-c", "5", NULL};
+    tw_rpc_metadata *base = NULL, *merged = NULL, *empty = (tw_rpc_metadata *)1;
+    cr_assert_eq(tw_rpc_metadata_new("t", NULL, first, &base), 0);
+    cr_assert_eq(tw_rpc_metadata_count(base), 2);
+    cr_assert_eq(tw_rpc_metadata_new("t", base, second, &merged), 0);
+    cr_assert_eq(tw_rpc_metadata_count(merged), 3);
+    cr_assert_str_eq(md_value(merged, "x-a"), "1");
+    cr_assert_str_eq(md_value(merged, "x-b"), "3");
+    cr_assert_str_eq(md_value(merged, "x-c"), "5");
+    cr_assert_str_eq(md_value(base, "x-b"), "2", "the base is not changed");
+    cr_assert_eq(tw_rpc_metadata_new("t", NULL, NULL, &empty), 0);
+    cr_assert_null(empty, "an empty list is NULL");
+    cr_assert_eq(tw_rpc_metadata_count(NULL), 0);
+    tw_rpc_metadata_unref(base); /* merged holds its own copies */
+    cr_assert_eq(tw_rpc_metadata_ref(merged), merged);
+    tw_rpc_metadata_unref(merged);
+    cr_assert_str_eq(md_value(merged, "x-a"), "1");
+    tw_rpc_metadata_unref(merged);
+    tw_rpc_metadata_unref(NULL);
+}
+
+Test(call_metadata, is_validated_and_named)
+{
+    tw_rpc_metadata *md = (tw_rpc_metadata *)1;
+    const char *const upper[] = {"X-Up", "v", NULL};
+    cr_assert_eq(tw_rpc_metadata_new("tw_call_options.metadata", NULL, upper, &md), TW_EINVAL);
+    cr_assert_null(md);
+    cr_assert(strstr(tw_error_message(tw_error_last()), "tw_call_options.metadata: key \"X-Up\""), "%s",
+              tw_error_message(tw_error_last()));
+    const char *const ctl[] = {"x-v", "a\tb", NULL};
+    cr_assert_eq(tw_rpc_metadata_new("w", NULL, ctl, &md), TW_EINVAL);
+    const char *const bin[] = {"x-v-bin", "a\tb\xff", NULL};
+    cr_assert_eq(tw_rpc_metadata_new("w", NULL, bin, &md), 0);
+    tw_rpc_metadata_unref(md);
+    const char *const empty_key[] = {"", "v", NULL};
+    cr_assert_eq(tw_rpc_metadata_new("w", NULL, empty_key, &md), TW_EINVAL);
+}
+
+/* ---- cancelling by key ---- */
+
+typedef struct keyed_run {
+    tw_rpc_channel *ch;
+    const void *key;
+    bool cancel_in_callback;
+    int step;
+    size_t reached;
+    int codes[2];
+    pthread_mutex_t lock;
+    pthread_cond_t done;
+} keyed_run;
+
+static Temporal__Api__Workflowservice__V1__GetSystemInfoRequest sysinfo_req =
+    TEMPORAL__API__WORKFLOWSERVICE__V1__GET_SYSTEM_INFO_REQUEST__INIT;
+
+static int start_keyed(keyed_run *r, tw_rpc_done_fn done)
+{
+    tw_rpc_request req = {
+        .method = "GetSystemInfo", .message = &sysinfo_req.base,
+        .response_type = &temporal__api__workflowservice__v1__get_system_info_response__descriptor,
+        .retry = TW_RPC_NO_RETRY, .timeout_ms = 5000, .done = done, .arg = r,
+        .cancel_key = r->key, .cancel_tag = 7,
+    };
+    return tw_rpc_start(r->ch, &req);
+}
+
+static void keyed_done(tw_rpc_reply *reply, void *arg)
+{
+    keyed_run *r = arg;
+    int step = r->step++;
+    r->codes[step] = reply->error ? reply->error->code : 0;
+    tw_rpc_reply_clear(reply); /* the callback owns the reply */
+    if (step == 0) {
+        /* a cancel landing while this callback runs, then the operation's next step */
+        if (r->cancel_in_callback)
+            r->reached = tw_rpc_cancel_keyed(r->ch, r->key, 7);
+        cr_assert_eq(start_keyed(r, keyed_done), 0);
+        return;
+    }
+    pthread_mutex_lock(&r->lock);
+    pthread_cond_signal(&r->done);
+    pthread_mutex_unlock(&r->lock);
+}
+
+static void run_two_steps(bool cancel_in_callback, int codes[2], size_t *reached)
+{
+    static const tw_logger quiet = {NULL, NULL, 0};
+    tw_rpc_loop *loop = NULL;
+    cr_assert_eq(tw_rpc_loop_start(&quiet, &loop), 0);
+    /* nothing listens on port 1: every call fails fast with UNAVAILABLE */
+    tw_rpc_channel_config cfg = {.target = "127.0.0.1:1", .namespace_name = "default"};
+    keyed_run r = {.key = &r, .cancel_in_callback = cancel_in_callback};
+    pthread_mutex_init(&r.lock, NULL);
+    pthread_cond_init(&r.done, NULL);
+    cr_assert_eq(tw_rpc_channel_new(loop, &cfg, &r.ch), 0);
+    pthread_mutex_lock(&r.lock);
+    cr_assert_eq(start_keyed(&r, keyed_done), 0);
+    while (r.step < 2)
+        pthread_cond_wait(&r.done, &r.lock);
+    pthread_mutex_unlock(&r.lock);
+    codes[0] = r.codes[0];
+    codes[1] = r.codes[1];
+    *reached = r.reached;
+    tw_rpc_channel_close(r.ch);
+    tw_rpc_loop_stop(loop);
+    pthread_cond_destroy(&r.done);
+    pthread_mutex_destroy(&r.lock);
+}
+
+Test(cancel_keyed, a_cancel_during_a_callback_reaches_the_next_step)
+{
+    int codes[2];
+    size_t reached;
+    run_two_steps(false, codes, &reached);
+    cr_assert_eq(codes[0], TW_EUNAVAILABLE);
+    cr_assert_eq(codes[1], TW_EUNAVAILABLE, "without a cancel the second step runs");
+    run_two_steps(true, codes, &reached);
+    cr_assert_eq(codes[0], TW_EUNAVAILABLE);
+    cr_assert_eq(reached, 1, "the call whose callback runs counts as live");
+    cr_assert_eq(codes[1], TW_ECANCELLED, "the step started after the cancel was not cancelled: %d", codes[1]);
+}
+
+Test(cancel_keyed, null_is_a_no_op)
+{
+    cr_assert_eq(tw_rpc_cancel_keyed(NULL, "k", 1), 0);
 }
