@@ -193,6 +193,18 @@ typedef struct tw_start_workflow_options {
     const char *request_id;         /* idempotency key; default: a fresh UUID */
     const char *signal_name;        /* tw_client_signal_with_start only: required there */
     const tw_payloads *signal_args; /* tw_client_signal_with_start only */
+    /*
+     * Non-zero: eager start. When a worker made on this client (or on a
+     * client derived from it, see tw_client_with_call_options) runs
+     * workflows on the same namespace and task queue, is not shutting down,
+     * and has a free workflow-task slot (its polls hold slots too), the slot is reserved and the server
+     * is asked to answer the start with the workflow's first task, which
+     * goes straight to that worker instead of through the task queue
+     * (tw_event_eager_start tells whether it did). The server may decline;
+     * the workflow then starts as usual. Ignored by
+     * tw_client_signal_with_start, which the server never answers eagerly.
+     */
+    int request_eager_start;
 } tw_start_workflow_options;
 
 TW_API void tw_start_workflow_options_init(tw_start_workflow_options *options);
@@ -345,6 +357,8 @@ TW_API int tw_client_count_workflows(tw_client *client, const char *query, tw_cq
 
 /* Run id (start, signal-with-start, result); "" when the event has none. */
 TW_API const char *tw_event_run_id(const tw_event *ev);
+/* 1 when a start's first workflow task went to a local worker (request_eager_start), else 0. */
+TW_API int tw_event_eager_start(const tw_event *ev);
 /* Payloads (query answer, workflow result or details) or NULL. */
 TW_API const tw_payloads *tw_event_payloads(const tw_event *ev);
 /* Failure of a failed or timed-out workflow, or the reason of a termination, or NULL. */

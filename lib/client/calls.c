@@ -54,6 +54,16 @@ static void done_run_id(client_op *op, tw_rpc_reply *reply)
                   ->run_id;
         op->ev->run_id = tw_strdup_or_empty(run_id);
     }
+    if (!reply->error && op->eager) {
+        Temporal__Api__Workflowservice__V1__StartWorkflowExecutionResponse *resp = (void *)reply->response;
+        if (resp->eager_workflow_task) {
+            eager_target *t = op->eager;
+            op->eager = NULL;
+            op->ev->eager = true;
+            t->deliver(t, resp->eager_workflow_task);
+            resp->eager_workflow_task = NULL; /* the worker owns it now */
+        }
+    }
     client_op_finish(op, reply->error);
 }
 
@@ -169,6 +179,9 @@ static int start_common(tw_client *client, const tw_start_workflow_options *opti
         start_req *r = pb_new(&b, &WS(start_workflow_execution_request__descriptor));
         if (r)
             FILL_START_FIELDS(r, &b, client, &o);
+        if (r && op && o.request_eager_start &&
+            (op->eager = eager_registry_reserve(client->eager, client->namespace_name, o.task_queue)))
+            r->request_eager_execution = true;
         return send_request(op, &b, "StartWorkflowExecution", r ? &r->base : NULL,
                             &WS(start_workflow_execution_response__descriptor), TW_RPC_RETRY);
     }

@@ -79,7 +79,8 @@ int tw_client_new(tw_runtime *rt, const tw_client_options *options, tw_client **
     c->connect_timeout_ms = o.connect_timeout_ms ? o.connect_timeout_ms : 10000;
     c->rt = rt;
     tw_runtime_ref(rt);
-    if (!c->namespace_name || !c->identity) {
+    c->eager = eager_registry_new();
+    if (!c->namespace_name || !c->identity || !c->eager) {
         tw_client_free(c);
         return tw_set_error(TW_ENOMEM, "%s: out of memory", fn);
     }
@@ -97,6 +98,7 @@ void tw_client_free(tw_client *client)
         tw_rpc_channel_close(client->ch);
     tw_rpc_metadata_unref(client->call_md);
     tw_runtime_unref(client->rt);
+    eager_registry_unref(client->eager);
     free(client->namespace_name);
     free(client->identity);
     free(client);
@@ -168,6 +170,7 @@ int tw_client_with_call_options(tw_client *client, const tw_call_options *option
     c->ch = client->ch;
     tw_rpc_channel_ref(c->ch);
     c->derived = true;
+    c->eager = eager_registry_ref(client->eager);
     c->call_md = md;
     c->rpc_timeout_ms = o.rpc_timeout_ms ? o.rpc_timeout_ms : client->rpc_timeout_ms;
     c->connect_timeout_ms = client->connect_timeout_ms;
@@ -215,6 +218,8 @@ client_op *client_op_new(tw_client *client, int kind, tw_cq *cq, uint64_t tag, c
 
 static void op_free(client_op *op)
 {
+    if (op->eager)
+        op->eager->deliver(op->eager, NULL); /* no task came: the slot goes back */
     tw_rpc_metadata_unref(op->md);
     free(op->namespace_name);
     free(op->workflow_id);

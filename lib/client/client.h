@@ -5,6 +5,8 @@
 #include "common/common.h"
 #include "rpc/runtime.h"
 
+typedef struct eager_registry eager_registry;
+
 struct tw_client {
     tw_runtime *rt;
     tw_rpc_channel *ch;
@@ -16,7 +18,35 @@ struct tw_client {
     bool derived;                  /* shares ch with the client it came from: holds a reference, never closes it */
     tw_rpc_metadata *call_md;      /* headers added to every call of this client, or NULL */
     int64_t long_poll_timeout_ms;  /* deadline of each long-poll try; 0: 70 s */
+    eager_registry *eager;         /* workers that take eagerly started workflows; shared with derived clients */
 };
+
+/*
+ * Eager workflow start (eager.c). A worker that runs workflows registers an
+ * eager_target with its client's registry. A start call with
+ * request_eager_start asks the registry for a target with the same
+ * namespace and task queue whose reserve succeeds (it takes a free
+ * workflow-task slot and keeps the target alive), asks the server to answer
+ * with the first workflow task, and ends the reservation with exactly one
+ * deliver: the task (ownership passes), or NULL when none came.
+ */
+typedef struct eager_target eager_target;
+struct eager_target {
+    const char *namespace_name;
+    const char *task_queue;
+    bool (*reserve)(eager_target *t);
+    void (*deliver)(eager_target *t, Temporal__Api__Workflowservice__V1__PollWorkflowTaskQueueResponse *task);
+    eager_target *next;            /* registry's list */
+};
+
+eager_registry *eager_registry_new(void);
+eager_registry *eager_registry_ref(eager_registry *r);
+void eager_registry_unref(eager_registry *r);
+void eager_registry_add(eager_registry *r, eager_target *t);
+/* After it returns no reserve of t runs or will run. */
+void eager_registry_remove(eager_registry *r, eager_target *t);
+/* A target that reserved a slot, or NULL. */
+eager_target *eager_registry_reserve(eager_registry *r, const char *namespace_name, const char *task_queue);
 
 /*
  * One asynchronous client operation: the event it will deliver, the queue
@@ -43,6 +73,7 @@ struct client_op {
     tw_rpc_metadata *md;       /* the client's call metadata (a reference), or NULL */
     int64_t long_poll_timeout_ms;
     uint64_t tag;              /* with cq: the cancel key of every call of the op (tw_client_cancel_call) */
+    eager_target *eager;       /* start with request_eager_start: the reserved target, until delivered */
 };
 
 /* Makes an op for client that will complete into cq; NULL on ENOMEM (error set). */

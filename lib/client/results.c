@@ -33,6 +33,11 @@ const char *tw_event_run_id(const tw_event *ev)
     return ev && ev->run_id ? ev->run_id : empty;
 }
 
+int tw_event_eager_start(const tw_event *ev)
+{
+    return ev && ev->eager ? 1 : 0;
+}
+
 const tw_payloads *tw_event_payloads(const tw_event *ev)
 {
     return ev ? ev->payloads : NULL;

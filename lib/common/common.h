@@ -73,6 +73,7 @@ struct tw_event {
     struct tw_activation *activation; /* TW_EVENT_ACTIVATION, owned until taken */
     struct tw_activity_task *activity_task; /* TW_EVENT_ACTIVITY_TASK, owned until taken */
     int activity_flags;               /* TW_EVENT_ACTIVITY_HEARTBEAT: TW_HEARTBEAT_* bits */
+    bool eager;                       /* TW_EVENT_START_WORKFLOW: the first task went to a local worker */
 };
 
 /* What the server answered a heartbeat (tw_event.activity_flags). */

@@ -13,6 +13,7 @@
  * release their reference.
  */
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <time.h>
 #include <stdlib.h>
@@ -99,6 +100,9 @@ struct tw_worker {
     uint64_t shutdown_tag;
     tw_act *act;                         /* the activity side (activity.c) */
     bool act_busy;                       /* shutting down while activities still run */
+    eager_target eager;                  /* registered with the client's eager registry (workflows only) */
+    eager_registry *eager_reg;           /* that registry (a reference), or NULL */
+    uint32_t eager_reserved;             /* slots held by eager starts waiting for the server's answer */
 };
 
 static const tw_error oom = {TW_ENOMEM, 0, "out of memory", NULL, NULL, NULL, 0};
@@ -1253,7 +1257,7 @@ static void poll_more_locked(tw_worker *w)
     uint32_t max_tasks = w->opts.max_concurrent_workflow_tasks;
     bool sticky_on = w->opts.max_cached_workflows > 0;
     for (;;) {
-        if (w->tasks_in_flight + w->normal_polls + w->sticky_polls >= max_tasks)
+        if (w->tasks_in_flight + w->eager_reserved + w->normal_polls + w->sticky_polls >= max_tasks)
             return;
         if (w->normal_polls < w->opts.workflow_pollers) {
             uint32_t before = w->normal_polls;
@@ -1271,13 +1275,49 @@ static void poll_more_locked(tw_worker *w)
     }
 }
 
+/* ---- eager workflow start (see lib/client/client.h) ---- */
+
+static bool eager_reserve(eager_target *t)
+{
+    tw_worker *w = (tw_worker *)((char *)t - offsetof(tw_worker, eager));
+    pthread_mutex_lock(&w->lock);
+    /* Not polling yet is fine: the activation waits for the language's first poll. */
+    bool ok = !w->shutting_down &&
+              w->tasks_in_flight + w->eager_reserved + w->normal_polls + w->sticky_polls <
+                  w->opts.max_concurrent_workflow_tasks;
+    if (ok) {
+        w->eager_reserved++;
+        worker_ref(w);
+    }
+    pthread_mutex_unlock(&w->lock);
+    return ok;
+}
+
+static void eager_deliver(eager_target *t, wf_task *task)
+{
+    tw_worker *w = (tw_worker *)((char *)t - offsetof(tw_worker, eager));
+    pthread_mutex_lock(&w->lock);
+    w->eager_reserved--;
+    if (task && w->shutting_down) {
+        /* The server times the task out and hands it to another poll. */
+        tw_log(&w->log, TW_LOG_DEBUG, "dropping an eagerly started workflow task: the worker is shutting down");
+        temporal__api__workflowservice__v1__poll_workflow_task_queue_response__free_unpacked(task, NULL);
+    } else if (task) {
+        accept_task_locked(w, task);
+    }
+    poll_more_locked(w);
+    maybe_finish_shutdown_locked(w);
+    worker_unref_locked(w);
+}
+
 /* ---- shutdown ---- */
 
 static void maybe_finish_shutdown_locked(tw_worker *w)
 {
     if (!w->shutting_down || w->closed)
         return;
-    if (w->normal_polls || w->sticky_polls || w->tasks_in_flight || w->lru_head || w->ready_head || w->act_busy)
+    if (w->normal_polls || w->sticky_polls || w->tasks_in_flight || w->eager_reserved || w->lru_head ||
+        w->ready_head || w->act_busy)
         return;
     w->closed = true;
     while (w->wait_head) {
@@ -1426,12 +1466,19 @@ int tw_worker_new(tw_client *client, const tw_worker_options *options, tw_worker
         return rc;
     }
     worker_ref(w); /* the activity side's, see tw_act_release_worker */
+    if (!o.no_workflows && client->eager) {
+        w->eager = (eager_target){.namespace_name = w->namespace_name, .task_queue = w->task_queue,
+                                  .reserve = eager_reserve, .deliver = eager_deliver};
+        w->eager_reg = eager_registry_ref(client->eager);
+        eager_registry_add(w->eager_reg, &w->eager);
+    }
     *out = w;
     return 0;
 }
 
 static void worker_destroy(tw_worker *w)
 {
+    eager_registry_unref(w->eager_reg);
     tw_act_free(w->act);
     while (w->lru_head)
         destroy_run_entry(w, w->lru_head);
@@ -1462,6 +1509,8 @@ void tw_worker_free(tw_worker *w)
 {
     if (!w)
         return;
+    if (w->eager_reg)
+        eager_registry_remove(w->eager_reg, &w->eager); /* before the worker's lock: see lib/client/eager.c */
     pthread_mutex_lock(&w->lock);
     w->shutting_down = true;
     tw_rpc_cancel_owner(w->ch, w);

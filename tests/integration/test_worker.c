@@ -405,6 +405,31 @@ static void wait_timer_fired(host *h, const char *run_id)
 
 /* ---- client calls ---- */
 
+/*
+ * Starts a CGreeting for "World", asking for an eager start when eager is
+ * set (*was_eager then tells whether the first task went to a local worker);
+ * returns its run id (caller frees).
+ */
+static char *start_greeting_eager(const char *workflow_id, const char *task_queue, bool eager, int *was_eager)
+{
+    tw_payloads *args = json_payloads("\"World\"");
+    tw_start_workflow_options so;
+    tw_start_workflow_options_init(&so);
+    so.workflow_id = workflow_id;
+    so.workflow_type = "CGreeting";
+    so.task_queue = task_queue;
+    so.args = args;
+    so.execution_timeout_ms = 10 * 60 * 1000;
+    so.request_eager_start = eager;
+    call_ok(tw_client_start_workflow(client, &so, cq, TAG_START), "start");
+    tw_payloads_free(args);
+    tw_event *ev = wait_ok(TAG_START, "start");
+    char *run_id = strdup(tw_event_run_id(ev));
+    *was_eager = tw_event_eager_start(ev);
+    tw_event_free(ev);
+    return run_id;
+}
+
 /* Starts a CGreeting for "World"; returns its run id (caller frees). */
 static char *start_greeting(const char *workflow_id, const char *task_queue, int64_t task_timeout_ms)
 {
@@ -574,6 +599,61 @@ Test(worker, timer_query_signals_complete)
     cr_expect_eq(h->done_errors, 0);
     shutdown_host(h);
     free(run_id);
+}
+
+/*
+ * Eager start: the first workflow task comes back in the start's answer and
+ * goes to the polling worker of the same client and task queue; without a
+ * worker on that queue, or without the request, the start is an ordinary one.
+ */
+Test(worker, eager_start_hands_the_first_task_to_the_local_worker)
+{
+    char wf[64], wf2[64], wf3[64], tq[64], other_tq[64];
+    unique_id(wf, sizeof(wf), "c-wf-eager");
+    unique_id(wf2, sizeof(wf2), "c-wf-not-eager");
+    unique_id(wf3, sizeof(wf3), "c-wf-eager-nobody");
+    unique_id(tq, sizeof(tq), "c-tq-eager");
+    unique_id(other_tq, sizeof(other_tq), "c-tq-eager-nobody");
+    tw_worker_options o;
+    tw_worker_options_init(&o);
+    o.identity = "c-eager-worker"; /* unlike the client's, to tell who started each task */
+    host *h = start_host(0, tq, GREETING, &o);
+
+    int was_eager = -1;
+    char *run_id = start_greeting_eager(wf, tq, true, &was_eager);
+    cr_expect_eq(was_eager, 1, "the dev server answers with the first task, which the worker takes");
+    wait_timer_fired(h, run_id);
+    signal_workflow(wf, "complete", NULL);
+    expect_result(wf, "Hello, World!");
+    char *json = history_json(wf);
+    /* The eagerly started task was started by the start request, under the client's identity. */
+    char want[300];
+    snprintf(want, sizeof(want), "\"workflowTaskStartedEventAttributes\":{\"scheduledEventId\":\"2\",\"identity\":\"%s\"",
+             tw_client_identity(client));
+    cr_expect(strstr(json, want) != NULL, "history: %s", json);
+    tw_free(json);
+    free(run_id);
+
+    run_id = start_greeting_eager(wf2, tq, false, &was_eager);
+    cr_expect_eq(was_eager, 0, "no request, no eager task");
+    wait_timer_fired(h, run_id);
+    signal_workflow(wf2, "complete", NULL);
+    expect_result(wf2, "Hello, World!");
+    json = history_json(wf2);
+    cr_expect(strstr(json, want) == NULL &&
+                  strstr(json, "\"workflowTaskStartedEventAttributes\":{\"scheduledEventId\":\"2\","
+                               "\"identity\":\"c-eager-worker\"") != NULL,
+              "history: %s", json);
+    tw_free(json);
+    free(run_id);
+
+    run_id = start_greeting_eager(wf3, other_tq, true, &was_eager);
+    cr_expect_eq(was_eager, 0, "no worker polls that task queue");
+    terminate(wf3);
+    free(run_id);
+
+    cr_expect_eq(h->done_errors, 0);
+    shutdown_host(h); /* would never finish if a reserved slot leaked */
 }
 
 /* A new worker (empty cache) takes over a running workflow: full replay, then completion. */

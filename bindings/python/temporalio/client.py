@@ -264,6 +264,7 @@ class StartWorkflowInput:
     request_id: Optional[str] = None
     rpc_metadata: Mapping[str, Union[str, bytes]] = field(default_factory=dict)
     rpc_timeout: Optional[timedelta] = None
+    request_eager_start: bool = False
 
 
 @dataclass
@@ -691,6 +692,7 @@ class Client:
         start_signal: Optional[str] = None,
         start_signal_args: Sequence[Any] = [],
         request_id: Optional[str] = None,
+        request_eager_start: bool = False,
         rpc_metadata: Mapping[str, Union[str, bytes]] = {},
         rpc_timeout: Optional[timedelta] = None,
     ) -> "WorkflowHandle[SelfType, ReturnType]": ...
@@ -716,6 +718,7 @@ class Client:
         start_signal: Optional[str] = None,
         start_signal_args: Sequence[Any] = [],
         request_id: Optional[str] = None,
+        request_eager_start: bool = False,
         rpc_metadata: Mapping[str, Union[str, bytes]] = {},
         rpc_timeout: Optional[timedelta] = None,
     ) -> "WorkflowHandle[SelfType, ReturnType]": ...
@@ -740,6 +743,7 @@ class Client:
         start_signal: Optional[str] = None,
         start_signal_args: Sequence[Any] = [],
         request_id: Optional[str] = None,
+        request_eager_start: bool = False,
         rpc_metadata: Mapping[str, Union[str, bytes]] = {},
         rpc_timeout: Optional[timedelta] = None,
     ) -> "WorkflowHandle[SelfType, ReturnType]": ...
@@ -765,6 +769,7 @@ class Client:
         start_signal: Optional[str] = None,
         start_signal_args: Sequence[Any] = [],
         request_id: Optional[str] = None,
+        request_eager_start: bool = False,
         rpc_metadata: Mapping[str, Union[str, bytes]] = {},
         rpc_timeout: Optional[timedelta] = None,
     ) -> "WorkflowHandle[SelfType, ReturnType]": ...
@@ -791,6 +796,7 @@ class Client:
         start_signal: Optional[str] = None,
         start_signal_args: Sequence[Any] = [],
         request_id: Optional[str] = None,
+        request_eager_start: bool = False,
         rpc_metadata: Mapping[str, Union[str, bytes]] = {},
         rpc_timeout: Optional[timedelta] = None,
         result_type: Optional[type] = None,
@@ -817,6 +823,7 @@ class Client:
         start_signal: Optional[str] = None,
         start_signal_args: Sequence[Any] = [],
         request_id: Optional[str] = None,
+        request_eager_start: bool = False,
         rpc_metadata: Mapping[str, Union[str, bytes]] = {},
         rpc_timeout: Optional[timedelta] = None,
         result_type: Optional[type] = None,
@@ -828,6 +835,13 @@ class Client:
         positionally, or as ``arg=`` (one) or ``args=`` (a sequence) like the
         official SDK takes them; only one of the three forms per call. Raises
         :py:class:`WorkflowAlreadyStartedError` when the id is in use.
+
+        ``request_eager_start=True`` asks the server to hand the workflow's
+        first task straight back with the start's answer, to a
+        :py:class:`temporalio.worker.Worker` of this client polling the same
+        task queue with a free workflow-task slot, sparing a trip through the
+        task queue. Nothing changes when no such worker runs or the server
+        declines; it does not apply with ``start_signal``.
         """
         name = temporalio.workflow.WorkflowDefinition.must_name_from_fn_or_str(workflow)
         workflow_args = _call_args(params, arg, args)
@@ -859,6 +873,7 @@ class Client:
                 request_id=request_id,
                 rpc_metadata=rpc_metadata,
                 rpc_timeout=rpc_timeout,
+                request_eager_start=request_eager_start,
             )
         )
 
@@ -882,6 +897,7 @@ class Client:
         start_signal: Optional[str] = None,
         start_signal_args: Sequence[Any] = [],
         request_id: Optional[str] = None,
+        request_eager_start: bool = False,
         rpc_metadata: Mapping[str, Union[str, bytes]] = {},
         rpc_timeout: Optional[timedelta] = None,
     ) -> ReturnType: ...
@@ -907,6 +923,7 @@ class Client:
         start_signal: Optional[str] = None,
         start_signal_args: Sequence[Any] = [],
         request_id: Optional[str] = None,
+        request_eager_start: bool = False,
         rpc_metadata: Mapping[str, Union[str, bytes]] = {},
         rpc_timeout: Optional[timedelta] = None,
     ) -> ReturnType: ...
@@ -931,6 +948,7 @@ class Client:
         start_signal: Optional[str] = None,
         start_signal_args: Sequence[Any] = [],
         request_id: Optional[str] = None,
+        request_eager_start: bool = False,
         rpc_metadata: Mapping[str, Union[str, bytes]] = {},
         rpc_timeout: Optional[timedelta] = None,
     ) -> ReturnType: ...
@@ -956,6 +974,7 @@ class Client:
         start_signal: Optional[str] = None,
         start_signal_args: Sequence[Any] = [],
         request_id: Optional[str] = None,
+        request_eager_start: bool = False,
         rpc_metadata: Mapping[str, Union[str, bytes]] = {},
         rpc_timeout: Optional[timedelta] = None,
     ) -> ReturnType: ...
@@ -982,6 +1001,7 @@ class Client:
         start_signal: Optional[str] = None,
         start_signal_args: Sequence[Any] = [],
         request_id: Optional[str] = None,
+        request_eager_start: bool = False,
         rpc_metadata: Mapping[str, Union[str, bytes]] = {},
         rpc_timeout: Optional[timedelta] = None,
         result_type: Optional[type] = None,
@@ -1609,6 +1629,7 @@ class _ClientImpl(OutboundInterceptor):
                 setattr(o, field_name, lst)
         o.start_delay_ms = _bridge.millis(input.start_delay)
         o.request_id = _bridge.cstr(input.request_id, keep)
+        o.request_eager_start = 1 if input.request_eager_start else 0
         fn = lib.tw_client_start_workflow
         if input.start_signal is not None:
             fn = lib.tw_client_signal_with_start
