@@ -4,7 +4,8 @@
  * First one workflow ("CBenchActivities") runs N no-op activities one after
  * the other on the workflow runtime, and the same process executes them on
  * the activity side of the same worker; then 100 one-activity workflows
- * ("CBenchOne") are started at once and awaited. Prints one JSON line per
+ * ("CBenchOne") are started at once and awaited, twice: as ordinary starts,
+ * then with request_eager_start. Prints one JSON line per
  * benchmark like the Python scripts, so bench/run.py can put them beside the
  * Python numbers: they show how far the Python layer is from the engine, and
  * the engine from the server.
@@ -36,7 +37,7 @@ static void check(int rc, const char *what)
 static struct {
     char run_id[64];
     tw_wf_instance *wf;
-} runs[CONCURRENT + 1];
+} runs[2 * CONCURRENT + 1];
 
 static void start_next(tw_wf_instance *wf)
 {
@@ -71,7 +72,7 @@ static tw_wf_instance *instance_for(const tw_activation *a, int *slot)
     static const tw_wf_callbacks cbs = {.size = sizeof(tw_wf_callbacks), .start = on_start, .resolved = on_resolved};
     const char *run_id = tw_activation_run_id(a);
     int free_slot = -1;
-    for (int i = 0; i <= CONCURRENT; i++) {
+    for (int i = 0; i <= 2 * CONCURRENT; i++) {
         if (runs[i].wf && strcmp(runs[i].run_id, run_id) == 0) {
             *slot = i;
             return runs[i].wf;
@@ -120,13 +121,14 @@ enum { TAG_POLL = 1, TAG_DONE, TAG_APOLL, TAG_ADONE, TAG_CONNECT, TAG_START, TAG
        TAG_START_MANY = 1000, TAG_RESULT_MANY = 2000 };
 
 static void start_and_await(tw_client *client, tw_cq *cq, const char *id, const char *type, const char *queue,
-                            uint64_t tag)
+                            uint64_t tag, int eager)
 {
     tw_start_workflow_options so;
     tw_start_workflow_options_init(&so);
     so.workflow_id = id;
     so.workflow_type = type;
     so.task_queue = queue;
+    so.request_eager_start = eager;
     check(tw_client_start_workflow(client, &so, cq, tag), "start");
 }
 
@@ -136,6 +138,19 @@ static void await_result(tw_client *client, tw_cq *cq, const char *id, uint64_t 
     tw_result_options_init(&ro);
     ro.workflow_id = id;
     check(tw_client_workflow_result(client, &ro, cq, tag), "result");
+}
+
+/* The throughput run: CONCURRENT one-activity workflows started at once (round 1: eagerly). */
+static void start_many(tw_client *client, tw_cq *cq, const char *id, char (*many_id)[80], int round, double *wall0,
+                       double *cpu0)
+{
+    *wall0 = now_s();
+    *cpu0 = cpu_s();
+    for (int i = 0; i < CONCURRENT; i++) {
+        int k = round * CONCURRENT + i;
+        snprintf(many_id[k], 80, "%s-r%d-t%d", id, round, i);
+        start_and_await(client, cq, many_id[k], "CBenchOne", id, TAG_START_MANY + (uint64_t)k, round);
+    }
 }
 
 int main(int argc, char **argv)
@@ -165,28 +180,32 @@ int main(int argc, char **argv)
     check(tw_client_connect(client, cq, TAG_CONNECT), "connect");
     check(tw_worker_poll_activation(worker, cq, TAG_POLL), "poll");
     check(tw_worker_poll_activity_task(worker, cq, TAG_APOLL), "poll activity");
-    double wall0 = 0, cpu0 = 0, wall = 0, cpu = 0, many_wall = 0, many_cpu = 0;
-    int many_done = 0;
-    char many_id[CONCURRENT][80];
+    double wall0 = 0, cpu0 = 0, wall = 0, cpu = 0, many_wall[2] = {0}, many_cpu[2] = {0};
+    int many_done = 0, round = 0;
+    char many_id[2 * CONCURRENT][80];
     for (int done = 0; !done;) {
         tw_event *ev = NULL;
         check(tw_cq_next(cq, 120000, &ev), "wait");
         uint64_t tag = tw_event_tag(ev);
-        if (tag >= TAG_START_MANY && tag < TAG_START_MANY + CONCURRENT && !tw_event_status(ev)) {
+        if (tag >= TAG_START_MANY && tag < TAG_START_MANY + 2 * CONCURRENT && !tw_event_status(ev)) {
             int i = (int)(tag - TAG_START_MANY);
             await_result(client, cq, many_id[i], TAG_RESULT_MANY + (uint64_t)i);
             tw_event_free(ev);
             continue;
         }
-        if (tag >= TAG_RESULT_MANY && tag < TAG_RESULT_MANY + CONCURRENT && !tw_event_status(ev)) {
+        if (tag >= TAG_RESULT_MANY && tag < TAG_RESULT_MANY + 2 * CONCURRENT && !tw_event_status(ev)) {
             if (tw_event_outcome(ev) != TW_OUTCOME_COMPLETED) {
                 fprintf(stderr, "a throughput workflow did not complete\n");
                 return 1;
             }
             if (++many_done == CONCURRENT) {
-                many_wall = now_s() - wall0;
-                many_cpu = cpu_s() - cpu0;
-                check(tw_worker_shutdown(worker, cq, TAG_SHUTDOWN), "shutdown");
+                many_wall[round] = now_s() - wall0;
+                many_cpu[round] = cpu_s() - cpu0;
+                many_done = 0;
+                if (++round == 2)
+                    check(tw_worker_shutdown(worker, cq, TAG_SHUTDOWN), "shutdown");
+                else
+                    start_many(client, cq, id, many_id, round, &wall0, &cpu0);
             }
             tw_event_free(ev);
             continue;
@@ -203,7 +222,7 @@ int main(int argc, char **argv)
         case TAG_CONNECT:
             wall0 = now_s();
             cpu0 = cpu_s();
-            start_and_await(client, cq, id, "CBenchActivities", id, TAG_START);
+            start_and_await(client, cq, id, "CBenchActivities", id, TAG_START, 0);
             break;
         case TAG_START:
             await_result(client, cq, id, TAG_RESULT);
@@ -244,13 +263,7 @@ int main(int argc, char **argv)
                 fprintf(stderr, "the benchmark workflow did not complete\n");
                 return 1;
             }
-            /* Now the throughput run: CONCURRENT one-activity workflows started at once. */
-            wall0 = now_s();
-            cpu0 = cpu_s();
-            for (int i = 0; i < CONCURRENT; i++) {
-                snprintf(many_id[i], sizeof(many_id[i]), "%s-t%d", id, i);
-                start_and_await(client, cq, many_id[i], "CBenchOne", id, TAG_START_MANY + (uint64_t)i);
-            }
+            start_many(client, cq, id, many_id, round, &wall0, &cpu0);
             break;
         case TAG_SHUTDOWN:
             done = 1;
@@ -263,8 +276,10 @@ int main(int argc, char **argv)
     printf("{\"benchmark\": \"sequential_activities\", \"per_second\": %.3f, \"cpu_ms_per_activity\": %.4f, "
            "\"sdk\": \"c\"}\n", total / wall, 1000.0 * cpu / total);
     printf("{\"benchmark\": \"workflow_throughput\", \"per_second\": %.3f, \"cpu_ms_per_workflow\": %.4f, "
-           "\"sdk\": \"c\"}\n", CONCURRENT / many_wall, 1000.0 * many_cpu / CONCURRENT);
-    for (int i = 0; i <= CONCURRENT; i++)
+           "\"sdk\": \"c\"}\n", CONCURRENT / many_wall[0], 1000.0 * many_cpu[0] / CONCURRENT);
+    printf("{\"benchmark\": \"workflow_throughput_eager\", \"per_second\": %.3f, \"cpu_ms_per_workflow\": %.4f, "
+           "\"sdk\": \"c\"}\n", CONCURRENT / many_wall[1], 1000.0 * many_cpu[1] / CONCURRENT);
+    for (int i = 0; i <= 2 * CONCURRENT; i++)
         tw_wf_instance_free(runs[i].wf);
     tw_worker_free(worker);
     tw_client_free(client);

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Runs every benchmark under our package and under the official `temporalio`
-(in .venv-ref, created here if missing) against one dev server, and prints
+(in .venv-ref, created here if missing), each on a fresh dev server, and prints
 a table with both numbers and the ratio ours / official.
 
-    python3 bench/run.py            # uses TW_BENCH_ADDRESS or starts a dev server
+    python3 bench/run.py            # uses TW_BENCH_ADDRESS or starts fresh dev servers
 """
 
 from __future__ import annotations
@@ -13,11 +13,13 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Callable, TypeVar
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "scripts"))
 from devserver import DevServer  # noqa: E402
 
+T = TypeVar("T")
 OURS = REPO / ".venv" / "bin" / "python"
 REF = REPO / ".venv-ref" / "bin" / "python"
 SCRIPTS = ["import_time.py", "client_starts.py", "workflows.py"]
@@ -55,32 +57,41 @@ def run(python: Path, script: str, address: str) -> list[dict[str, object]]:
     return rows
 
 
+def on_server(fn: Callable[[str], T]) -> T:
+    """Runs fn(address) on TW_BENCH_ADDRESS, or on a fresh dev server of its own.
+
+    A fresh server for every script and SDK: a dev server slows down as runs
+    pile up in it, so a shared one would favour whichever SDK ran first. It
+    keeps its store in memory (start-dev's default) and dispatches matching
+    tasks without its default limit of 20 reads a second, which would
+    otherwise cap both SDKs at the same throughput.
+    """
+    address = os.environ.get("TW_BENCH_ADDRESS")
+    if address:
+        return fn(address)
+    with DevServer(dynamic_config={"history.transferProcessorMaxPollRPS": "10000"}, in_memory=True) as started:
+        return fn(started)
+
+
 def main() -> int:
     ensure_ref()
-    address = os.environ.get("TW_BENCH_ADDRESS")
-    server = None
-    if not address:
-        # The dev server dispatches matching tasks at 20 reads/s by default, which
-        # caps both SDKs at the same throughput; raise it so the SDKs are measured.
-        server = DevServer(dynamic_config={"history.transferProcessorMaxPollRPS": "10000"})
-        address = server.start()
     rows = []
-    try:
-        c_rows = run_c(address)
-        for script in SCRIPTS:
-            ours = {r["benchmark"]: r for r in run(OURS, script, address)}
-            ref = {r["benchmark"]: r for r in run(REF, script, address)}
-            for name in sorted(set(ours) | set(ref)):
-                for metric, bigger_better in METRICS.items():
-                    a, b = ours.get(name, {}).get(metric), ref.get(name, {}).get(metric)
-                    if a is None and b is None:
-                        continue
-                    ratio = f"{float(a) / float(b):.2f}x" if isinstance(a, (int, float)) and isinstance(b, (int, float)) and b else "-"
-                    c = c_rows.get(name, {}).get(metric)
-                    rows.append((name, metric, a, b, ratio, "higher" if bigger_better else "lower", c))
-    finally:
-        if server:
-            server.stop()
+    c_rows = on_server(run_c)
+    for script in SCRIPTS:
+        ours = {r["benchmark"]: r for r in on_server(lambda address: run(OURS, script, address))}
+        ref = {r["benchmark"]: r for r in on_server(lambda address: run(REF, script, address))}
+        for name in sorted(set(ours) | set(ref)):
+            for metric, bigger_better in METRICS.items():
+                a, b = ours.get(name, {}).get(metric), ref.get(name, {}).get(metric)
+                if a is None and b is None:
+                    continue
+                ratio = f"{float(a) / float(b):.2f}x" if isinstance(a, (int, float)) and isinstance(b, (int, float)) and b else "-"
+                c = c_rows.get(name, {}).get(metric)
+                rows.append((name, metric, a, b, ratio, "higher" if bigger_better else "lower", c))
+        for name in sorted(set(ours) | set(ref)):
+            for sdk, got in (("ours", ours), ("official", ref)):
+                if "rounds_per_second" in got.get(name, {}):
+                    print(f"{name} {sdk}: rounds {got[name]['rounds_per_second']} per second", file=sys.stderr)
     fmt = "{:<26} {:<22} {:>12} {:>12} {:>8}  {:<7} {:>10}"
     print(fmt.format("benchmark", "metric", "ours (py)", "official", "ratio", "better", "C worker"))
     for name, metric, a, b, ratio, better, c in rows:

@@ -72,13 +72,14 @@ class DevServer:
     """A running dev server; ``address`` is ``127.0.0.1:PORT``."""
 
     def __init__(self, state_dir: Path | None = None, timeout: float = 60.0,
-                 dynamic_config: dict[str, str] | None = None) -> None:
+                 dynamic_config: dict[str, str] | None = None, in_memory: bool = False) -> None:
         self._own_dir = state_dir is None
         self.state_dir = Path(state_dir or tempfile.mkdtemp(prefix="tw-devserver-"))
         self.timeout = timeout
         self.proc: subprocess.Popen[bytes] | None = None
         self.address = ""
         self.dynamic_config = dynamic_config or {}
+        self.in_memory = in_memory  # no database file (start-dev's default store)
 
     def start(self) -> str:
         cli = find_cli()
@@ -89,10 +90,11 @@ class DevServer:
         self.proc = subprocess.Popen(
             [cli, "server", "start-dev", "--headless", "--ip", "127.0.0.1", "--port", str(port),
              "--ui-port", str(ui_port), "--http-port", str(http_port), "--metrics-port", str(metrics_port),
-             "--db-filename", str(self.state_dir / "temporal.sqlite"), "--log-level", "warn",
+             "--log-level", "warn",
              "--dynamic-config-value", "frontend.enableUpdateWorkflowExecution=true",
              # The custom search attribute the tests (and the official SDKs' tests) use.
              "--search-attribute", "CustomKeywordField=Keyword"]
+            + ([] if self.in_memory else ["--db-filename", str(self.state_dir / "temporal.sqlite")])
             + [a for key, value in self.dynamic_config.items() for a in ("--dynamic-config-value", f"{key}={value}")],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
