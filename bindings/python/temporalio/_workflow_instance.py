@@ -267,13 +267,13 @@ class _Handler:
         self.dynamic = name is None
         self.raw_args = False
         self.arg_types: Optional[list[type]] = None
-        try:
-            params = list(inspect.signature(fn).parameters.values())
-        except (TypeError, ValueError):
-            params = []
-        if is_method and params:
-            params = params[1:]
         if self.dynamic:
+            try:
+                params = list(inspect.signature(fn).parameters.values())
+            except (TypeError, ValueError):
+                params = []
+            if is_method and params:
+                params = params[1:]
             # (name, *args): decoded values; (name, args): a Sequence[RawValue].
             self.raw_args = not any(p.kind == p.VAR_POSITIONAL for p in params)
         else:
@@ -1018,6 +1018,8 @@ class _WorkflowInstanceImpl(WorkflowInstance, temporalio.workflow._Runtime, Time
         o.start_to_close_timeout_ms = _bridge.millis(input.start_to_close_timeout)
         self._retry_policy_to_c(o, input.retry_policy, keep)
         o.cancellation_type = int(input.cancellation_type)
+        # None (or zero): the runtime's default, 1 minute.
+        o.local_retry_threshold_ms = _bridge.millis(input.local_retry_threshold)
         handle = _ActivityHandleImpl(self, input, scope)
         tag = next(self._tags)
         out = ffi.new("tw_op **")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import types
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -214,6 +215,11 @@ _builtin_callable_types: tuple[type, ...] = (
 )
 
 
+_hints_cache: "weakref.WeakKeyDictionary[Callable[..., Any], tuple[list[type] | None, type | None]]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def _type_hints_from_func(
     func: Callable[..., Any],
 ) -> tuple[list[type] | None, type | None]:
@@ -221,7 +227,21 @@ def _type_hints_from_func(
 
     The parameter list is ``None`` when any parameter is not positional or
     lacks an annotation.  A leading unannotated ``self`` is skipped.
+    Plain functions (activities, workflow methods) are looked at once: the
+    answer is kept for as long as the function lives.
     """
+    if not inspect.isfunction(func):
+        return _read_type_hints(func)
+    got = _hints_cache.get(func)
+    if got is None:
+        got = _hints_cache[func] = _read_type_hints(func)
+    params, ret = got
+    return (list(params) if params is not None else None), ret
+
+
+def _read_type_hints(
+    func: Callable[..., Any],
+) -> tuple[list[type] | None, type | None]:
     target: Any = func
     if (
         not inspect.isfunction(target)
