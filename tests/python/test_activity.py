@@ -485,6 +485,13 @@ async def test_bad_input(client: Client, server_address: str, task_queue: str) -
         Worker(client, task_queue=task_queue, activities=[typed], interceptors=[object()])  # type: ignore[list-item]
     with pytest.raises(ValueError, match="max_concurrent_activities"):
         Worker(client, task_queue=task_queue, activities=[typed], max_concurrent_activities=0)
+    with pytest.raises(ValueError, match="max_concurrent_workflow_task_polls must be at least 1, got 0"):
+        Worker(client, task_queue=task_queue, activities=[typed], max_concurrent_workflow_task_polls=0)
+    with pytest.raises(ValueError, match=r"nonsticky_to_sticky_poll_ratio must be a number in \(0, 1\], got 1.5"):
+        Worker(client, task_queue=task_queue, activities=[typed], nonsticky_to_sticky_poll_ratio=1.5)
+    with pytest.raises(ValueError, match="sticky_queue_schedule_to_start_timeout must be a positive timedelta"):
+        Worker(client, task_queue=task_queue, activities=[typed],
+               sticky_queue_schedule_to_start_timeout=timedelta(0))
     with pytest.raises(ValueError, match="name and dynamic"):
         activity.defn(name="x", dynamic=True)(undecorated)  # type: ignore[call-overload]
 

@@ -16,7 +16,8 @@ from typing import Any, Optional
 import pytest
 
 from temporalio import workflow
-from temporalio.client import Client, WorkflowAlreadyStartedError, WorkflowHandle
+from temporalio.client import Client, WorkflowHandle
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.worker import Worker
 
 WORKER_IDENTITY = "eager-test-worker"

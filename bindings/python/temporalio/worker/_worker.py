@@ -61,6 +61,9 @@ class Worker:
         max_concurrent_activities: Optional[int] = None,
         max_concurrent_activity_task_polls: Optional[int] = None,
         max_concurrent_local_activities: Optional[int] = None,
+        max_concurrent_workflow_task_polls: int = 5,
+        nonsticky_to_sticky_poll_ratio: float = 0.2,
+        sticky_queue_schedule_to_start_timeout: timedelta = timedelta(seconds=10),
         graceful_shutdown_timeout: timedelta = timedelta(),
         debug_mode: bool = False,
         workflow_failure_exception_types: Sequence[type[BaseException]] = [],
@@ -88,6 +91,13 @@ class Worker:
                 More wait, first come first served, for a running one to finish; one whose
                 ``schedule_to_start_timeout`` expires while waiting fails with a
                 ``SCHEDULE_TO_START`` timeout.
+            max_concurrent_workflow_task_polls: Long polls for workflow tasks (default 5), shared
+                between the task queue and the worker's sticky queue (when workflows are cached).
+            nonsticky_to_sticky_poll_ratio: The share of those polls on the task queue itself
+                (default 0.2, at least one poll); the rest poll the sticky queue, where the tasks
+                of cached runs come.
+            sticky_queue_schedule_to_start_timeout: How long a task waits on the sticky queue for
+                this worker before the server gives it to any worker of the task queue (default 10 s).
             graceful_shutdown_timeout: How long :py:meth:`shutdown` lets running activities
                 finish before cancelling them (they then see ``activity.is_worker_shutdown()``).
             debug_mode: Disable the workflow deadlock detector.
@@ -118,6 +128,7 @@ class Worker:
             ("max_concurrent_activities", max_concurrent_activities),
             ("max_concurrent_activity_task_polls", max_concurrent_activity_task_polls),
             ("max_concurrent_local_activities", max_concurrent_local_activities),
+            ("max_concurrent_workflow_task_polls", max_concurrent_workflow_task_polls),
         ):
             if value is None:
                 continue
@@ -127,6 +138,22 @@ class Worker:
                 raise ValueError(f"{name} must be at least 1, got {value}")
             if value > 0xFFFFFFFF:
                 raise ValueError(f"{name} must be at most {0xFFFFFFFF}, got {value}")
+        if (
+            isinstance(nonsticky_to_sticky_poll_ratio, bool)
+            or not isinstance(nonsticky_to_sticky_poll_ratio, (int, float))
+            or not 0 < nonsticky_to_sticky_poll_ratio <= 1
+        ):
+            raise ValueError(
+                f"nonsticky_to_sticky_poll_ratio must be a number in (0, 1], got {nonsticky_to_sticky_poll_ratio!r}"
+            )
+        if (
+            not isinstance(sticky_queue_schedule_to_start_timeout, timedelta)
+            or sticky_queue_schedule_to_start_timeout <= timedelta()
+        ):
+            raise ValueError(
+                "sticky_queue_schedule_to_start_timeout must be a positive timedelta, got "
+                f"{sticky_queue_schedule_to_start_timeout!r}"
+            )
         if max_cached_workflows < 0:
             raise ValueError(f"max_cached_workflows must not be negative, got {max_cached_workflows}")
         if not isinstance(graceful_shutdown_timeout, timedelta) or graceful_shutdown_timeout < timedelta():
@@ -146,6 +173,9 @@ class Worker:
             max_concurrent_activities=max_concurrent_activities,
             activity_pollers=max_concurrent_activity_task_polls,
             max_concurrent_local_activities=max_concurrent_local_activities,
+            workflow_task_polls=max_concurrent_workflow_task_polls,
+            nonsticky_ratio=nonsticky_to_sticky_poll_ratio,
+            sticky_timeout=sticky_queue_schedule_to_start_timeout,
             graceful_shutdown_timeout=graceful_shutdown_timeout,
             disable_eager_activity_execution=disable_eager_activity_execution,
         )
@@ -192,6 +222,9 @@ class Worker:
         max_concurrent_activities: Optional[int],
         activity_pollers: Optional[int],
         max_concurrent_local_activities: Optional[int],
+        workflow_task_polls: int,
+        nonsticky_ratio: float,
+        sticky_timeout: timedelta,
         graceful_shutdown_timeout: timedelta,
         disable_eager_activity_execution: bool,
     ) -> CData:
@@ -210,6 +243,13 @@ class Worker:
             o.activity_pollers = activity_pollers
         if max_concurrent_local_activities is not None:
             o.max_concurrent_local_activities = max_concurrent_local_activities
+        if max_cached_workflows > 0:
+            # As the official SDK splits them: a share on the task queue (at least one), the rest sticky.
+            o.workflow_pollers = max(1, int(workflow_task_polls * nonsticky_ratio))
+            o.sticky_pollers = max(1, workflow_task_polls - o.workflow_pollers)
+        else:
+            o.workflow_pollers = workflow_task_polls
+        o.sticky_schedule_to_start_timeout_ms = _bridge.millis(sticky_timeout)
         o.graceful_shutdown_timeout_ms = _bridge.millis(graceful_shutdown_timeout)
         o.no_activities = 0 if has_activities else 1
         o.no_workflows = 0 if has_workflows else 1
