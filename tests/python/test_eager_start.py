@@ -132,9 +132,10 @@ async def test_signal_with_start_ignores_the_request(starter: Client, workflow_i
 
 async def test_already_started_gives_the_slot_back(starter: Client, workflow_id: str) -> None:
     tq = f"tq-{uuid.uuid4()}"
-    # Five workflow-task slots, four of them held by the polls: one is left for an
-    # eager start, so a reservation that leaked would make the last start an ordinary one.
-    async with worker(starter, tq, max_concurrent_workflow_tasks=5):
+    # Six workflow-task slots, five of them held by the polls (the default): one is left
+    # for an eager start, so a reservation that leaked would make the last start an
+    # ordinary one.
+    async with worker(starter, tq, max_concurrent_workflow_tasks=6):
         first = await starter.start_workflow(Waits.run, id=workflow_id, task_queue=tq, request_eager_start=True)
         with pytest.raises(WorkflowAlreadyStartedError):
             await starter.start_workflow(Waits.run, id=workflow_id, task_queue=tq, request_eager_start=True)
@@ -150,7 +151,7 @@ async def test_already_started_gives_the_slot_back(starter: Client, workflow_id:
 
 async def test_many_concurrent_eager_starts(starter: Client, workflow_id: str) -> None:
     tq = f"tq-{uuid.uuid4()}"
-    w = worker(starter, tq, max_concurrent_workflow_tasks=5)
+    w = worker(starter, tq, max_concurrent_workflow_tasks=6)
     async with w:
         handles = await asyncio.gather(
             *(starter.start_workflow(Echo.run, str(i), id=f"{workflow_id}-{i}", task_queue=tq,
