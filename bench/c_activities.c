@@ -176,6 +176,8 @@ int main(int argc, char **argv)
     tw_worker_options wo;
     tw_worker_options_init(&wo);
     wo.task_queue = id;
+    wo.workflow_pollers = 1; /* the Python Worker's (and the official SDKs') default split of five polls */
+    wo.sticky_pollers = 4;
     check(tw_worker_new(client, &wo, &worker), "worker");
     check(tw_client_connect(client, cq, TAG_CONNECT), "connect");
     check(tw_worker_poll_activation(worker, cq, TAG_POLL), "poll");
