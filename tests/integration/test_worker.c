@@ -406,32 +406,13 @@ static void wait_timer_fired(host *h, const char *run_id)
 /* ---- client calls ---- */
 
 /*
- * Starts a CGreeting for "World", asking for an eager start when eager is
- * set (*was_eager then tells whether the first task went to a local worker);
- * returns its run id (caller frees).
+ * Starts a CGreeting for "World" (task_timeout_ms 0: the server's default),
+ * asking for an eager start when eager is set; *was_eager (may be NULL) tells
+ * whether the first task went to a local worker. Returns the run id (caller
+ * frees).
  */
-static char *start_greeting_eager(const char *workflow_id, const char *task_queue, bool eager, int *was_eager)
-{
-    tw_payloads *args = json_payloads("\"World\"");
-    tw_start_workflow_options so;
-    tw_start_workflow_options_init(&so);
-    so.workflow_id = workflow_id;
-    so.workflow_type = "CGreeting";
-    so.task_queue = task_queue;
-    so.args = args;
-    so.execution_timeout_ms = 10 * 60 * 1000;
-    so.request_eager_start = eager;
-    call_ok(tw_client_start_workflow(client, &so, cq, TAG_START), "start");
-    tw_payloads_free(args);
-    tw_event *ev = wait_ok(TAG_START, "start");
-    char *run_id = strdup(tw_event_run_id(ev));
-    *was_eager = tw_event_eager_start(ev);
-    tw_event_free(ev);
-    return run_id;
-}
-
-/* Starts a CGreeting for "World"; returns its run id (caller frees). */
-static char *start_greeting(const char *workflow_id, const char *task_queue, int64_t task_timeout_ms)
+static char *start_greeting_with(const char *workflow_id, const char *task_queue, int64_t task_timeout_ms,
+                                 bool eager, int *was_eager)
 {
     tw_payloads *args = json_payloads("\"World\"");
     tw_start_workflow_options so;
@@ -442,12 +423,25 @@ static char *start_greeting(const char *workflow_id, const char *task_queue, int
     so.args = args;
     so.execution_timeout_ms = 10 * 60 * 1000;
     so.task_timeout_ms = task_timeout_ms;
+    so.request_eager_start = eager;
     call_ok(tw_client_start_workflow(client, &so, cq, TAG_START), "start");
     tw_payloads_free(args);
     tw_event *ev = wait_ok(TAG_START, "start");
     char *run_id = strdup(tw_event_run_id(ev));
+    if (was_eager)
+        *was_eager = tw_event_eager_start(ev);
     tw_event_free(ev);
     return run_id;
+}
+
+static char *start_greeting(const char *workflow_id, const char *task_queue, int64_t task_timeout_ms)
+{
+    return start_greeting_with(workflow_id, task_queue, task_timeout_ms, false, NULL);
+}
+
+static char *start_greeting_eager(const char *workflow_id, const char *task_queue, bool eager, int *was_eager)
+{
+    return start_greeting_with(workflow_id, task_queue, 0, eager, was_eager);
 }
 
 static void signal_workflow(const char *workflow_id, const char *name, const char *json)
