@@ -10,6 +10,7 @@
 #define MAX_RUNS 256
 #define ACTIVITY_SEQ 1
 #define TIMER_SEQ 1
+#define BACKOFF_TIMER_SEQ 2
 
 typedef struct caller {
     char run_id[64];
@@ -17,6 +18,16 @@ typedef struct caller {
     int resolved;         /* the activity's outcome arrived */
     int cancel_sent;      /* its cancellation was requested */
     int local;            /* it is a local activity */
+    /*
+     * A local activity whose retry waits on BACKOFF_TIMER_SEQ
+     * (TW_RESOLUTION_BACKOFF): it is scheduled again from the input, as
+     * seq, with attempt and original_schedule_time, when the timer fires.
+     */
+    int backing_off;
+    uint32_t seq;
+    int32_t attempt;
+    int64_t original_schedule_time;
+    char *input;          /* the start input (JSON), for those retries */
 } caller;
 
 static caller runs[MAX_RUNS];
@@ -72,16 +83,10 @@ static void read_retry(const cJSON *retry, tw_activity_options *o, const char **
         o->retry_non_retryable_error_types = types;
 }
 
-/* Schedules the activity the input describes (and the cancel timer). */
-static void start(tw_completion *c, caller *st, const tw_job *init)
+/* Schedules the activity st->input describes, as st->seq; on the first schedule also the cancel timer. */
+static void start(tw_completion *c, caller *st, int first)
 {
-    char *text = NULL;
-    if (tw_payloads_count(tw_job_args(init)) == 0 || tw_payloads_data_string(tw_job_args(init), 0, &text) != 0) {
-        bad_input(c, "expected one JSON object argument");
-        return;
-    }
-    cJSON *in = cJSON_Parse(text);
-    tw_free(text);
+    cJSON *in = cJSON_Parse(st->input);
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(in, "activity_type");
     if (!cJSON_IsObject(in) || !cJSON_IsString(type) || !type->valuestring[0]) {
         bad_input(c, "the input must be a JSON object with a non-empty \"activity_type\"");
@@ -136,14 +141,17 @@ static void start(tw_completion *c, caller *st, const tw_job *init)
         lo.retry_maximum_interval_ms = o.retry_maximum_interval_ms;
         lo.retry_maximum_attempts = o.retry_maximum_attempts;
         lo.retry_non_retryable_error_types = o.retry_non_retryable_error_types;
+        lo.local_retry_threshold_ms = number(in, "local_retry_threshold_ms", 0);
+        lo.attempt = st->attempt;
+        lo.original_schedule_time = st->original_schedule_time;
         st->local = 1;
-        rc = tw_completion_schedule_local_activity(c, ACTIVITY_SEQ, &lo);
+        rc = tw_completion_schedule_local_activity(c, st->seq, &lo);
     } else {
-        rc = tw_completion_schedule_activity(c, ACTIVITY_SEQ, &o);
+        rc = tw_completion_schedule_activity(c, st->seq, &o);
     }
     if (rc != 0) {
         bad_input(c, tw_error_message(tw_error_last()));
-    } else {
+    } else if (first) {
         int64_t cancel_after = number(in, "cancel_after_ms", 0);
         if (cancel_after > 0)
             tw_completion_start_timer(c, TIMER_SEQ, cancel_after);
@@ -178,10 +186,31 @@ static void cancel_activity(tw_completion *c, caller *st)
     if (st->resolved || st->cancel_sent)
         return;
     st->cancel_sent = 1;
-    if (st->local)
-        tw_completion_request_cancel_local_activity(c, ACTIVITY_SEQ);
-    else
-        tw_completion_request_cancel_activity(c, ACTIVITY_SEQ);
+    if (st->backing_off) {
+        /* Nothing runs while the retry waits: dropping the timer is the cancellation. */
+        st->backing_off = 0;
+        st->resolved = 1;
+        tw_completion_cancel_timer(c, BACKOFF_TIMER_SEQ);
+        if (st->cancel_requested)
+            tw_completion_cancel_workflow(c, NULL);
+        else
+            tw_completion_fail_workflow(c, "the local activity was cancelled while waiting to retry", "Cancelled",
+                                        1, NULL);
+    } else if (st->local) {
+        tw_completion_request_cancel_local_activity(c, st->seq);
+    } else {
+        tw_completion_request_cancel_activity(c, st->seq);
+    }
+}
+
+/* The local activity's attempt failed and its retry is due after a backoff too long to wait in the worker. */
+static void back_off(tw_completion *c, caller *st, const tw_job *j)
+{
+    st->backing_off = 1;
+    st->seq++; /* the retry is a new local activity */
+    st->attempt = tw_job_attempt(j);
+    st->original_schedule_time = tw_job_original_schedule_time(j);
+    tw_completion_start_timer(c, BACKOFF_TIMER_SEQ, tw_job_backoff_ms(j));
 }
 
 tw_completion *activity_caller_activate(const tw_activation *a)
@@ -199,24 +228,49 @@ tw_completion *activity_caller_activate(const tw_activation *a)
         const tw_job *j = tw_activation_job(a, i);
         switch (tw_job_kind_of(j)) {
         case TW_JOB_INITIALIZE:
-            if (strcmp(tw_job_name(j), ACTIVITY_CALLER_TYPE) == 0)
-                start(c, st, j);
-            else
+            if (strcmp(tw_job_name(j), ACTIVITY_CALLER_TYPE) == 0) {
+                char *text = NULL;
+                if (tw_payloads_count(tw_job_args(j)) == 0 || tw_payloads_data_string(tw_job_args(j), 0, &text) != 0) {
+                    bad_input(c, "expected one JSON object argument");
+                    break;
+                }
+                free(st->input);
+                st->input = strdup(text);
+                tw_free(text);
+                if (!st->input) {
+                    tw_completion_fail_task(c, "ActivityCaller: out of memory", NULL);
+                    break;
+                }
+                st->seq = ACTIVITY_SEQ;
+                start(c, st, 1);
+            } else {
                 tw_completion_fail_task(c, "ActivityCaller: unknown workflow type", NULL);
+            }
             break;
         case TW_JOB_FIRE_TIMER:
-            cancel_activity(c, st);
+            if (tw_job_seq(j) == BACKOFF_TIMER_SEQ) {
+                st->backing_off = 0;
+                start(c, st, 0);
+            } else {
+                cancel_activity(c, st);
+            }
             break;
         case TW_JOB_CANCEL_WORKFLOW:
             st->cancel_requested = 1;
             cancel_activity(c, st);
             break;
-        case TW_JOB_RESOLVE_ACTIVITY:
         case TW_JOB_RESOLVE_LOCAL_ACTIVITY:
+            if (tw_job_resolution(j) == TW_RESOLUTION_BACKOFF) {
+                back_off(c, st, j);
+                break;
+            }
+            /* fall through */
+        case TW_JOB_RESOLVE_ACTIVITY:
             st->resolved = 1;
             finish(c, st, j);
             break;
         case TW_JOB_REMOVE_FROM_CACHE:
+            free(st->input);
             memset(st, 0, sizeof(*st));
             break;
         default:

@@ -16,6 +16,9 @@
  *   "cancellation_type"      "wait" (default), "try" or "abandon"
  *   "local"                  true: run it as a local activity (task_queue,
  *                            heartbeat_timeout_ms, cancellation_type do not apply)
+ *   "local_retry_threshold_ms"  a local activity's retries due later than this
+ *                            wait on a workflow timer (TW_RESOLUTION_BACKOFF);
+ *                            default: the library's (60 s)
  *   "no_eager"               true: never run it eagerly (tw_activity_options.no_eager_execution)
  *
  * Outcome: completes with the activity's result payloads; fails with the

@@ -41,7 +41,11 @@ typedef enum tw_job_kind {
     TW_JOB_CANCEL_WORKFLOW = 6,   /* cancellation requested; tw_job_name: the reason */
     TW_JOB_UPDATE_RANDOM_SEED = 7,/* tw_job_random_seed */
     TW_JOB_REMOVE_FROM_CACHE = 8, /* eviction: tw_job_eviction_reason, tw_job_name: message */
-    TW_JOB_RESOLVE_LOCAL_ACTIVITY = 9, /* tw_job_seq; tw_job_resolution + result / failure; tw_job_attempt */
+    /*
+     * tw_job_seq; tw_job_resolution + result / failure; tw_job_attempt. Or
+     * TW_RESOLUTION_BACKOFF: see there.
+     */
+    TW_JOB_RESOLVE_LOCAL_ACTIVITY = 9,
     /*
      * Child workflow seq started (COMPLETED: tw_job_child_run_id), could not
      * start (FAILED: tw_job_start_failed_cause, tw_job_workflow_id,
@@ -77,7 +81,22 @@ typedef enum tw_start_failed_cause {
 typedef enum tw_resolution {
     TW_RESOLUTION_COMPLETED = 1,  /* tw_job_result */
     TW_RESOLUTION_FAILED = 2,     /* tw_job_failure */
-    TW_RESOLUTION_CANCELLED = 3   /* tw_job_failure (the cancellation, wrapped like the server does) */
+    TW_RESOLUTION_CANCELLED = 3,  /* tw_job_failure (the cancellation, wrapped like the server does) */
+    /*
+     * Local activities only, and only for callers of
+     * tw_completion_schedule_local_activity (tw_wf_instance handles it by
+     * itself): the attempt failed and the next one is due after a backoff
+     * longer than the activity's local_retry_threshold_ms, too long to wait
+     * inside the worker. The local activity seq is over (its marker records
+     * the failed attempt, tw_job_failure). To retry, start a timer of
+     * tw_job_backoff_ms and, when it fires, schedule the local activity
+     * again, under a new seq, with the same options plus attempt =
+     * tw_job_attempt (the next attempt's number) and original_schedule_time
+     * = tw_job_original_schedule_time, so that the retry policy's maximum
+     * attempts and the schedule-to-close timeout keep counting from the
+     * first attempt. Replaying, the marker brings the same job back.
+     */
+    TW_RESOLUTION_BACKOFF = 4
 } tw_resolution;
 
 typedef enum tw_eviction_reason {
@@ -133,6 +152,10 @@ TW_API int tw_job_start_failed_cause(const tw_job *j);
 TW_API const char *tw_job_workflow_id(const tw_job *j);
 TW_API const char *tw_job_task_queue(const tw_job *j);
 TW_API int32_t tw_job_attempt(const tw_job *j);
+/* TW_RESOLUTION_BACKOFF: how long to wait before the next attempt (0 for other jobs). */
+TW_API int64_t tw_job_backoff_ms(const tw_job *j);
+/* TW_RESOLUTION_BACKOFF: when the first attempt was scheduled (ns since the epoch; 0 for other jobs). */
+TW_API int64_t tw_job_original_schedule_time(const tw_job *j);
 TW_API const char *tw_job_first_execution_run_id(const tw_job *j);
 TW_API const char *tw_job_continued_from_run_id(const tw_job *j);
 TW_API const char *tw_job_parent_workflow_id(const tw_job *j);
@@ -240,7 +263,9 @@ TW_API int tw_completion_fail_task(tw_completion *c, const char *message, const 
 /*
  * A local activity runs in this worker's own activity side, not through the
  * server: the engine hands it to the worker, which delivers it as an activity
- * task with tw_activity_task_is_local set and retries it locally. Its outcome
+ * task with tw_activity_task_is_local set and retries it locally (retries
+ * after a backoff longer than local_retry_threshold_ms wait on a durable
+ * timer instead: TW_RESOLUTION_BACKOFF). Its outcome
  * is recorded in history as a "core_local_activity" marker (sdk-core's
  * format) and delivered as a TW_JOB_RESOLVE_LOCAL_ACTIVITY, in the same
  * workflow task unless it outlives 80% of the workflow task timeout: then
@@ -264,6 +289,29 @@ typedef struct tw_local_activity_options {
     int32_t retry_maximum_attempts;
     const char *const *retry_non_retryable_error_types; /* NULL-terminated */
     int cancellation_type;              /* tw_activity_cancellation_type; default TRY_CANCEL */
+    /*
+     * Appended fields (a caller whose size ends before one keeps the default
+     * said here, except as noted).
+     *
+     * local_retry_threshold_ms: a failed attempt whose retry is due sooner
+     * than this (or just as soon) is retried inside the worker; a longer
+     * backoff is waited on a durable timer instead, so that no workflow task
+     * has to stay open (heartbeating) for it: the local activity resolves
+     * with TW_RESOLUTION_BACKOFF, which tw_wf_instance turns into that timer
+     * and the retry by itself. 0: 60 s, as in the other SDKs. A caller whose
+     * struct predates the field never gets TW_RESOLUTION_BACKOFF (it could
+     * not know it): every retry stays in the worker, as before.
+     */
+    int64_t local_retry_threshold_ms;
+    /*
+     * The retry of a TW_RESOLUTION_BACKOFF: attempt is the job's
+     * tw_job_attempt (0: 1, a first attempt) and original_schedule_time its
+     * tw_job_original_schedule_time (ns since the epoch; 0: when the worker
+     * takes it), so maximum attempts and schedule_to_close_timeout_ms count
+     * from the first attempt.
+     */
+    int32_t attempt;
+    int64_t original_schedule_time;
 } tw_local_activity_options;
 
 TW_API void tw_local_activity_options_init(tw_local_activity_options *options);

@@ -118,13 +118,22 @@ TW_API int tw_wf_start_timer(tw_wf_instance *wf, tw_scope *scope, int64_t durati
 /* Schedules an activity in scope (NULL: root); options as for tw_completion_schedule_activity. */
 TW_API int tw_wf_start_activity(tw_wf_instance *wf, tw_scope *scope, const tw_activity_options *options,
                                 uint64_t tag, tw_op **out);
-/* Schedules a local activity in scope (NULL: root); options as for tw_completion_schedule_local_activity. */
+/*
+ * Schedules a local activity in scope (NULL: root); options as for
+ * tw_completion_schedule_local_activity (the instance copies them). A retry
+ * due later than options->local_retry_threshold_ms (TW_RESOLUTION_BACKOFF)
+ * is handled here: a durable timer of the backoff, then the next attempt
+ * under a new seq. The op resolves once, with the final outcome. A caller
+ * whose struct predates local_retry_threshold_ms gets its default (60 s).
+ */
 TW_API int tw_wf_start_local_activity(tw_wf_instance *wf, tw_scope *scope, const tw_local_activity_options *options,
                                       uint64_t tag, tw_op **out);
 /*
  * Cancels an operation: an op whose command was not sent yet is dropped and
  * resolves CANCELLED at once; a timer is cancelled and resolves at once; an
- * activity follows its cancellation type. No-op once resolved.
+ * activity follows its cancellation type; a local activity waiting on its
+ * backoff timer has the timer cancelled and resolves CANCELLED at once. No-op
+ * once resolved.
  */
 TW_API int tw_op_cancel(tw_op *op);
 /*

@@ -226,6 +226,8 @@ uint64_t tw_job_random_seed(const tw_job *j) { return j ? j->random_seed : 0; }
 int tw_job_eviction_reason(const tw_job *j) { return j ? j->eviction_reason : 0; }
 const char *tw_job_child_run_id(const tw_job *j) { return j ? str(j->child_run_id) : empty_str; }
 int tw_job_start_failed_cause(const tw_job *j) { return j ? j->start_failed_cause : 0; }
+int64_t tw_job_backoff_ms(const tw_job *j) { return j ? j->backoff_ms : 0; }
+int64_t tw_job_original_schedule_time(const tw_job *j) { return j ? j->original_schedule_time : 0; }
 
 const char *tw_job_workflow_id(const tw_job *j) { return j ? str(j->workflow_id) : empty_str; }
 const char *tw_job_task_queue(const tw_job *j) { return j ? str(j->task_queue) : empty_str; }

@@ -5,6 +5,7 @@
  * (run.c) fills in what only it knows (default task queue, scheduled event
  * ids) and matches the commands against history.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +114,28 @@ static int check_handle(const char *fn, const tw_completion *c)
 {
     if (!c)
         return tw_set_error(TW_EINVAL, "%s: c is NULL", fn);
+    return 0;
+}
+
+/*
+ * The preamble of the tw_completion_* calls that take an options struct:
+ * c and options must be set, and options->size filled in (by init_fn, which
+ * the message names). Then the caller's fields are copied over the defaults
+ * the caller already put in *copy (copy_size bytes): fields newer than the
+ * caller's struct keep them.
+ */
+static int take_options(const char *fn, const char *init_fn, const tw_completion *c, const void *options,
+                        void *copy, size_t copy_size)
+{
+    int rc = check_handle(fn, c);
+    if (rc)
+        return rc;
+    if (!options)
+        return tw_set_error(TW_EINVAL, "%s: options is NULL", fn);
+    size_t size = *(const size_t *)options;
+    if (size < sizeof(size_t))
+        return tw_set_error(TW_EINVAL, "%s: options->size is %zu; call %s first", fn, size, init_fn);
+    tw_copy_options(copy, copy_size, options);
     return 0;
 }
 
@@ -321,17 +344,11 @@ static Temporal__Api__Taskqueue__V1__TaskQueue *task_queue(pb_build *b, const ch
 int tw_completion_schedule_activity(tw_completion *c, uint32_t seq, const tw_activity_options *options)
 {
     static const char fn[] = "tw_completion_schedule_activity";
-    int rc = check_handle(fn, c);
-    if (rc)
-        return rc;
-    if (!options)
-        return tw_set_error(TW_EINVAL, "%s: options is NULL", fn);
-    if (options->size < sizeof(size_t))
-        return tw_set_error(TW_EINVAL, "%s: options->size is %zu; call tw_activity_options_init first", fn,
-                            options->size);
     tw_activity_options o;
     tw_activity_options_init(&o);
-    tw_copy_options(&o, sizeof(o), options);
+    int rc = take_options(fn, "tw_activity_options_init", c, options, &o, sizeof(o));
+    if (rc)
+        return rc;
     if ((rc = check_activity_options(fn, &o)))
         return rc;
     if (seq_open_here(c, CMD(SCHEDULE_ACTIVITY_TASK), CMD(REQUEST_CANCEL_ACTIVITY_TASK), seq))
@@ -373,20 +390,28 @@ void tw_local_activity_options_init(tw_local_activity_options *options)
         *options = (tw_local_activity_options){.size = sizeof(*options), .cancellation_type = TW_ACTIVITY_CANCEL_TRY};
 }
 
+#define DEFAULT_LOCAL_RETRY_THRESHOLD_MS 60000
+
+/*
+ * The threshold of lo (copied from options): a caller whose struct ends
+ * before the field cannot handle TW_RESOLUTION_BACKOFF, so its retries all
+ * stay in the worker (-1).
+ */
+static int64_t local_retry_threshold(const tw_local_activity_options *options, const tw_local_activity_options *lo)
+{
+    if (options->size < offsetof(tw_local_activity_options, local_retry_threshold_ms) + sizeof(int64_t))
+        return -1;
+    return lo->local_retry_threshold_ms > 0 ? lo->local_retry_threshold_ms : DEFAULT_LOCAL_RETRY_THRESHOLD_MS;
+}
+
 int tw_completion_schedule_local_activity(tw_completion *c, uint32_t seq, const tw_local_activity_options *options)
 {
     static const char fn[] = "tw_completion_schedule_local_activity";
-    int rc = check_handle(fn, c);
-    if (rc)
-        return rc;
-    if (!options)
-        return tw_set_error(TW_EINVAL, "%s: options is NULL", fn);
-    if (options->size < sizeof(size_t))
-        return tw_set_error(TW_EINVAL, "%s: options->size is %zu; call tw_local_activity_options_init first", fn,
-                            options->size);
     tw_local_activity_options lo;
     tw_local_activity_options_init(&lo);
-    tw_copy_options(&lo, sizeof(lo), options);
+    int rc = take_options(fn, "tw_local_activity_options_init", c, options, &lo, sizeof(lo));
+    if (rc)
+        return rc;
     tw_activity_options o;
     tw_activity_options_init(&o);
     o.activity_id = lo.activity_id;
@@ -402,7 +427,10 @@ int tw_completion_schedule_local_activity(tw_completion *c, uint32_t seq, const 
     o.retry_maximum_attempts = lo.retry_maximum_attempts;
     o.retry_non_retryable_error_types = lo.retry_non_retryable_error_types;
     o.cancellation_type = lo.cancellation_type;
-    if ((rc = check_activity_options(fn, &o)))
+    if ((rc = check_activity_options(fn, &o)) ||
+        (rc = check_not_negative(fn, "options->local_retry_threshold_ms", lo.local_retry_threshold_ms)) ||
+        (rc = check_not_negative(fn, "options->attempt", lo.attempt)) ||
+        (rc = check_not_negative(fn, "options->original_schedule_time", lo.original_schedule_time)))
         return rc;
     for (size_t i = 0; i < c->cmd_count; i++) {
         if (c->cmds[i].local && c->cmds[i].seq == seq &&
@@ -431,8 +459,13 @@ int tw_completion_schedule_local_activity(tw_completion *c, uint32_t seq, const 
         free(a);
     }
     rc = add_command(fn, c, &b, cmd, seq, o.cancellation_type);
-    if (!rc && c->cmd_count && c->cmds[c->cmd_count - 1].pb == cmd)
-        c->cmds[c->cmd_count - 1].local = true;
+    tw_cmd *added = rc ? NULL : last_added(c, cmd);
+    if (added) {
+        added->local = true;
+        added->la_attempt = lo.attempt > 0 ? lo.attempt : 1;
+        added->la_original_schedule_ns = lo.original_schedule_time;
+        added->la_retry_threshold_ms = local_retry_threshold(options, &lo);
+    }
     return rc;
 }
 
@@ -626,17 +659,11 @@ static int check_continue_as_new(const char *fn, const tw_continue_as_new_option
 int tw_completion_continue_as_new(tw_completion *c, const tw_continue_as_new_options *options)
 {
     static const char fn[] = "tw_completion_continue_as_new";
-    int rc = check_handle(fn, c);
-    if (rc)
-        return rc;
-    if (!options)
-        return tw_set_error(TW_EINVAL, "%s: options is NULL", fn);
-    if (options->size < sizeof(size_t))
-        return tw_set_error(TW_EINVAL, "%s: options->size is %zu; call tw_continue_as_new_options_init first", fn,
-                            options->size);
     tw_continue_as_new_options o;
     tw_continue_as_new_options_init(&o);
-    tw_copy_options(&o, sizeof(o), options);
+    int rc = take_options(fn, "tw_continue_as_new_options_init", c, options, &o, sizeof(o));
+    if (rc)
+        return rc;
     tw_retry_policy rp;
     bool has_retry;
     if ((rc = check_continue_as_new(fn, &o, &rp, &has_retry)))
@@ -778,17 +805,11 @@ static bool child_open_here(const tw_completion *c, uint32_t seq)
 int tw_completion_start_child_workflow(tw_completion *c, uint32_t seq, const tw_child_workflow_options *options)
 {
     static const char fn[] = "tw_completion_start_child_workflow";
-    int rc = check_handle(fn, c);
-    if (rc)
-        return rc;
-    if (!options)
-        return tw_set_error(TW_EINVAL, "%s: options is NULL", fn);
-    if (options->size < sizeof(size_t))
-        return tw_set_error(TW_EINVAL, "%s: options->size is %zu; call tw_child_workflow_options_init first", fn,
-                            options->size);
     tw_child_workflow_options o;
     tw_child_workflow_options_init(&o);
-    tw_copy_options(&o, sizeof(o), options);
+    int rc = take_options(fn, "tw_child_workflow_options_init", c, options, &o, sizeof(o));
+    if (rc)
+        return rc;
     tw_retry_policy rp;
     bool has_retry = false;
     if ((rc = check_child_options(fn, &o, &rp, &has_retry)))
@@ -859,17 +880,11 @@ int tw_completion_cancel_child_workflow(tw_completion *c, uint32_t seq)
 int tw_completion_signal_external_workflow(tw_completion *c, uint32_t seq, const tw_signal_external_options *options)
 {
     static const char fn[] = "tw_completion_signal_external_workflow";
-    int rc = check_handle(fn, c);
-    if (rc)
-        return rc;
-    if (!options)
-        return tw_set_error(TW_EINVAL, "%s: options is NULL", fn);
-    if (options->size < sizeof(size_t))
-        return tw_set_error(TW_EINVAL, "%s: options->size is %zu; call tw_signal_external_options_init first", fn,
-                            options->size);
     tw_signal_external_options o;
     tw_signal_external_options_init(&o);
-    tw_copy_options(&o, sizeof(o), options);
+    int rc = take_options(fn, "tw_signal_external_options_init", c, options, &o, sizeof(o));
+    if (rc)
+        return rc;
     if (tw_str_empty(o.workflow_id))
         return tw_set_error(TW_EINVAL, "%s: options->workflow_id is %s", fn, o.workflow_id ? "empty" : "NULL");
     if (tw_str_empty(o.signal_name))

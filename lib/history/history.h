@@ -238,25 +238,47 @@ int tw_run_complete(tw_run *run, tw_completion *c, tw_run_output *out, tw_error 
  * marker, is non-determinism at that event. Cancelling a local activity
  * that waits for its marker changes nothing: the marker tells how it
  * ended.
+ *
+ * Backoffs on a timer (sdk-core's local retry threshold). The worker
+ * retries a failed attempt itself while the backoff before the next one is
+ * at most the schedule's threshold (tw_cmd.la_retry_threshold_ms). A
+ * longer one ends the local activity with TW_RESOLUTION_BACKOFF: its marker
+ * records the failed attempt with "backoff" set, and the job asks the
+ * workflow to wait on a timer, then schedule it again (a new seq, the next
+ * attempt, the same original_schedule_time). Replaying, a marker with
+ * "backoff" brings the same job back, so the timer and the new schedule
+ * come at the same points.
  */
+/* What the activity side needs to run a local activity beyond the fields of its schedule command. */
+typedef struct tw_la_params {
+    int32_t attempt;               /* >= 1 */
+    int64_t original_schedule_ms;  /* wall clock, ms since the epoch (0: unknown) */
+    int64_t retry_threshold_ms;    /* a longer backoff ends in TW_RESOLUTION_BACKOFF; -1: never */
+} tw_la_params;
+
 typedef struct tw_run_la_request {
     uint32_t seq;
     tw_pb_command *schedule;   /* owned: a ScheduleActivityTask command carrying the options (NULL for a cancel) */
     bool cancel;               /* the running local activity seq must be cancelled (it is resolved already) */
+    tw_la_params params;       /* for a schedule */
 } tw_run_la_request;
 
 /*
  * Takes the new requests (and cancels) of the run; *out is owned by the
  * caller (free each schedule, then *out). now_ns (wall clock) is recorded
- * as the requests' original_schedule_time in their markers.
+ * as the requests' original_schedule_time in their markers (unless the
+ * schedule brought its own: the retry after a backoff).
  */
 int tw_run_take_local_activity_requests(tw_run *run, int64_t now_ns, tw_run_la_request **out, size_t *count);
 /* Local activities of the live task requested or running, not resolved yet (none while replaying). */
 size_t tw_run_local_activities_outstanding(const tw_run *run);
 /*
  * The outcome of local activity seq: result for COMPLETED; failure (the
- * activity's own failure, NULL for CANCELLED) otherwise. Late outcomes (the
- * activity was cancelled meanwhile) are ignored. Afterwards
+ * activity's own failure, NULL for CANCELLED) otherwise. BACKOFF: attempt
+ * failed (failure) and the retry is due later than the threshold the
+ * request carried; the run computes that backoff with
+ * tw_la_retry_backoff_ms from the schedule's retry policy. Late outcomes
+ * (the activity was cancelled meanwhile) are ignored. Afterwards
  * tw_run_has_next_activation is true, unless no task is current (after a
  * heartbeat): then the next task's activation carries the resolution.
  */
@@ -275,6 +297,16 @@ int tw_run_resolve_local_activity(tw_run *run, uint32_t seq, int resolution, con
 int tw_run_heartbeat(tw_run *run, tw_run_output *out);
 /* The run's workflow task timeout (started event), 10 s when it sets none. */
 int64_t tw_run_task_timeout_ms(const tw_run *run);
+
+
+/*
+ * The backoff before the attempt after attempt (which failed with f) under
+ * retry policy p (NULL: the defaults 1 s, x2, 100 x initial, unlimited
+ * attempts); an application failure's next_retry_delay wins. -1 when p
+ * allows no further attempt. Non-retryable errors are the caller's to check.
+ */
+int64_t tw_la_retry_backoff_ms(const Temporal__Api__Common__V1__RetryPolicy *p, int32_t attempt,
+                               const Temporal__Api__Failure__V1__Failure *f);
 
 /* ---- activations built outside a run's history (the worker needs these) ---- */
 

@@ -26,6 +26,8 @@ struct tw_job {
     int eviction_reason;
     char *child_run_id;           /* TW_JOB_RESOLVE_CHILD_START, COMPLETED */
     int start_failed_cause;       /* TW_JOB_RESOLVE_CHILD_START, FAILED */
+    int64_t backoff_ms;           /* TW_JOB_RESOLVE_LOCAL_ACTIVITY, BACKOFF */
+    int64_t original_schedule_time; /* TW_JOB_RESOLVE_LOCAL_ACTIVITY, BACKOFF (ns) */
     /* TW_JOB_INITIALIZE details (workflow_id also for a child that could not start) */
     char *workflow_id;
     char *task_queue;
@@ -84,6 +86,10 @@ typedef struct tw_cmd {
     int op;                       /* enum tw_cmd_op */
     char *patch_id;               /* TW_CMD_PATCH (owned) */
     bool deprecated;              /* TW_CMD_PATCH */
+    /* local activity schedules: what the ScheduleActivityTask protobuf has no field for */
+    int32_t la_attempt;           /* the first attempt to run (>= 1) */
+    int64_t la_original_schedule_ns; /* 0: when the worker takes it */
+    int64_t la_retry_threshold_ms;   /* longer backoffs resolve TW_RESOLUTION_BACKOFF; -1: never */
 } tw_cmd;
 
 struct tw_completion {
@@ -119,6 +125,8 @@ typedef struct tw_la_marker_info {
     int32_t attempt;              /* 1 when absent */
     bool has_complete_time;
     int64_t complete_time_ns;     /* {"seconds", "nanos"} (sdk-core) or an RFC 3339 string (earlier builds) */
+    int64_t backoff_ms;           /* > 0: the attempt failed and the retry waits on a timer (TW_RESOLUTION_BACKOFF) */
+    int64_t original_schedule_ns; /* 0 when absent */
 } tw_la_marker_info;
 
 /* Reads a core_local_activity marker's data; false when it has no readable seq. */

@@ -65,16 +65,22 @@ typedef struct la_rec {
     char *activity_id;
     char *activity_type;
     tw_pb_command *request;       /* LA_REQUESTED, LA_WAITING: the schedule command, until the worker takes it */
-    int64_t scheduled_ns;         /* wall time the worker took it (the marker's original_schedule_time) */
+    int64_t scheduled_ns;         /* the marker's original_schedule_time: the schedule's own (a retry), else
+                                     the wall time the worker took it */
+    int32_t attempt;              /* its first attempt: 1, or later for the retry after a backoff */
+    int64_t retry_threshold_ms;   /* the worker resolves longer backoffs with TW_RESOLUTION_BACKOFF; -1: never */
+    Temporal__Api__Common__V1__RetryPolicy *retry_policy; /* a copy (NULL: defaults), to compute that backoff */
 } la_rec;
 
 /* A local activity resolution waiting to be delivered. */
 typedef struct la_ready {
     uint32_t seq;
     int resolution;
-    int32_t attempt;
+    int32_t attempt;              /* BACKOFF: of the next attempt */
     tw_payloads *result;
     tw_failure *failure;
+    int64_t backoff_ms;           /* BACKOFF */
+    int64_t original_schedule_ns; /* BACKOFF */
 } la_ready;
 
 enum child_state { CHILD_UNSENT, CHILD_INITIATED, CHILD_STARTED, CHILD_DONE };
@@ -423,6 +429,8 @@ void tw_run_free(tw_run *run)
         free(run->las[i].activity_type);
         if (run->las[i].request)
             protobuf_c_message_free_unpacked(&run->las[i].request->base, NULL);
+        if (run->las[i].retry_policy)
+            protobuf_c_message_free_unpacked(&run->las[i].retry_policy->base, NULL);
     }
     free(run->las);
     for (size_t i = 0; i < run->la_done_count; i++) {
@@ -1699,6 +1707,19 @@ static bool json_add_time(cJSON *o, const char *key, int64_t ns)
     return false;
 }
 
+/* Adds key: a duration of ms as a prost Duration through serde ({"seconds", "nanos"}), or null when ms is 0. */
+static bool json_add_duration(cJSON *o, const char *key, int64_t ms)
+{
+    if (!ms)
+        return cJSON_AddNullToObject(o, key) != NULL;
+    cJSON *d = cJSON_CreateObject();
+    if (d && cJSON_AddNumberToObject(d, "seconds", (double)(ms / 1000)) &&
+        cJSON_AddNumberToObject(d, "nanos", (double)(ms % 1000 * 1000000)) && cJSON_AddItemToObject(o, key, d))
+        return true;
+    cJSON_Delete(d);
+    return false;
+}
+
 /*
  * The "data" of a core_local_activity marker: sdk-core's
  * LocalActivityMarkerData (coresdk.external_data) as serde_json writes it,
@@ -1706,16 +1727,18 @@ static bool json_add_time(cJSON *o, const char *key, int64_t ns)
  * {"seq":1,"attempt":1,"activity_id":"1","activity_type":"t",
  *  "complete_time":{"seconds":N,"nanos":M},"backoff":null,
  *  "original_schedule_time":{"seconds":N,"nanos":M}}.
+ * "backoff" is set ({"seconds", "nanos"}) when the attempt failed and its
+ * retry waits on a timer (TW_RESOLUTION_BACKOFF).
  * NULL when out of memory; free with cJSON_free.
  */
-static char *la_marker_json(const la_rec *la, int32_t attempt, int64_t complete_ns)
+static char *la_marker_json(const la_rec *la, int32_t attempt, int64_t complete_ns, int64_t backoff_ms)
 {
     cJSON *o = cJSON_CreateObject();
     bool ok = o && cJSON_AddNumberToObject(o, "seq", (double)la->seq) &&
               cJSON_AddNumberToObject(o, "attempt", attempt > 0 ? (double)attempt : 0) &&
               cJSON_AddStringToObject(o, "activity_id", str(la->activity_id)) &&
               cJSON_AddStringToObject(o, "activity_type", str(la->activity_type)) &&
-              json_add_time(o, "complete_time", complete_ns) && cJSON_AddNullToObject(o, "backoff") &&
+              json_add_time(o, "complete_time", complete_ns) && json_add_duration(o, "backoff", backoff_ms) &&
               json_add_time(o, "original_schedule_time", la->scheduled_ns);
     char *json = ok ? cJSON_PrintUnformatted(o) : NULL;
     cJSON_Delete(o);
@@ -1724,9 +1747,9 @@ static char *la_marker_json(const la_rec *la, int32_t attempt, int64_t complete_
 
 /* The RecordMarker command of a resolved local activity (sdk-core's layout). */
 static tw_pb_command *la_marker(const la_rec *la, int32_t attempt, int64_t complete_ns, const tw_payloads *result,
-                                const tw_failure *failure)
+                                const tw_failure *failure, int64_t backoff_ms)
 {
-    char *json = la_marker_json(la, attempt, complete_ns);
+    char *json = la_marker_json(la, attempt, complete_ns, backoff_ms);
     if (!json)
         return NULL;
     pb_build b = {false};
@@ -1851,6 +1874,21 @@ static bool json_int(const cJSON *j, int64_t *v)
     return false;
 }
 
+/*
+ * A time of marker data: {"seconds", "nanos"} (sdk-core), or an RFC 3339
+ * string (earlier builds of this library); false when t is neither.
+ */
+static bool json_time(const cJSON *t, int64_t *ns)
+{
+    int64_t secs, nanos = 0;
+    if (cJSON_IsObject(t) && json_int(cJSON_GetObjectItemCaseSensitive(t, "seconds"), &secs)) {
+        json_int(cJSON_GetObjectItemCaseSensitive(t, "nanos"), &nanos);
+        *ns = secs * 1000000000 + nanos;
+        return true;
+    }
+    return cJSON_IsString(t) && parse_rfc3339(t->valuestring, ns);
+}
+
 bool tw_la_marker_read(const Temporal__Api__History__V1__MarkerRecordedEventAttributes *m, tw_la_marker_info *out)
 {
     memset(out, 0, sizeof(*out));
@@ -1865,15 +1903,17 @@ bool tw_la_marker_read(const Temporal__Api__History__V1__MarkerRecordedEventAttr
         if (json_int(cJSON_GetObjectItemCaseSensitive(root, "attempt"), &v))
             attempt = v;
         out->attempt = (int32_t)attempt;
-        /* sdk-core writes {"seconds", "nanos"}; earlier builds of this library an RFC 3339 string. */
-        const cJSON *t = cJSON_GetObjectItemCaseSensitive(root, "complete_time");
+        out->has_complete_time = json_time(cJSON_GetObjectItemCaseSensitive(root, "complete_time"),
+                                           &out->complete_time_ns);
+        if (!json_time(cJSON_GetObjectItemCaseSensitive(root, "original_schedule_time"), &out->original_schedule_ns))
+            out->original_schedule_ns = 0;
+        const cJSON *b = cJSON_GetObjectItemCaseSensitive(root, "backoff");
         int64_t secs, nanos = 0;
-        if (cJSON_IsObject(t) && json_int(cJSON_GetObjectItemCaseSensitive(t, "seconds"), &secs)) {
-            json_int(cJSON_GetObjectItemCaseSensitive(t, "nanos"), &nanos);
-            out->complete_time_ns = secs * 1000000000 + nanos;
-            out->has_complete_time = true;
-        } else if (cJSON_IsString(t)) {
-            out->has_complete_time = parse_rfc3339(t->valuestring, &out->complete_time_ns);
+        if (cJSON_IsObject(b) && json_int(cJSON_GetObjectItemCaseSensitive(b, "seconds"), &secs)) {
+            json_int(cJSON_GetObjectItemCaseSensitive(b, "nanos"), &nanos);
+            /* In whole ms, rounded up: any backoff the marker records is one (at least 1 ms). */
+            int64_t ms = secs * 1000 + (nanos + 999999) / 1000000;
+            out->backoff_ms = ms > 0 ? ms : 1;
         }
     }
     cJSON_Delete(root);
@@ -1956,18 +1996,53 @@ static bool is_la_marker(const tw_pb_event *ev)
            strcmp(str(ev->marker_recorded_event_attributes->marker_name), LA_MARKER) == 0;
 }
 
-static int push_la_done(tw_run *run, uint32_t seq, int resolution, int32_t attempt, tw_payloads *result,
-                        tw_failure *failure)
+/* Hands resolution r (its result and failure taken) to job j. */
+static void la_job_fill(tw_job *j, la_ready *r)
 {
-    if ((resolution == TW_RESOLUTION_COMPLETED && !result) || (resolution != TW_RESOLUTION_COMPLETED && !failure) ||
-        !GROW(run->la_done, run->la_done_count, run->la_done_cap)) {
-        tw_payloads_free(result);
-        tw_failure_destroy(failure);
+    j->seq = r->seq;
+    j->resolution = r->resolution;
+    j->attempt = r->attempt;
+    j->result = r->result;
+    j->failure = r->failure;
+    j->backoff_ms = r->backoff_ms;
+    j->original_schedule_time = r->original_schedule_ns;
+    r->result = NULL;
+    r->failure = NULL;
+}
+
+/*
+ * Queues resolution r (its result and failure taken) for one more
+ * activation, or adds it to activation a when given (replay).
+ */
+static int push_la_done(tw_run *run, la_ready r, tw_activation *a)
+{
+    /* A backoff's failure is only informative: markers of other SDKs may leave it out. */
+    bool missing = r.resolution == TW_RESOLUTION_COMPLETED ? !r.result
+                                                           : !r.failure && r.resolution != TW_RESOLUTION_BACKOFF;
+    tw_job *j = NULL;
+    if (!missing && a)
+        j = tw_activation_add_job(a, TW_JOB_RESOLVE_LOCAL_ACTIVITY);
+    if (missing || (a ? !j : !GROW(run->la_done, run->la_done_count, run->la_done_cap))) {
+        tw_payloads_free(r.result);
+        tw_failure_destroy(r.failure);
         return no_memory();
     }
-    run->la_done[run->la_done_count++] =
-        (la_ready){.seq = seq, .resolution = resolution, .attempt = attempt, .result = result, .failure = failure};
+    if (j)
+        la_job_fill(j, &r);
+    else
+        run->la_done[run->la_done_count++] = r;
     return 0;
+}
+
+/* la is done: no request, its marker to be matched. */
+static void la_settle(la_rec *la)
+{
+    la->state = LA_RESOLVED;
+    la->marker_expected = true;
+    if (la->request) {
+        protobuf_c_message_free_unpacked(&la->request->base, NULL);
+        la->request = NULL;
+    }
 }
 
 static int push_marker(tw_run *run, tw_pb_command *cmd)
@@ -1981,36 +2056,44 @@ static int push_marker(tw_run *run, tw_pb_command *cmd)
     return 0;
 }
 
-/* Resolves la now (live task): queues its marker and its resolution job. */
+/*
+ * Resolves la now (live task): queues its marker and its resolution job.
+ * A BACKOFF records the failed attempt with the backoff its retry policy
+ * gives (the worker found it above la's threshold); the job names the next
+ * attempt.
+ */
 static int la_resolve_live(tw_run *run, la_rec *la, int resolution, const tw_payloads *result,
                            const pb_failure *cause, int retry_state, int32_t attempt, int64_t complete_ns)
 {
     activity_rec view = la_view(la);
-    tw_payloads *res = NULL;
-    tw_failure *f = NULL;
+    la_ready r = {.seq = la->seq, .resolution = resolution, .attempt = attempt};
+    if (resolution == TW_RESOLUTION_BACKOFF) {
+        r.backoff_ms = tw_la_retry_backoff_ms(la->retry_policy, attempt, cause);
+        if (r.backoff_ms <= 0) /* the retry policy allows no retry after all: the failure is final */
+            r.resolution = resolution = TW_RESOLUTION_FAILED;
+    }
     if (resolution == TW_RESOLUTION_COMPLETED)
-        res = tw_payloads_copy(result);
+        r.result = tw_payloads_copy(result);
     else if (resolution == TW_RESOLUTION_CANCELLED)
-        f = activity_cancel_failure(&view, "", 0, 0, NULL);
+        r.failure = activity_cancel_failure(&view, "", 0, 0, NULL);
     else
-        f = activity_failure(&view, "Local activity task failed", "", retry_state, 0, 0, cause);
-    if (resolution == TW_RESOLUTION_COMPLETED ? !res : !f) {
-        tw_payloads_free(res);
+        r.failure = activity_failure(&view, "Local activity task failed", "", retry_state, 0, 0, cause);
+    if (resolution == TW_RESOLUTION_COMPLETED ? !r.result : !r.failure) {
+        tw_payloads_free(r.result);
         return no_memory();
     }
-    int rc = push_marker(run, la_marker(la, attempt, complete_ns, res, f));
+    int rc = push_marker(run, la_marker(la, attempt, complete_ns, r.result, r.failure, r.backoff_ms));
     if (rc) {
-        tw_payloads_free(res);
-        tw_failure_destroy(f);
+        tw_payloads_free(r.result);
+        tw_failure_destroy(r.failure);
         return rc;
     }
-    la->state = LA_RESOLVED;
-    la->marker_expected = true;
-    if (la->request) {
-        protobuf_c_message_free_unpacked(&la->request->base, NULL);
-        la->request = NULL;
+    la_settle(la);
+    if (resolution == TW_RESOLUTION_BACKOFF) {
+        r.attempt = attempt + 1;
+        r.original_schedule_ns = la->scheduled_ns;
     }
-    return push_la_done(run, la->seq, resolution, attempt, res, f);
+    return push_la_done(run, r, NULL);
 }
 
 /*
@@ -2018,57 +2101,43 @@ static int la_resolve_live(tw_run *run, la_rec *la, int resolution, const tw_pay
  * given (the activation being made), else for one more activation of the
  * task.
  */
-static int la_resolve_from_marker(tw_run *run, la_rec *la, const tw_pb_event *ev, int32_t attempt, tw_activation *a)
+static int la_resolve_from_marker(tw_run *run, la_rec *la, const tw_pb_event *ev, const tw_la_marker_info *info,
+                                  tw_activation *a)
 {
     const Temporal__Api__History__V1__MarkerRecordedEventAttributes *m = ev->marker_recorded_event_attributes;
-    int resolution = TW_RESOLUTION_COMPLETED;
-    tw_payloads *res = NULL;
-    tw_failure *f = NULL;
-    if (m->failure) {
-        resolution = failure_is_cancel(m->failure) ? TW_RESOLUTION_CANCELLED : TW_RESOLUTION_FAILED;
-        if (!(f = tw_failure_from_pb(m->failure)))
+    la_ready r = {.seq = la->seq, .resolution = TW_RESOLUTION_COMPLETED, .attempt = info->attempt};
+    if (info->backoff_ms > 0) {
+        /* The attempt failed and its retry waited on a timer: the workflow starts that timer again. */
+        r.resolution = TW_RESOLUTION_BACKOFF;
+        r.attempt = info->attempt + 1;
+        r.backoff_ms = info->backoff_ms;
+        r.original_schedule_ns = info->original_schedule_ns;
+        if (m->failure && !(r.failure = tw_failure_from_pb(m->failure)))
             return no_memory();
-    } else if (!(res = payloads_of(marker_detail(m, "result")))) {
+    } else if (m->failure) {
+        r.resolution = failure_is_cancel(m->failure) ? TW_RESOLUTION_CANCELLED : TW_RESOLUTION_FAILED;
+        if (!(r.failure = tw_failure_from_pb(m->failure)))
+            return no_memory();
+    } else if (!(r.result = payloads_of(marker_detail(m, "result")))) {
         return no_memory();
     }
-    la->state = LA_RESOLVED;
-    la->marker_expected = true;
-    if (la->request) {
-        protobuf_c_message_free_unpacked(&la->request->base, NULL);
-        la->request = NULL;
-    }
-    if (!a)
-        return push_la_done(run, la->seq, resolution, attempt, res, f);
-    tw_job *j = tw_activation_add_job(a, TW_JOB_RESOLVE_LOCAL_ACTIVITY);
-    if (!j) {
-        tw_payloads_free(res);
-        tw_failure_destroy(f);
-        return no_memory();
-    }
-    j->seq = la->seq;
-    j->resolution = resolution;
-    j->attempt = attempt;
-    j->result = res;
-    j->failure = f;
-    return 0;
+    la_settle(la);
+    return push_la_done(run, r, a);
 }
 
 /*
  * The core_local_activity marker of seq among the command events of the
  * task whose WorkflowTaskCompleted is at index completed (up to the next
- * workflow task), or NULL; sets *attempt.
+ * workflow task), or NULL; fills *info.
  */
-static const tw_pb_event *task_la_marker(const tw_run *run, size_t completed, uint32_t seq, int32_t *attempt)
+static const tw_pb_event *task_la_marker(const tw_run *run, size_t completed, uint32_t seq, tw_la_marker_info *info)
 {
     for (size_t i = completed + 1; i < run->event_count; i++) {
         const tw_pb_event *ev = run->events[i];
         if (ev->event_type == EV(WORKFLOW_TASK_SCHEDULED) || ev->event_type == EV(WORKFLOW_TASK_STARTED))
             break;
-        tw_la_marker_info info;
-        if (is_la_marker(ev) && tw_la_marker_read(ev->marker_recorded_event_attributes, &info) && info.seq == seq) {
-            *attempt = info.attempt;
+        if (is_la_marker(ev) && tw_la_marker_read(ev->marker_recorded_event_attributes, info) && info->seq == seq)
             return ev;
-        }
     }
     return NULL;
 }
@@ -2081,9 +2150,9 @@ static const tw_pb_event *task_la_marker(const tw_run *run, size_t completed, ui
  */
 static int la_resolve_from_history(tw_run *run, la_rec *la)
 {
-    int32_t attempt = 1;
-    const tw_pb_event *ev = task_la_marker(run, run->pos, la->seq, &attempt);
-    return ev ? la_resolve_from_marker(run, la, ev, attempt, NULL) : 0;
+    tw_la_marker_info info;
+    const tw_pb_event *ev = task_la_marker(run, run->pos, la->seq, &info);
+    return ev ? la_resolve_from_marker(run, la, ev, &info, NULL) : 0;
 }
 
 /*
@@ -2104,7 +2173,7 @@ static int la_peek_markers(tw_run *run, size_t boundary, tw_activation *a)
         la_rec *la = la_by_seq(run, info.seq);
         if (!la || la->state != LA_WAITING)
             continue;
-        int rc = la_resolve_from_marker(run, la, ev, info.attempt, a);
+        int rc = la_resolve_from_marker(run, la, ev, &info, a);
         if (rc)
             return rc;
     }
@@ -2140,6 +2209,25 @@ static int match_marker(tw_run *run, const tw_pb_event *ev, tw_error **err)
     return 0;
 }
 
+/* ---- what the activity side needs of a local activity (history.h) ---- */
+
+int64_t tw_la_retry_backoff_ms(const Temporal__Api__Common__V1__RetryPolicy *p, int32_t attempt,
+                               const Temporal__Api__Failure__V1__Failure *f)
+{
+    int64_t initial = p && duration_ms(p->initial_interval) > 0 ? duration_ms(p->initial_interval) : 1000;
+    double coef = p && p->backoff_coefficient >= 1 ? p->backoff_coefficient : 2.0;
+    int64_t max = p && duration_ms(p->maximum_interval) > 0 ? duration_ms(p->maximum_interval) : 100 * initial;
+    if (p && p->maximum_attempts > 0 && attempt >= p->maximum_attempts)
+        return -1;
+    if (f && f->failure_info_case == TEMPORAL__API__FAILURE__V1__FAILURE__FAILURE_INFO_APPLICATION_FAILURE_INFO &&
+        f->application_failure_info && f->application_failure_info->next_retry_delay)
+        return duration_ms(f->application_failure_info->next_retry_delay);
+    double d = (double)initial;
+    for (int32_t i = 1; i < attempt && d < (double)max; i++)
+        d *= coef;
+    return d < (double)max ? (int64_t)d : max;
+}
+
 static int apply_schedule_local(tw_run *run, tw_cmd *cmd)
 {
     la_rec *old = la_by_seq(run, cmd->seq);
@@ -2151,12 +2239,20 @@ static int apply_schedule_local(tw_run *run, tw_cmd *cmd)
         return no_memory();
     const Temporal__Api__Command__V1__ScheduleActivityTaskCommandAttributes *a =
         cmd->pb->schedule_activity_task_command_attributes;
-    la_rec rec = {.seq = cmd->seq, .state = run->wft_live ? LA_REQUESTED : LA_WAITING};
+    la_rec rec = {.seq = cmd->seq,
+                  .state = run->wft_live ? LA_REQUESTED : LA_WAITING,
+                  .attempt = cmd->la_attempt > 0 ? cmd->la_attempt : 1,
+                  .scheduled_ns = cmd->la_original_schedule_ns,
+                  .retry_threshold_ms = cmd->la_retry_threshold_ms};
     rec.activity_id = tw_strdup(str(a->activity_id));
     rec.activity_type = tw_strdup(activity_type_name(a->activity_type));
-    if (!rec.activity_id || !rec.activity_type) {
+    if (a->retry_policy)
+        rec.retry_policy = (Temporal__Api__Common__V1__RetryPolicy *)tw_pb_copy(&a->retry_policy->base);
+    if (!rec.activity_id || !rec.activity_type || (a->retry_policy && !rec.retry_policy)) {
         free(rec.activity_id);
         free(rec.activity_type);
+        if (rec.retry_policy)
+            protobuf_c_message_free_unpacked(&rec.retry_policy->base, NULL);
         return no_memory();
     }
     la_rec *la = &run->las[run->la_count++];
@@ -2182,23 +2278,16 @@ static int apply_cancel_local(tw_run *run, tw_cmd *cmd)
             return no_memory();
         run->la_cancels[run->la_cancel_count++] = la->seq;
     }
-    return la_resolve_live(run, la, TW_RESOLUTION_CANCELLED, NULL, NULL, 0, 1, run->wft_time);
+    return la_resolve_live(run, la, TW_RESOLUTION_CANCELLED, NULL, NULL, 0, la->attempt, run->wft_time);
 }
 
 static int la_activation(tw_run *run, tw_activation *a)
 {
     for (size_t i = 0; i < run->la_done_count; i++) {
-        la_ready *r = &run->la_done[i];
         tw_job *j = tw_activation_add_job(a, TW_JOB_RESOLVE_LOCAL_ACTIVITY);
         if (!j)
             return no_memory();
-        j->seq = r->seq;
-        j->resolution = r->resolution;
-        j->attempt = r->attempt;
-        j->result = r->result;
-        j->failure = r->failure;
-        r->result = NULL;
-        r->failure = NULL;
+        la_job_fill(j, &run->la_done[i]);
     }
     run->la_done_count = 0;
     return 0;
@@ -2228,12 +2317,16 @@ int tw_run_take_local_activity_requests(tw_run *run, int64_t now_ns, tw_run_la_r
         la_rec *la = &run->las[i];
         if (la->state != LA_REQUESTED || !la->request)
             continue;
+        if (!la->scheduled_ns)
+            la->scheduled_ns = now_ns;
         reqs[*count].seq = la->seq;
         reqs[*count].schedule = la->request;
+        reqs[*count].params = (tw_la_params){.attempt = la->attempt,
+                                             .original_schedule_ms = la->scheduled_ns / 1000000,
+                                             .retry_threshold_ms = la->retry_threshold_ms};
         (*count)++;
         la->request = NULL;
         la->state = LA_RUNNING;
-        la->scheduled_ns = now_ns;
     }
     for (size_t i = 0; i < run->la_cancel_count; i++) {
         reqs[*count].seq = run->la_cancels[i];
@@ -2470,6 +2563,22 @@ static void drop_unsent(tw_run *run, int type, uint32_t seq)
     }
 }
 
+/*
+ * A command that names no task queue (*queue NULL, or one with an empty
+ * name) goes to the run's own, as the workflow's options promise. Out of
+ * memory is left in b->oom.
+ */
+static void default_task_queue(const tw_run *run, pb_build *b, Temporal__Api__Taskqueue__V1__TaskQueue **queue)
+{
+    if (!*queue) {
+        *queue = pb_new(b, &temporal__api__taskqueue__v1__task_queue__descriptor);
+        if (*queue)
+            (*queue)->kind = TEMPORAL__API__ENUMS__V1__TASK_QUEUE_KIND__TASK_QUEUE_KIND_NORMAL;
+    }
+    if (*queue && tw_str_empty((*queue)->name))
+        (*queue)->name = pb_str(b, run->task_queue);
+}
+
 static int resolve_now(tw_run *run, activity_rec *act)
 {
     if (!GROW(run->immediate, run->imm_count, run->imm_cap))
@@ -2516,13 +2625,7 @@ static int apply_schedule_activity(tw_run *run, tw_cmd *cmd)
     Temporal__Api__Command__V1__ScheduleActivityTaskCommandAttributes *a =
         cmd->pb->schedule_activity_task_command_attributes;
     pb_build b = {false};
-    if (!a->task_queue) {
-        a->task_queue = pb_new(&b, &temporal__api__taskqueue__v1__task_queue__descriptor);
-        if (a->task_queue)
-            a->task_queue->kind = TEMPORAL__API__ENUMS__V1__TASK_QUEUE_KIND__TASK_QUEUE_KIND_NORMAL;
-    }
-    if (a->task_queue && tw_str_empty(a->task_queue->name))
-        a->task_queue->name = pb_str(&b, run->task_queue);
+    default_task_queue(run, &b, &a->task_queue);
     if (b.oom || !GROW(run->acts, run->act_count, run->act_cap))
         return no_memory();
     activity_rec rec = {.seq = cmd->seq, .state = ACT_UNSENT, .cancellation_type = cmd->cancellation_type};
@@ -2596,13 +2699,7 @@ static int apply_start_child(tw_run *run, tw_cmd *cmd)
     Temporal__Api__Command__V1__StartChildWorkflowExecutionCommandAttributes *a =
         cmd->pb->start_child_workflow_execution_command_attributes;
     pb_build b = {false};
-    if (!a->task_queue) {
-        a->task_queue = pb_new(&b, &temporal__api__taskqueue__v1__task_queue__descriptor);
-        if (a->task_queue)
-            a->task_queue->kind = TEMPORAL__API__ENUMS__V1__TASK_QUEUE_KIND__TASK_QUEUE_KIND_NORMAL;
-    }
-    if (a->task_queue && tw_str_empty(a->task_queue->name))
-        a->task_queue->name = pb_str(&b, run->task_queue);
+    default_task_queue(run, &b, &a->task_queue);
     if (b.oom || !GROW(run->children, run->child_count, run->child_cap))
         return no_memory();
     child_rec rec = {.seq = cmd->seq, .state = CHILD_UNSENT, .cancellation_type = cmd->cancellation_type};
@@ -2752,13 +2849,7 @@ static int fill_continue_as_new(const tw_run *run, tw_cmd *cmd)
         if (a->workflow_type)
             a->workflow_type->name = pb_str(&b, run->workflow_type);
     }
-    if (!a->task_queue) {
-        a->task_queue = pb_new(&b, &temporal__api__taskqueue__v1__task_queue__descriptor);
-        if (a->task_queue) {
-            a->task_queue->name = pb_str(&b, run->task_queue);
-            a->task_queue->kind = TEMPORAL__API__ENUMS__V1__TASK_QUEUE_KIND__TASK_QUEUE_KIND_NORMAL;
-        }
-    }
+    default_task_queue(run, &b, &a->task_queue);
     return b.oom ? no_memory() : 0;
 }
 

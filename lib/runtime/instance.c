@@ -8,8 +8,20 @@
  * cancellation, zero-length timers) and scope-cancellation notices are
  * queued and delivered between drains, never re-entrantly from inside the
  * binding's own call.
+ *
+ * Local activity backoffs: when the engine resolves a local activity with
+ * TW_RESOLUTION_BACKOFF (its retry is due later than its
+ * local_retry_threshold_ms), the runtime does what the other SDKs leave to
+ * the language: it starts a durable timer of the backoff and, when the
+ * timer fires, schedules the local activity again under a new seq with the
+ * next attempt number and the first attempt's schedule time (the op keeps a
+ * copy of its options for that). The binding sees one op resolved once,
+ * with the final outcome; cancelling it meanwhile cancels the timer. The
+ * timer and the new seq come at the same points on replay, where the
+ * engine brings the BACKOFF back from the attempt's marker.
  */
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,11 +37,22 @@ struct tw_op {
     uint32_t seq;
     uint64_t tag;
     int state;
-    bool internal;         /* a scope's timeout timer: never reported to the binding */
+    bool internal;         /* a scope's timeout timer or a backoff timer: never reported to the binding */
     bool cancel_requested;
     char *child_run_id;    /* TW_OP_CHILD_WORKFLOW, once started */
     int start_failed_cause;
+    struct la_retry *la;   /* TW_OP_LOCAL_ACTIVITY until resolved: its options, to schedule a retry */
+    struct tw_op *backoff_timer; /* TW_OP_LOCAL_ACTIVITY: the timer it waits on before its next attempt */
+    struct tw_op *backoff_of;    /* a backoff timer: the local activity it delays */
 };
+
+/* A local activity's options, deep-copied: o's pointers point into the copies below. */
+typedef struct la_retry {
+    tw_local_activity_options o;
+    char *activity_id, *activity_type;
+    tw_payloads *args, *headers;
+    char **non_retryable;  /* NULL-terminated */
+} la_retry;
 
 /*
  * Seq spaces: each command kind numbers its operations on its own (remote
@@ -178,6 +201,22 @@ static void defer_resolution(tw_wf_instance *wf, tw_op *op, int resolution)
     defer(wf, d);
 }
 
+/* Resolves op later with resolution and failure (taken). */
+static void defer_failure(tw_wf_instance *wf, tw_op *op, int resolution, tw_failure *failure)
+{
+    op->state = OP_RESOLVED;
+    deferred *d = calloc(1, sizeof(*d));
+    if (!d) {
+        tw_failure_destroy(failure);
+        return;
+    }
+    d->kind = DEFER_RESOLVE;
+    d->op = op;
+    d->resolution = resolution;
+    d->failure = failure;
+    defer(wf, d);
+}
+
 /* Resolves op later as CANCELLED: it was started in a cancelled scope, so nothing was sent. */
 static void defer_cancelled_before_start(tw_wf_instance *wf, tw_op *op)
 {
@@ -188,15 +227,7 @@ static void defer_cancelled_before_start(tw_wf_instance *wf, tw_op *op)
         [TW_OP_SIGNAL_EXTERNAL] = "Signal cancelled before it was sent",
         [TW_OP_CANCEL_EXTERNAL] = "Cancellation request cancelled before it was sent",
     };
-    op->state = OP_RESOLVED;
-    deferred *d = calloc(1, sizeof(*d));
-    if (!d)
-        return;
-    d->kind = DEFER_RESOLVE;
-    d->op = op;
-    d->resolution = TW_RESOLUTION_CANCELLED;
-    d->failure = cancelled_failure(messages[op->kind]);
-    defer(wf, d);
+    defer_failure(wf, op, TW_RESOLUTION_CANCELLED, cancelled_failure(messages[op->kind]));
 }
 
 static bool deliver_deferred(tw_wf_instance *wf)
@@ -381,11 +412,75 @@ int tw_wf_start_activity(tw_wf_instance *wf, tw_scope *scope, const tw_activity_
     return start_command_op(wf, scope, TW_OP_ACTIVITY, schedule_remote, options, tag, out, "tw_wf_start_activity");
 }
 
+static void la_retry_free(la_retry *r)
+{
+    if (!r)
+        return;
+    free(r->activity_id);
+    free(r->activity_type);
+    tw_payloads_free(r->args);
+    tw_payloads_free(r->headers);
+    for (size_t i = 0; r->non_retryable && r->non_retryable[i]; i++)
+        free(r->non_retryable[i]);
+    free(r->non_retryable);
+    free(r);
+}
+
+/* A copy of o (a full-size struct) owning everything it points to; NULL when out of memory. */
+static la_retry *la_retry_new(const tw_local_activity_options *o)
+{
+    la_retry *r = calloc(1, sizeof(*r));
+    if (!r)
+        return NULL;
+    r->o = *o;
+    size_t n = 0;
+    while (o->retry_non_retryable_error_types && o->retry_non_retryable_error_types[n])
+        n++;
+    bool ok = (!o->activity_id || (r->activity_id = tw_strdup(o->activity_id))) &&
+              (!o->activity_type || (r->activity_type = tw_strdup(o->activity_type))) &&
+              (!o->args || (r->args = tw_payloads_copy(o->args))) &&
+              (!o->headers || (r->headers = tw_payloads_copy(o->headers))) &&
+              (!n || (r->non_retryable = calloc(n + 1, sizeof(*r->non_retryable))));
+    for (size_t i = 0; ok && i < n; i++)
+        ok = (r->non_retryable[i] = tw_strdup(o->retry_non_retryable_error_types[i])) != NULL;
+    if (!ok) {
+        la_retry_free(r);
+        return NULL;
+    }
+    r->o.activity_id = r->activity_id;
+    r->o.activity_type = r->activity_type;
+    r->o.args = r->args;
+    r->o.headers = r->headers;
+    r->o.retry_non_retryable_error_types = (const char *const *)r->non_retryable;
+    return r;
+}
+
 int tw_wf_start_local_activity(tw_wf_instance *wf, tw_scope *scope, const tw_local_activity_options *options,
                                uint64_t tag, tw_op **out)
 {
-    return start_command_op(wf, scope, TW_OP_LOCAL_ACTIVITY, schedule_local, options, tag, out,
-                            "tw_wf_start_local_activity");
+    static const char fn[] = "tw_wf_start_local_activity";
+    if (!options || options->size < sizeof(size_t)) /* the completion says what is wrong */
+        return start_command_op(wf, scope, TW_OP_LOCAL_ACTIVITY, schedule_local, options, tag, out, fn);
+    /*
+     * Scheduled from a full-size copy, kept for the retries after backoff
+     * timers: a caller whose struct predates local_retry_threshold_ms gets
+     * its default, since this runtime handles TW_RESOLUTION_BACKOFF itself.
+     */
+    tw_local_activity_options o;
+    tw_local_activity_options_init(&o);
+    tw_copy_options(&o, sizeof(o), options);
+    la_retry *copy = la_retry_new(&o);
+    if (!copy)
+        return tw_set_error(TW_ENOMEM, "%s: out of memory", fn);
+    tw_op *op = NULL;
+    int rc = start_command_op(wf, scope, TW_OP_LOCAL_ACTIVITY, schedule_local, &copy->o, tag, &op, fn);
+    if (!rc && op && op->state != OP_RESOLVED)
+        op->la = copy;
+    else
+        la_retry_free(copy);
+    if (!rc && out)
+        *out = op;
+    return rc;
 }
 
 int tw_wf_start_child_workflow(tw_wf_instance *wf, tw_scope *scope, const tw_child_workflow_options *options,
@@ -426,13 +521,128 @@ int tw_wf_cancel_external(tw_wf_instance *wf, tw_scope *scope, const char *workf
     return start_command_op(wf, scope, TW_OP_CANCEL_EXTERNAL, schedule_cancel_external, &target, tag, out, fn);
 }
 
+/* ---- local activity backoffs (see the top of this file) ---- */
+
+static void resolve(tw_wf_instance *wf, tw_op *op, int resolution, const tw_payloads *result,
+                    const tw_failure *failure);
+
+/* An application failure saying message (the runtime could not go on with a local activity). */
+static tw_failure *runtime_failure(const char *message)
+{
+    Temporal__Api__Failure__V1__ApplicationFailureInfo info =
+        TEMPORAL__API__FAILURE__V1__APPLICATION_FAILURE_INFO__INIT;
+    Temporal__Api__Failure__V1__Failure f = TEMPORAL__API__FAILURE__V1__FAILURE__INIT;
+    f.message = (char *)message;
+    f.failure_info_case = TEMPORAL__API__FAILURE__V1__FAILURE__FAILURE_INFO_APPLICATION_FAILURE_INFO;
+    f.application_failure_info = &info;
+    return tw_failure_from_pb(&f);
+}
+
+/* Local activity op was cancelled while it waited to retry: worded as the engine words a cancellation. */
+static tw_failure *backoff_cancelled_failure(const tw_op *op)
+{
+    char seq[16];
+    snprintf(seq, sizeof(seq), "%u", op->seq);
+    const la_retry *la = op->la;
+    Temporal__Api__Common__V1__ActivityType type = TEMPORAL__API__COMMON__V1__ACTIVITY_TYPE__INIT;
+    type.name = (char *)(la ? str(la->activity_type) : empty);
+    Temporal__Api__Failure__V1__ActivityFailureInfo info = TEMPORAL__API__FAILURE__V1__ACTIVITY_FAILURE_INFO__INIT;
+    info.activity_type = &type;
+    info.activity_id = la && la->activity_id && la->activity_id[0] ? la->activity_id : seq;
+    info.identity = (char *)empty;
+    info.retry_state = TEMPORAL__API__ENUMS__V1__RETRY_STATE__RETRY_STATE_CANCEL_REQUESTED;
+    Temporal__Api__Failure__V1__CanceledFailureInfo canceled = TEMPORAL__API__FAILURE__V1__CANCELED_FAILURE_INFO__INIT;
+    Temporal__Api__Failure__V1__Failure cause = TEMPORAL__API__FAILURE__V1__FAILURE__INIT;
+    cause.failure_info_case = TEMPORAL__API__FAILURE__V1__FAILURE__FAILURE_INFO_CANCELED_FAILURE_INFO;
+    cause.canceled_failure_info = &canceled;
+    Temporal__Api__Failure__V1__Failure f = TEMPORAL__API__FAILURE__V1__FAILURE__INIT;
+    f.message = (char *)"Activity cancelled";
+    f.failure_info_case = TEMPORAL__API__FAILURE__V1__FAILURE__FAILURE_INFO_ACTIVITY_FAILURE_INFO;
+    f.activity_failure_info = &info;
+    f.cause = &cause;
+    return tw_failure_from_pb(&f);
+}
+
+/* Cancels local activity op waiting on its backoff timer: the timer goes, op resolves CANCELLED at once. */
+static int cancel_backoff(tw_wf_instance *wf, tw_op *op)
+{
+    tw_op *timer = op->backoff_timer;
+    op->backoff_timer = NULL;
+    timer->state = OP_RESOLVED;
+    int rc = tw_completion_cancel_timer(wf->completion, timer->seq);
+    defer_failure(wf, op, TW_RESOLUTION_CANCELLED, backoff_cancelled_failure(op));
+    la_retry_free(op->la);
+    op->la = NULL;
+    return rc;
+}
+
+/*
+ * TW_RESOLUTION_BACKOFF for local activity op (job j): a new seq for its
+ * next attempt (the old one is over), and a timer of the backoff before it.
+ */
+static void la_backoff(tw_wf_instance *wf, tw_op *op, const tw_job *j)
+{
+    if (!op || op->state == OP_RESOLVED)
+        return;
+    if (op->cancel_requested) {
+        /* Cancelled while its marker was awaited (replaying): it ends cancelled, not retried. */
+        tw_failure *f = backoff_cancelled_failure(op);
+        resolve(wf, op, TW_RESOLUTION_CANCELLED, NULL, f);
+        tw_failure_destroy(f);
+        return;
+    }
+    op_table *t = &wf->tables[SPACE_ACTIVITY];
+    uint32_t seq = t->next_seq + 1;
+    tw_op **slot = op->la ? slot_for(wf, TW_OP_LOCAL_ACTIVITY, seq) : NULL;
+    tw_op *timer = slot ? op_new(wf, op->scope, TW_OP_TIMER, 0) : NULL;
+    if (!timer) {
+        tw_failure *f = runtime_failure("out of memory retrying a local activity after its backoff");
+        resolve(wf, op, TW_RESOLUTION_FAILED, NULL, f ? f : tw_job_failure(j));
+        tw_failure_destroy(f);
+        return;
+    }
+    t->next_seq = seq;
+    t->ops[op->seq] = NULL;
+    t->ops[seq] = op;
+    op->seq = seq;
+    op->la->o.attempt = tw_job_attempt(j);
+    op->la->o.original_schedule_time = tw_job_original_schedule_time(j);
+    timer->internal = true;
+    timer->backoff_of = op;
+    op->backoff_timer = timer;
+    int64_t backoff_ms = tw_job_backoff_ms(j);
+    if (tw_completion_start_timer(wf->completion, timer->seq, backoff_ms > 0 ? backoff_ms : 1) != 0) {
+        op->backoff_timer = NULL;
+        timer->state = OP_RESOLVED;
+        tw_failure *f = runtime_failure(tw_error_message(tw_error_last()));
+        resolve(wf, op, TW_RESOLUTION_FAILED, NULL, f);
+        tw_failure_destroy(f);
+    }
+}
+
+/* The backoff timer of local activity op fired: its next attempt is scheduled. */
+static void la_next_attempt(tw_wf_instance *wf, tw_op *op)
+{
+    op->backoff_timer = NULL;
+    if (op->state == OP_RESOLVED || !op->la)
+        return;
+    if (tw_completion_schedule_local_activity(wf->completion, op->seq, &op->la->o) != 0) {
+        tw_failure *f = runtime_failure(tw_error_message(tw_error_last()));
+        resolve(wf, op, TW_RESOLUTION_FAILED, NULL, f);
+        tw_failure_destroy(f);
+    }
+}
+
 /* Cancels op on behalf of its scope or the binding. */
 static int cancel_op(tw_op *op)
 {
     tw_wf_instance *wf = op->wf;
-    if (op->state == OP_RESOLVED || op->cancel_requested)
+    /* A backoff timer goes with its local activity (cancel_backoff). */
+    if (op->state == OP_RESOLVED || op->cancel_requested || op->backoff_of)
         return 0;
     op->cancel_requested = true;
+    if (op->backoff_timer)
+        return cancel_backoff(wf, op);
     if (op->kind == TW_OP_TIMER) {
         int rc = tw_completion_cancel_timer(wf->completion, op->seq);
         defer_resolution(wf, op, TW_RESOLUTION_CANCELLED);
@@ -878,6 +1088,12 @@ static void resolve(tw_wf_instance *wf, tw_op *op, int resolution, const tw_payl
     if (!op || op->state == OP_RESOLVED)
         return;
     op->state = OP_RESOLVED;
+    if (op->backoff_of) {
+        la_next_attempt(wf, op->backoff_of);
+        return;
+    }
+    la_retry_free(op->la);
+    op->la = NULL;
     if (op->internal) {
         /* A scope's timeout fired: the scope is cancelled. */
         if (resolution == TW_RESOLUTION_COMPLETED)
@@ -916,8 +1132,13 @@ static void apply_job(tw_wf_instance *wf, const tw_job *j)
     case TW_JOB_FIRE_TIMER:
         resolve(wf, op_by_seq(wf, TW_OP_TIMER, tw_job_seq(j)), TW_RESOLUTION_COMPLETED, NULL, NULL);
         break;
-    case TW_JOB_RESOLVE_ACTIVITY:
     case TW_JOB_RESOLVE_LOCAL_ACTIVITY:
+        if (tw_job_resolution(j) == TW_RESOLUTION_BACKOFF) {
+            la_backoff(wf, op_by_seq(wf, TW_OP_LOCAL_ACTIVITY, tw_job_seq(j)), j);
+            break;
+        }
+        /* fall through */
+    case TW_JOB_RESOLVE_ACTIVITY:
         resolve(wf, op_by_seq(wf, TW_OP_ACTIVITY, tw_job_seq(j)), tw_job_resolution(j), tw_job_result(j),
                 tw_job_failure(j));
         break;
@@ -1049,6 +1270,7 @@ void tw_wf_instance_free(tw_wf_instance *wf)
     for (tw_op *op = wf->all_ops; op;) {
         tw_op *next = op->next_all;
         free(op->child_run_id);
+        la_retry_free(op->la);
         free(op);
         op = next;
     }

@@ -20,9 +20,11 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "client/activity.h"
 #include "client/client.h"
+#include "history/history.h" /* tw_la_params, tw_la_retry_backoff_ms */
 #include "worker/activity.h"
 
 #define WS(name) temporal__api__workflowservice__v1__##name
@@ -88,6 +90,7 @@ typedef struct running {
     uint32_t la_seq;
     task_pb *la_template;        /* the first attempt's task, copied for retries */
     int32_t la_attempt;
+    int64_t la_threshold_ms;     /* a longer backoff is the workflow's to wait (TW_RESOLUTION_BACKOFF); -1: never */
     int64_t la_retry_at;         /* monotonic ms: deliver the next attempt then (0: none) */
     int64_t la_deadline;         /* schedule_to_close (monotonic ms, 0: none) */
     int64_t la_s2s_deadline;     /* schedule_to_start: must start by then (monotonic ms, 0: none) */
@@ -835,21 +838,24 @@ static tw_pb_failure *la_timeout_failure(int timeout_type)
 }
 
 /*
- * Queued local activity r waited past its schedule_to_start timeout: it
- * resolves as timed out (not retried, as in sdk-core), delivered by the
- * tick, and is forgotten.
+ * Local activity r timed out before an attempt could start: queued past its
+ * schedule_to_start timeout, or (the retry after a backoff timer) already
+ * past its schedule_to_close timeout. It resolves as timed out (not
+ * retried, as in sdk-core), delivered by the tick, and is forgotten.
  */
-static void la_expire_locked(tw_act *act, running *r)
+static void la_time_out_locked(tw_act *act, running *r, int timeout_type)
 {
-    tw_log(&act->log, TW_LOG_DEBUG, "local activity %s (%s) timed out waiting for a slot (schedule_to_start)",
-           r->activity_id, r->activity_type);
+    tw_log(&act->log, TW_LOG_DEBUG, "local activity %s (%s) timed out before its attempt %d could start (%s)",
+           r->activity_id, r->activity_type, (int)r->la_attempt,
+           timeout_type == TEMPORAL__API__ENUMS__V1__TIMEOUT_TYPE__TIMEOUT_TYPE_SCHEDULE_TO_START ? "schedule_to_start"
+                                                                                                : "schedule_to_close");
     la_result *res = calloc(1, sizeof(*res));
     if (res) {
         res->run_id = r->la_run_id;
         r->la_run_id = NULL;
         res->seq = r->la_seq;
         res->attempt = r->la_attempt;
-        res->timeout_type = TEMPORAL__API__ENUMS__V1__TIMEOUT_TYPE__TIMEOUT_TYPE_SCHEDULE_TO_START;
+        res->timeout_type = timeout_type;
         la_result **at = &act->la_results;
         while (*at)
             at = &(*at)->next;
@@ -912,7 +918,7 @@ static void la_pump_locked(tw_act *act)
         running *r = act->la_qhead;
         la_unqueue_locked(act, r);
         if (!r->la_started && r->la_s2s_deadline && tw_now_ms() >= r->la_s2s_deadline)
-            la_expire_locked(act, r);
+            la_time_out_locked(act, r, TEMPORAL__API__ENUMS__V1__TIMEOUT_TYPE__TIMEOUT_TYPE_SCHEDULE_TO_START);
         else
             la_start_attempt_locked(act, r);
     }
@@ -996,7 +1002,7 @@ static void tick_locked(tw_act *act)
             continue;
         }
         if (r->la_queued && !r->la_started && r->la_s2s_deadline && now >= r->la_s2s_deadline)
-            la_expire_locked(act, r);
+            la_time_out_locked(act, r, TEMPORAL__API__ENUMS__V1__TIMEOUT_TYPE__TIMEOUT_TYPE_SCHEDULE_TO_START);
     }
     for (running *r = act->running; r;) {
         running *next = r->next; /* r may go: a report can finish at once */
@@ -1320,28 +1326,14 @@ static bool la_non_retryable(const task_pb *tpl, const tw_pb_failure *f)
     return false;
 }
 
-/* Backoff before attempt+1 per the retry policy (defaults: 1 s, x2, 100 s, unlimited); -1: no more attempts. */
-static int64_t la_backoff(const task_pb *tpl, int32_t attempt, const tw_pb_failure *f)
-{
-    const Temporal__Api__Common__V1__RetryPolicy *p = tpl->retry_policy;
-    int64_t initial = p && duration_ms(p->initial_interval) > 0 ? duration_ms(p->initial_interval) : 1000;
-    double coef = p && p->backoff_coefficient >= 1 ? p->backoff_coefficient : 2.0;
-    int64_t max = p && duration_ms(p->maximum_interval) > 0 ? duration_ms(p->maximum_interval) : 100 * initial;
-    if (p && p->maximum_attempts > 0 && attempt >= p->maximum_attempts)
-        return -1;
-    if (f && f->failure_info_case == TEMPORAL__API__FAILURE__V1__FAILURE__FAILURE_INFO_APPLICATION_FAILURE_INFO &&
-        f->application_failure_info && f->application_failure_info->next_retry_delay)
-        return duration_ms(f->application_failure_info->next_retry_delay);
-    double d = (double)initial;
-    for (int32_t i = 1; i < attempt && d < (double)max; i++)
-        d *= coef;
-    return d < (double)max ? (int64_t)d : max;
-}
-
 /*
  * The language reported the outcome of local task r (act locked; unlocks):
  * retries a failure per the retry policy, or hands the final outcome to the
- * workflow worker (with no lock of the activity side held).
+ * workflow worker (with no lock of the activity side held). A retry due
+ * later than the local activity's threshold is not waited here: the
+ * outcome is then TW_RESOLUTION_BACKOFF, and the workflow waits on a timer
+ * and schedules the next attempt itself (the run computes the same backoff
+ * with the same tw_la_retry_backoff_ms).
  */
 static int local_outcome_locked(tw_act *act, running *r, tw_cq *cq, uint64_t tag, ProtobufCMessage *req,
                                 const char *method)
@@ -1367,10 +1359,14 @@ static int local_outcome_locked(tw_act *act, running *r, tw_cq *cq, uint64_t tag
             retry_state = TEMPORAL__API__ENUMS__V1__RETRY_STATE__RETRY_STATE_NON_RETRYABLE_FAILURE;
         } else if (r->cancel_reason) {
             retry_state = TEMPORAL__API__ENUMS__V1__RETRY_STATE__RETRY_STATE_CANCEL_REQUESTED;
-        } else if ((backoff = la_backoff(r->la_template, r->la_attempt, failure)) < 0) {
+        } else if ((backoff = tw_la_retry_backoff_ms(r->la_template->retry_policy, r->la_attempt, failure)) < 0) {
             retry_state = TEMPORAL__API__ENUMS__V1__RETRY_STATE__RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED;
         } else if (r->la_deadline && now + backoff >= r->la_deadline) {
             retry_state = TEMPORAL__API__ENUMS__V1__RETRY_STATE__RETRY_STATE_TIMEOUT;
+            backoff = -1;
+        } else if (r->la_threshold_ms >= 0 && backoff > r->la_threshold_ms) {
+            resolution = TW_RESOLUTION_BACKOFF;
+            retry_state = TEMPORAL__API__ENUMS__V1__RETRY_STATE__RETRY_STATE_IN_PROGRESS;
             backoff = -1;
         }
         if (backoff >= 0 && !retry_state) {
@@ -1414,8 +1410,16 @@ static int local_outcome_locked(tw_act *act, running *r, tw_cq *cq, uint64_t tag
     return 0;
 }
 
+/* Wall clock in ms since the epoch (the run gives the original schedule time so). */
+static int64_t wall_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int tw_act_start_local(tw_act *act, tw_worker *w, const char *run_id, uint32_t seq, task_pb *pb,
-                       int64_t schedule_to_start_ms)
+                       int64_t schedule_to_start_ms, const tw_la_params *params)
 {
     pthread_mutex_lock(&act->lock);
     if (act->disabled || act->closed || act->abandoned) {
@@ -1442,13 +1446,19 @@ int tw_act_start_local(tw_act *act, tw_worker *w, const char *run_id, uint32_t s
     r->la_run_id = rid;
     r->la_seq = seq;
     r->la_template = tpl;
-    r->la_attempt = 1;
+    r->la_attempt = params->attempt;
+    r->la_threshold_ms = params->retry_threshold_ms;
     int64_t now = tw_now_ms();
-    r->la_deadline = s2c > 0 ? now + s2c : 0;
+    /* schedule_to_close counts from the first attempt's schedule, also across backoff timers. */
+    int64_t elapsed = params->original_schedule_ms > 0 ? wall_now_ms() - params->original_schedule_ms : 0;
+    r->la_deadline = s2c > 0 ? now + s2c - (elapsed > 0 ? elapsed : 0) : 0;
     r->la_s2s_deadline = schedule_to_start_ms > 0 ? now + schedule_to_start_ms : 0;
     r->close_deadline = 0; /* counts from each attempt's start */
     act->la_w = w;
-    la_schedule_locked(act, r);
+    if (r->la_deadline && r->la_deadline <= now)
+        la_time_out_locked(act, r, TEMPORAL__API__ENUMS__V1__TIMEOUT_TYPE__TIMEOUT_TYPE_SCHEDULE_TO_CLOSE);
+    else
+        la_schedule_locked(act, r);
     pthread_mutex_unlock(&act->lock);
     return 0;
 }

@@ -16,6 +16,7 @@
 #define TW_LIB_WORKER_ACTIVITY_H
 
 #include "common/common.h"
+#include "history/history.h" /* tw_la_params */
 
 typedef struct tw_act tw_act;
 
@@ -75,7 +76,7 @@ void tw_act_free(tw_act *act);
  */
 int tw_act_start_local(tw_act *act, tw_worker *w, const char *run_id, uint32_t seq,
                        Temporal__Api__Workflowservice__V1__PollActivityTaskQueueResponse *pb,
-                       int64_t schedule_to_start_ms);
+                       int64_t schedule_to_start_ms, const tw_la_params *params);
 /* Cancels local activity seq of run_id (its outcome is then of no interest; a waiting one never runs). */
 void tw_act_cancel_local(tw_act *act, const char *run_id, uint32_t seq);
 /*

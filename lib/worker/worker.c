@@ -784,7 +784,7 @@ static void start_local_activities_locked(tw_worker *w, run_entry *e)
         protobuf_c_message_free_unpacked(&reqs[i].schedule->base, NULL);
         int rc = TW_ENOMEM;
         if (t && !b.oom)
-            rc = tw_act_start_local(w->act, w, e->run_id, reqs[i].seq, t, s2s_ms);
+            rc = tw_act_start_local(w->act, w, e->run_id, reqs[i].seq, t, s2s_ms, &reqs[i].params);
         else if (t)
             protobuf_c_message_free_unpacked(&t->base, NULL);
         if (rc) {

@@ -25,7 +25,7 @@
 #define MAX_HOSTS 4
 
 enum { H_WF_POLL = 1, H_WF_DONE, H_ACT_POLL, H_ACT_DONE, H_SHUTDOWN };
-enum { T_START = 10001, T_RESULT, T_CLIENT_CALL };
+enum { T_START = 10001, T_RESULT, T_CLIENT_CALL, T_HISTORY };
 
 static tw_runtime *rt;
 static tw_cq *cq;
@@ -1160,6 +1160,111 @@ Test(activity, local_activity_non_retryable_failure_reaches_the_workflow)
     cr_expect_str_eq(tw_failure_message(cause), "it went boom");
     tw_event_free(ev);
     cr_expect_eq(h->starts, 1, "a non-retryable failure is not retried");
+    host_shutdown(h);
+}
+
+/* ---- local activity retries past the local retry threshold ---- */
+
+/* The workflow's whole history as proto3 JSON (one page; the caller frees it with tw_free). */
+static char *history_json(const char *workflow_id)
+{
+    tw_history_options o;
+    tw_history_options_init(&o);
+    o.workflow_id = workflow_id;
+    call_ok(tw_client_fetch_history(client, &o, cq, T_HISTORY), "fetch history");
+    tw_event *ev = pump(T_HISTORY, NULL, NULL, "the history");
+    cr_assert_eq(tw_event_status(ev), 0, "history: %s", tw_error_message(tw_event_error(ev)));
+    char *json = NULL;
+    call_ok(tw_history_to_json(tw_event_history(ev), &json), "history to json");
+    tw_event_free(ev);
+    return json;
+}
+
+static int occurrences(const char *text, const char *needle)
+{
+    int n = 0;
+    for (const char *p = strstr(text, needle); p; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+/* Fails every attempt (retryable). */
+static void always_fails(host *h, const tw_activity_task *t)
+{
+    if (is_start(t))
+        fail_with(h, "fails again", "Again", 0);
+}
+
+Test(activity, local_activity_retry_past_its_threshold_waits_on_a_workflow_timer)
+{
+    char tq[64], wid[64];
+    unique(tq, sizeof(tq), "la-backoff");
+    unique(wid, sizeof(wid), "la-backoff");
+    host *h = host_new(tq, true, true, NULL);
+    h->on_task = flaky;
+    /* 1.5 s before attempt 2, above the 1 s threshold: the workflow waits, not the worker. */
+    start_caller(wid, tq, "{\"activity_type\": \"Flaky\", \"local\": true, \"local_retry_threshold_ms\": 1000, "
+                          "\"retry\": {\"max_attempts\": 3, \"initial_interval_ms\": 1500, \"backoff\": 1.0}}");
+    tw_event *ev = await_result(wid);
+    expect_completed_with(ev, "2");
+    tw_event_free(ev);
+    cr_expect_eq(h->starts, 2);
+    char *json = history_json(wid);
+    cr_expect_eq(occurrences(json, "EVENT_TYPE_MARKER_RECORDED"), 2, "the failed attempt, then the result");
+    cr_expect_eq(occurrences(json, "\"backoff\""), 0, "marker data is base64 in the JSON");
+    cr_expect_eq(occurrences(json, "EVENT_TYPE_TIMER_STARTED"), 1);
+    cr_expect_eq(occurrences(json, "EVENT_TYPE_TIMER_FIRED"), 1);
+    cr_expect_eq(occurrences(json, "\"startToFireTimeout\":\"1.500s\""), 1, "%s", json);
+    tw_free(json);
+    host_shutdown(h);
+}
+
+Test(activity, local_activity_schedule_to_close_counts_across_backoff_timers)
+{
+    char tq[64], wid[64];
+    unique(tq, sizeof(tq), "la-backoff-s2c");
+    unique(wid, sizeof(wid), "la-backoff-s2c");
+    host *h = host_new(tq, true, true, NULL);
+    h->on_task = always_fails;
+    /* 2 s between attempts, 3 s in all: attempt 2 (after a timer) is the last one. */
+    start_caller(wid, tq, "{\"activity_type\": \"Again\", \"local\": true, \"local_retry_threshold_ms\": 1000, "
+                          "\"schedule_to_close_ms\": 3000, "
+                          "\"retry\": {\"max_attempts\": 0, \"initial_interval_ms\": 2000, \"backoff\": 1.0}}");
+    tw_event *ev = await_result(wid);
+    const tw_failure *cause = activity_cause(ev);
+    cr_expect_eq(tw_failure_retry_state(tw_event_failure(ev)), 3 /* RETRY_STATE_TIMEOUT */);
+    /* Attempt 2's own failure; on a very slow machine the deadline passes during the timer instead. */
+    cr_expect(tw_failure_kind_of(cause) == TW_FAILURE_APPLICATION || tw_failure_kind_of(cause) == TW_FAILURE_TIMEOUT,
+              "cause: %s", tw_failure_message(cause));
+    cr_expect(h->starts == 2 || (h->starts == 1 && tw_failure_kind_of(cause) == TW_FAILURE_TIMEOUT), "starts %d",
+              h->starts);
+    tw_event_free(ev);
+    char *json = history_json(wid);
+    cr_expect_eq(occurrences(json, "EVENT_TYPE_TIMER_STARTED"), 1, "one backoff timer, no more retries");
+    tw_free(json);
+    host_shutdown(h);
+}
+
+Test(activity, local_activity_cancelled_while_its_retry_waits_on_a_timer)
+{
+    char tq[64], wid[64];
+    unique(tq, sizeof(tq), "la-backoff-cancel");
+    unique(wid, sizeof(wid), "la-backoff-cancel");
+    host *h = host_new(tq, true, true, NULL);
+    h->on_task = always_fails;
+    /* 30 s before attempt 2, on a workflow timer; the cancellation comes 1.5 s in. */
+    start_caller(wid, tq, "{\"activity_type\": \"Again\", \"local\": true, \"local_retry_threshold_ms\": 1000, "
+                          "\"cancel_after_ms\": 1500, "
+                          "\"retry\": {\"max_attempts\": 0, \"initial_interval_ms\": 30000, \"backoff\": 1.0}}");
+    tw_event *ev = await_result(wid);
+    cr_assert_eq(tw_event_outcome(ev), TW_OUTCOME_FAILED);
+    cr_expect_str_eq(tw_failure_application_type(tw_event_failure(ev)), "Cancelled");
+    tw_event_free(ev);
+    cr_expect_eq(h->starts, 1, "no attempt after the cancellation");
+    char *json = history_json(wid);
+    cr_expect_eq(occurrences(json, "EVENT_TYPE_TIMER_CANCELED"), 1, "the backoff timer was cancelled");
+    cr_expect_eq(occurrences(json, "\"startToFireTimeout\":\"30s\""), 1, "%s", json);
+    tw_free(json);
     host_shutdown(h);
 }
 

@@ -4,16 +4,25 @@ The seed's GreetingWorkflow (python-sdk-phase-2.md) runs as written, with
 ``workflow.execute_local_activity``; only its obvious slips are fixed (the
 missing ``self`` of ``__init__``, and the coroutines given to
 ``asyncio.wait``, which Python 3.11 requires to be tasks).
+
+Retries whose backoff exceeds ``local_retry_threshold`` wait on a workflow
+timer, as sdk-core has them; those histories are checked against the
+official SDK both ways (tests/fixtures/la_backoff_*).
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import concurrent.futures
+import json
+import subprocess
+import sys
 import threading
 import time
 import uuid
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +30,7 @@ import pytest
 from temporalio import activity, workflow
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, TimeoutError
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError, TimeoutError
 from temporalio.worker import Worker
 
 _executor = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="test_la_")
@@ -376,3 +385,195 @@ async def test_local_activity_schedule_to_start_timeout_while_queued(client: Cli
 async def test_max_concurrent_local_activities_bad_value(client: Client, value: Any, error: type) -> None:
     with pytest.raises(error, match="max_concurrent_local_activities"):
         slots_worker(client, f"la-{uuid.uuid4()}", max_concurrent_local_activities=value)
+
+
+# ---- retries past local_retry_threshold wait on a workflow timer (as sdk-core does) ----
+#
+# The workflows and activities live in tests/fixtures/la_backoff_workflows.py,
+# importable by the official SDK too: it replays the histories recorded here,
+# and its own recording (la_backoff_official.json) replays here.
+
+FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures"
+REFERENCE_PYTHON = Path(__file__).resolve().parents[2] / ".venv-ref" / "bin" / "python"
+sys.path.insert(0, str(FIXTURES))
+
+from la_backoff_workflows import (  # noqa: E402
+    SEEN,
+    LocalBackoffCancelWorkflow,
+    LocalBackoffDeadlineWorkflow,
+    LocalBackoffWorkflow,
+    backoff_always_fails,
+    backoff_flaky,
+)
+
+BACKOFF_WORKFLOWS = [LocalBackoffWorkflow, LocalBackoffCancelWorkflow, LocalBackoffDeadlineWorkflow]
+
+
+def backoff_worker(client: Client, tq: str) -> Worker:
+    return Worker(
+        client,
+        task_queue=tq,
+        workflows=BACKOFF_WORKFLOWS,
+        activities=[backoff_flaky, backoff_always_fails],
+        activity_executor=_executor,
+    )
+
+
+def _kinds(events: Any, *kinds: str) -> list[str]:
+    """The event types of events (without their prefix) among kinds, in order."""
+    out = [e["eventType"].removeprefix("EVENT_TYPE_") for e in events]
+    return [k for k in out if k in kinds]
+
+
+def _la_markers(events: Any) -> list[tuple[dict[str, Any], Any, Any]]:
+    """(data, failure, result payload) of each core_local_activity marker."""
+    out = []
+    for e in events:
+        if e["eventType"] != "EVENT_TYPE_MARKER_RECORDED":
+            continue
+        m = e["markerRecordedEventAttributes"]
+        assert m["markerName"] == "core_local_activity"
+        data = json.loads(base64.b64decode(m["details"]["data"]["payloads"][0]["data"]))
+        result = m["details"].get("result")
+        out.append((data, m.get("failure"), result))
+    return out
+
+
+def _timers(events: Any) -> list[dict[str, Any]]:
+    return [e["timerStartedEventAttributes"] for e in events if e["eventType"] == "EVENT_TYPE_TIMER_STARTED"]
+
+
+def _replays_on_the_official_sdk(history: Any, tmp_path: Path) -> None:
+    assert REFERENCE_PYTHON.exists(), "the official SDK's venv (.venv-ref) is missing: scripts/test.sh creates it"
+    path = tmp_path / "history.json"
+    path.write_text(json.dumps({"events": list(history.events)}))
+    done = subprocess.run(
+        [str(REFERENCE_PYTHON), str(FIXTURES / "la_backoff_replay.py"), str(path)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0 and "replayed" in done.stdout, done.stdout + done.stderr
+
+
+async def _replays_here(history: Any) -> None:
+    from temporalio.worker import Replayer
+
+    result = await Replayer(workflows=BACKOFF_WORKFLOWS).replay_workflow(history)
+    assert result.replay_failure is None
+
+
+async def test_local_activity_retry_past_threshold_waits_on_a_timer(client: Client, tmp_path: Path) -> None:
+    tq = f"la-{uuid.uuid4()}"
+    key = f"backoff-{uuid.uuid4()}"
+    async with backoff_worker(client, tq):
+        handle = await client.start_workflow(
+            LocalBackoffWorkflow.run, args=[key, 1000], id=f"la-{uuid.uuid4()}", task_queue=tq
+        )
+        assert await asyncio.wait_for(handle.result(), 60) == f"{key} ok after 3"
+        history = await handle.fetch_history()
+    assert SEEN[key] == [1, 2, 3]
+    events = history.events
+    # Each failed attempt is recorded, then the workflow waits on a timer for the 1.5 s backoff.
+    assert _kinds(events, "MARKER_RECORDED", "TIMER_STARTED", "TIMER_FIRED", "WORKFLOW_EXECUTION_COMPLETED") == [
+        "MARKER_RECORDED", "TIMER_STARTED", "TIMER_FIRED",
+        "MARKER_RECORDED", "TIMER_STARTED", "TIMER_FIRED",
+        "MARKER_RECORDED", "WORKFLOW_EXECUTION_COMPLETED",
+    ]
+    assert [t["startToFireTimeout"] for t in _timers(events)] == ["1.500s", "1.500s"]
+    markers = _la_markers(events)
+    # A new seq (and default activity id) per scheduling, the attempt counting on, as sdk-core writes them.
+    seq_id_attempt = [(d["seq"], d["activity_id"], d["attempt"]) for d, _, _ in markers]
+    assert seq_id_attempt == [(1, "1", 1), (2, "2", 2), (3, "3", 3)]
+    assert [d["backoff"] for d, _, _ in markers] == [{"seconds": 1, "nanos": 500000000}] * 2 + [None]
+    assert len({json.dumps(d["original_schedule_time"]) for d, _, _ in markers}) == 1
+    assert [f is not None for _, f, _ in markers] == [True, True, False]
+    assert markers[0][1]["cause"]["message"] == "attempt 1 fails"
+    assert markers[2][2] is not None
+    await _replays_here(history)
+    _replays_on_the_official_sdk(history, tmp_path)
+
+
+async def test_local_activity_retry_within_threshold_stays_in_the_worker(client: Client) -> None:
+    tq = f"la-{uuid.uuid4()}"
+    key = f"backoff-{uuid.uuid4()}"
+    async with backoff_worker(client, tq):
+        handle = await client.start_workflow(
+            LocalBackoffWorkflow.run, args=[key, 10_000], id=f"la-{uuid.uuid4()}", task_queue=tq
+        )
+        assert await asyncio.wait_for(handle.result(), 60) == f"{key} ok after 3"
+        history = await handle.fetch_history()
+    assert SEEN[key] == [1, 2, 3]
+    assert _kinds(history.events, "MARKER_RECORDED", "TIMER_STARTED", "TIMER_FIRED") == ["MARKER_RECORDED"]
+    [(data, failure, result)] = _la_markers(history.events)
+    assert (data["seq"], data["attempt"], data["backoff"], failure) == (1, 3, None, None)
+    assert result is not None
+
+
+@pytest.mark.parametrize("how", ["handle", "workflow"])
+async def test_local_activity_cancelled_during_its_backoff_timer(client: Client, how: str, tmp_path: Path) -> None:
+    tq = f"la-{uuid.uuid4()}"
+    key = f"backoff-cancel-{uuid.uuid4()}"
+    async with backoff_worker(client, tq):
+        handle = await client.start_workflow(
+            LocalBackoffCancelWorkflow.run, args=[key, how], id=f"la-{uuid.uuid4()}", task_queue=tq
+        )
+        if how == "handle":
+            # The workflow cancels the handle while the 30 s backoff timer runs.
+            assert await asyncio.wait_for(handle.result(), 30) == "cancelled: CancelledError"
+        else:
+            for _ in range(100):
+                if any(t["startToFireTimeout"] == "30s" for t in _timers((await handle.fetch_history()).events)):
+                    break
+                await asyncio.sleep(0.1)
+            else:
+                raise AssertionError("the backoff timer never started")
+            await handle.cancel()
+            with pytest.raises(WorkflowFailureError) as err:
+                await asyncio.wait_for(handle.result(), 30)
+            assert isinstance(err.value.cause, CancelledError)
+        history = await handle.fetch_history()
+    assert SEEN[key] == [1], "no attempt after the cancellation"
+    events = history.events
+    backoff_timer = [t for t in _timers(events) if t["startToFireTimeout"] == "30s"]
+    assert len(backoff_timer) == 1
+    cancelled = [
+        e["timerCanceledEventAttributes"]["timerId"] for e in events if e["eventType"] == "EVENT_TYPE_TIMER_CANCELED"
+    ]
+    assert cancelled == [backoff_timer[0]["timerId"]]
+    assert len(_la_markers(events)) == 1
+    if how == "workflow":
+        assert _kinds(events, "WORKFLOW_EXECUTION_CANCELED") == ["WORKFLOW_EXECUTION_CANCELED"]
+    await _replays_here(history)
+    _replays_on_the_official_sdk(history, tmp_path)
+
+
+async def test_local_activity_schedule_to_close_counts_from_the_first_attempt(client: Client, tmp_path: Path) -> None:
+    # schedule_to_close 3 s, 2 s between attempts: attempt 2 (after a timer) fails past what is left of the 3 s.
+    # Were the timeout counted again from each retry's own schedule, the retries would go on every 2 s.
+    tq = f"la-{uuid.uuid4()}"
+    key = f"backoff-deadline-{uuid.uuid4()}"
+    async with backoff_worker(client, tq):
+        handle = await client.start_workflow(
+            LocalBackoffDeadlineWorkflow.run, key, id=f"la-{uuid.uuid4()}", task_queue=tq
+        )
+        result = await asyncio.wait_for(handle.result(), 30)
+        history = await handle.fetch_history()
+    # Attempt 2 normally runs and its failure is final (retry state TIMEOUT); on a very slow machine the
+    # deadline passes during the timer and the retry times out before it starts (SCHEDULE_TO_CLOSE).
+    assert result in (
+        "ActivityError TIMEOUT caused by ApplicationError",
+        "ActivityError TIMEOUT caused by TimeoutError",
+    )
+    assert SEEN[key] == ([1, 2] if "ApplicationError" in result else [1])
+    assert len(_timers(history.events)) == 1
+    markers = _la_markers(history.events)
+    assert len({json.dumps(d["original_schedule_time"]) for d, _, _ in markers}) == 1
+    await _replays_here(history)
+    _replays_on_the_official_sdk(history, tmp_path)
+
+
+async def test_official_local_activity_backoff_history_replays_here() -> None:
+    from temporalio.client import WorkflowHistory
+
+    history = WorkflowHistory.from_json("la-backoff", (FIXTURES / "la_backoff_official.json").read_text())
+    assert len(_timers(history.events)) == 2
+    await _replays_here(history)

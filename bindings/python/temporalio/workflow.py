@@ -1723,9 +1723,14 @@ def start_local_activity(
     unlimited attempts bounded by ``schedule_to_close_timeout``) and its
     outcome is recorded in history as a marker, so a replay does not run it
     again. One of ``start_to_close_timeout`` and
-    ``schedule_to_close_timeout`` is required. ``local_retry_threshold`` is
-    accepted for compatibility and not used yet (every retry is local).
-    Cancellation follows TRY_CANCEL semantics.
+    ``schedule_to_close_timeout`` is required. A retry due later than
+    ``local_retry_threshold`` (default 1 minute) is not waited for in the
+    worker: the failed attempt is recorded, the workflow waits on a durable
+    timer, then runs the next attempt (attempt numbers, maximum attempts and
+    ``schedule_to_close_timeout`` keep counting from the first attempt). The
+    handle resolves once, with the final outcome; cancelling it while it
+    waits on that timer cancels the timer. Cancellation follows TRY_CANCEL
+    semantics.
     """
     runtime = _Runtime.current("workflow.start_local_activity()")
     return runtime.workflow_start_local_activity(

@@ -8,6 +8,7 @@
  * schedule, the marker layout), paging, the determinism check, queries,
  * evictions and bad input.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1539,6 +1540,72 @@ Test(history, bad_input_is_einval)
     cr_assert_eq(tw_completion_take_output(NULL, NULL), TW_EINVAL);
 }
 
+/* The calls taking an options struct share their first checks; each message still names its call and the fault. */
+static void expect_message(int rc, const char *message)
+{
+    cr_assert_eq(rc, TW_EINVAL, "rc %d, expected TW_EINVAL", rc);
+    cr_assert_str_eq(tw_error_message(tw_error_last()), message);
+}
+
+Test(history, options_preamble_names_the_call_and_the_fault)
+{
+    tw_completion *c = new_completion();
+    tw_activity_options act;
+    tw_activity_options_init(&act);
+    tw_local_activity_options la;
+    tw_local_activity_options_init(&la);
+    tw_continue_as_new_options can;
+    tw_continue_as_new_options_init(&can);
+    tw_child_workflow_options child;
+    tw_child_workflow_options_init(&child);
+    tw_signal_external_options sig;
+    tw_signal_external_options_init(&sig);
+
+    expect_message(tw_completion_schedule_activity(NULL, 1, &act), "tw_completion_schedule_activity: c is NULL");
+    expect_message(tw_completion_schedule_local_activity(NULL, 1, &la),
+                   "tw_completion_schedule_local_activity: c is NULL");
+    expect_message(tw_completion_continue_as_new(NULL, &can), "tw_completion_continue_as_new: c is NULL");
+    expect_message(tw_completion_start_child_workflow(NULL, 1, &child),
+                   "tw_completion_start_child_workflow: c is NULL");
+    expect_message(tw_completion_signal_external_workflow(NULL, 1, &sig),
+                   "tw_completion_signal_external_workflow: c is NULL");
+
+    expect_message(tw_completion_schedule_activity(c, 1, NULL), "tw_completion_schedule_activity: options is NULL");
+    expect_message(tw_completion_schedule_local_activity(c, 1, NULL),
+                   "tw_completion_schedule_local_activity: options is NULL");
+    expect_message(tw_completion_continue_as_new(c, NULL), "tw_completion_continue_as_new: options is NULL");
+    expect_message(tw_completion_start_child_workflow(c, 1, NULL),
+                   "tw_completion_start_child_workflow: options is NULL");
+    expect_message(tw_completion_signal_external_workflow(c, 1, NULL),
+                   "tw_completion_signal_external_workflow: options is NULL");
+
+    act.size = la.size = can.size = child.size = sig.size = 0;
+    expect_message(tw_completion_schedule_activity(c, 1, &act),
+                   "tw_completion_schedule_activity: options->size is 0; call tw_activity_options_init first");
+    expect_message(tw_completion_schedule_local_activity(c, 1, &la),
+                   "tw_completion_schedule_local_activity: options->size is 0; call tw_local_activity_options_init "
+                   "first");
+    expect_message(tw_completion_continue_as_new(c, &can),
+                   "tw_completion_continue_as_new: options->size is 0; call tw_continue_as_new_options_init first");
+    expect_message(tw_completion_start_child_workflow(c, 1, &child),
+                   "tw_completion_start_child_workflow: options->size is 0; call tw_child_workflow_options_init "
+                   "first");
+    expect_message(tw_completion_signal_external_workflow(c, 1, &sig),
+                   "tw_completion_signal_external_workflow: options->size is 0; call tw_signal_external_options_init "
+                   "first");
+
+    /* A caller's struct from before a field was appended: that field keeps its default. */
+    tw_child_workflow_options_init(&child);
+    child.workflow_id = "kid";
+    child.workflow_type = "kid-type";
+    child.cancellation_type = 99; /* beyond the caller's size: not read */
+    child.size = offsetof(tw_child_workflow_options, cancellation_type);
+    cr_assert_eq(tw_completion_start_child_workflow(c, 1, &child), 0, "%s", tw_error_message(tw_error_last()));
+    cr_assert_eq(c->cmd_count, 1);
+    cr_assert_eq(c->cmds[0].cancellation_type, TW_CHILD_CANCEL_WAIT_COMPLETED);
+    tw_completion_free(c);
+}
+
 Test(history, run_rejects_misused_completions)
 {
     pb_history *h = hist_new();
@@ -2310,6 +2377,351 @@ Test(history, local_activity_marker_written_in_sdk_core_layout)
     cr_assert_eq(info.complete_time_ns, time_of(3));
     tw_run_output_clear(&out);
     tw_run_free(run);
+}
+
+/* ---- retries waiting on a backoff timer (local_retry_threshold_ms) ---- */
+
+/* Local activity seq retried every 1.5 s, with a local retry threshold of threshold_ms (attempt, schedule time). */
+static void schedule_flaky(tw_completion *c, uint32_t seq, int64_t threshold_ms, int32_t attempt, int64_t original)
+{
+    tw_local_activity_options o;
+    tw_local_activity_options_init(&o);
+    o.activity_type = "flaky";
+    o.start_to_close_timeout_ms = 5000;
+    o.retry_initial_interval_ms = 1500;
+    o.retry_backoff_coefficient = 1.0;
+    o.local_retry_threshold_ms = threshold_ms;
+    o.attempt = attempt;
+    o.original_schedule_time = original;
+    cr_assert_eq(tw_completion_schedule_local_activity(c, seq, &o), 0, "%s", tw_error_message(tw_error_last()));
+}
+
+/* Takes the run's one request; checks its seq and returns its parameters. */
+static tw_la_params take_params(tw_run *run, int64_t now, uint32_t seq)
+{
+    tw_run_la_request *reqs;
+    size_t n;
+    cr_assert_eq(tw_run_take_local_activity_requests(run, now, &reqs, &n), 0);
+    cr_assert_eq(n, 1);
+    cr_assert_eq(reqs[0].seq, seq);
+    tw_la_params p = reqs[0].params;
+    Temporal__Api__Common__V1__Header *hdr = reqs[0].schedule->schedule_activity_task_command_attributes->header;
+    cr_assert(!hdr || hdr->n_fields == 0, "the activity sees no extra header");
+    protobuf_c_message_free_unpacked(&reqs[0].schedule->base, NULL);
+    free(reqs);
+    return p;
+}
+
+#define BACKOFF_MARKER_DATA                                                                                        \
+    "{\"seq\":1,\"attempt\":1,\"activity_id\":\"1\",\"activity_type\":\"flaky\","                                    \
+    "\"complete_time\":{\"seconds\":1700000003,\"nanos\":250000000},"                                                \
+    "\"backoff\":{\"seconds\":1,\"nanos\":500000000},"                                                               \
+    "\"original_schedule_time\":{\"seconds\":1700000003,\"nanos\":0}}"
+
+Test(history, local_activity_backoff_records_the_attempt_and_asks_for_a_timer)
+{
+    /* 1 started, 2-4 WFT, 5 the marker, 6 timer started, 7 fired, 8-9 live; the run gets 1-3 first. */
+    pb_history *full = hist_new();
+    started(full);
+    int64_t done = wft(full, true);
+    la_marker_with_data(full, BACKOFF_MARKER_DATA, NULL, app_failure("boom", "Boom"), done);
+    int64_t t = timer_started(full, "1", done);
+    timer_fired(full, "1", t);
+    wft(full, false);
+    cr_assert(!B.oom);
+    tw_run *run;
+    cr_assert_eq(tw_run_new(RUN_ID, &run), 0);
+    cr_assert_eq(tw_run_append(run, page_of(full, 1, 3)), 0);
+    tw_run_output out;
+    tw_activation_free(next_act(run, true));
+    tw_completion *c = new_completion();
+    schedule_flaky(c, 1, 1000, 0, 0);
+    complete_ok(run, c, &out);
+    tw_run_output_clear(&out);
+    tw_la_params p = take_params(run, time_of(3), 1);
+    cr_assert_eq(p.attempt, 1);
+    cr_assert_eq(p.original_schedule_ms, time_of(3) / 1000000);
+    cr_assert_eq(p.retry_threshold_ms, 1000);
+
+    pb_failure *cause = app_failure("boom", "Boom");
+    cr_assert_eq(tw_run_resolve_local_activity(run, 1, TW_RESOLUTION_BACKOFF, NULL, cause,
+                                               TEMPORAL__API__ENUMS__V1__RETRY_STATE__RETRY_STATE_IN_PROGRESS, 1,
+                                               time_of(3) + 250000000),
+                 0);
+    protobuf_c_message_free_unpacked(&cause->base, NULL);
+    cr_assert_eq(tw_run_local_activities_outstanding(run), 0, "the local activity seq 1 is over");
+    tw_activation *a = next_act(run, true);
+    const tw_job *j = job_at(a, 0, TW_JOB_RESOLVE_LOCAL_ACTIVITY);
+    cr_assert_eq(tw_job_seq(j), 1);
+    cr_assert_eq(tw_job_resolution(j), TW_RESOLUTION_BACKOFF);
+    cr_assert_eq(tw_job_attempt(j), 2, "the next attempt");
+    cr_assert_eq(tw_job_backoff_ms(j), 1500, "computed from the retry policy");
+    cr_assert_eq(tw_job_original_schedule_time(j), time_of(3));
+    cr_assert_str_eq(tw_failure_message(tw_failure_cause(tw_job_failure(j))), "boom");
+    tw_activation_free(a);
+    c = new_completion();
+    cr_assert_eq(tw_completion_start_timer(c, 1, 1500), 0);
+    complete_ok(run, c, &out);
+    cr_assert_eq(out.command_count, 2);
+    cr_assert_str_eq(marker_data(out.commands[0], "data"), BACKOFF_MARKER_DATA);
+    cr_assert_not_null(out.commands[0]->record_marker_command_attributes->failure);
+    cr_assert_null(marker_data(out.commands[0], "result"));
+    cr_assert_eq(out.commands[1]->command_type, CMD(START_TIMER));
+    tw_run_output_clear(&out);
+
+    /* The timer fires: the retry is a new local activity, attempt 2, scheduled as the first attempt was. */
+    cr_assert_eq(tw_run_append(run, page_of(full, 4, 9)), 0, "%s", tw_error_message(tw_error_last()));
+    a = next_act(run, true);
+    cr_assert_eq(tw_job_seq(job_at(a, 0, TW_JOB_FIRE_TIMER)), 1);
+    tw_activation_free(a);
+    c = new_completion();
+    schedule_flaky(c, 2, 1000, 2, time_of(3));
+    complete_ok(run, c, &out);
+    cr_assert_eq(out.command_count, 0);
+    tw_run_output_clear(&out);
+    p = take_params(run, time_of(9), 2);
+    cr_assert_eq(p.attempt, 2);
+    cr_assert_eq(p.original_schedule_ms, time_of(3) / 1000000, "schedule_to_close counts from the first attempt");
+    tw_payloads *ok;
+    cr_assert_eq(tw_payloads_new(&ok), 0);
+    cr_assert_eq(tw_payloads_add_json(ok, "\"ok\"", NULL), 0);
+    cr_assert_eq(tw_run_resolve_local_activity(run, 2, TW_RESOLUTION_COMPLETED, ok, NULL, 0, 2, time_of(9)), 0);
+    tw_payloads_free(ok);
+    a = next_act(run, true);
+    j = job_at(a, 0, TW_JOB_RESOLVE_LOCAL_ACTIVITY);
+    cr_assert_eq(tw_job_resolution(j), TW_RESOLUTION_COMPLETED);
+    cr_assert_eq(tw_job_attempt(j), 2);
+    cr_assert_eq(tw_job_backoff_ms(j), 0);
+    tw_activation_free(a);
+    c = new_completion();
+    cr_assert_eq(tw_completion_complete_workflow(c, NULL), 0);
+    complete_ok(run, c, &out);
+    cr_assert_eq(out.command_count, 2);
+    cr_assert_str_eq(marker_data(out.commands[0], "data"),
+                     "{\"seq\":2,\"attempt\":2,\"activity_id\":\"2\",\"activity_type\":\"flaky\","
+                     "\"complete_time\":{\"seconds\":1700000009,\"nanos\":0},\"backoff\":null,"
+                     "\"original_schedule_time\":{\"seconds\":1700000003,\"nanos\":0}}");
+    tw_run_output_clear(&out);
+    tw_run_free(run);
+    hist_free(full);
+}
+
+/*
+ * What the official SDK recorded for a local activity that failed once and
+ * waited 1.5 s on timer 1 (its marker data as sdk-core writes it, with the
+ * newer "activation_index" this engine ignores): 1 started, 2-4 WFT, 5
+ * marker, 6 timer started, 7 fired, 8-10 WFT, 11 marker seq 2, 12 completed.
+ */
+static pb_history *official_backoff_history(void)
+{
+    pb_history *h = hist_new();
+    started(h);
+    int64_t c1 = wft(h, true);
+    la_marker_with_data(h,
+                        "{\"seq\":1,\"attempt\":1,\"activity_id\":\"1\",\"activity_type\":\"flaky\","
+                        "\"complete_time\":{\"seconds\":1795598683,\"nanos\":139964544},"
+                        "\"backoff\":{\"seconds\":1,\"nanos\":500000000},"
+                        "\"original_schedule_time\":{\"seconds\":1795598683,\"nanos\":168983339},"
+                        "\"activation_index\":1}",
+                        NULL, app_failure("attempt 1 fails", "RuntimeError"), c1);
+    int64_t t = timer_started(h, "1", c1);
+    timer_fired(h, "1", t);
+    int64_t c2 = wft(h, true);
+    la_marker_with_data(h,
+                        "{\"seq\":2,\"attempt\":2,\"activity_id\":\"2\",\"activity_type\":\"flaky\","
+                        "\"complete_time\":{\"seconds\":1795598686,\"nanos\":240481584},\"backoff\":null,"
+                        "\"original_schedule_time\":{\"seconds\":1795598683,\"nanos\":168983339},"
+                        "\"activation_index\":1}",
+                        "\"ok\"", NULL, c2);
+    wf_completed(h, c2);
+    return h;
+}
+
+Test(history, local_activity_backoff_replays_from_its_marker)
+{
+    tw_run *run = run_of(official_backoff_history());
+    tw_run_output out;
+    tw_activation_free(next_act(run, false));
+    tw_completion *c = new_completion();
+    schedule_flaky(c, 1, 1000, 0, 0);
+    complete_ok(run, c, &out);
+    /* The marker, not the worker, resolves it: a BACKOFF to wait 1.5 s, then attempt 2. */
+    tw_activation *a = next_act(run, false);
+    const tw_job *j = job_at(a, 0, TW_JOB_RESOLVE_LOCAL_ACTIVITY);
+    cr_assert_eq(tw_job_resolution(j), TW_RESOLUTION_BACKOFF);
+    cr_assert_eq(tw_job_attempt(j), 2);
+    cr_assert_eq(tw_job_backoff_ms(j), 1500);
+    cr_assert_eq(tw_job_original_schedule_time(j), 1795598683LL * 1000000000 + 168983339);
+    cr_assert_str_eq(tw_failure_message(tw_job_failure(j)), "attempt 1 fails");
+    int64_t original = tw_job_original_schedule_time(j);
+    tw_activation_free(a);
+    c = new_completion();
+    cr_assert_eq(tw_completion_start_timer(c, 1, 1500), 0);
+    complete_ok(run, c, &out); /* matches the marker and TimerStarted */
+    a = next_act(run, false);
+    cr_assert_eq(tw_job_seq(job_at(a, 0, TW_JOB_FIRE_TIMER)), 1);
+    tw_activation_free(a);
+    c = new_completion();
+    schedule_flaky(c, 2, 1000, 2, original);
+    complete_ok(run, c, &out);
+    a = next_act(run, false);
+    j = job_at(a, 0, TW_JOB_RESOLVE_LOCAL_ACTIVITY);
+    cr_assert_eq(tw_job_seq(j), 2);
+    cr_assert_eq(tw_job_resolution(j), TW_RESOLUTION_COMPLETED);
+    cr_assert_eq(tw_job_attempt(j), 2);
+    assert_json(tw_job_result(j), 0, "\"ok\"");
+    tw_activation_free(a);
+    c = new_completion();
+    cr_assert_eq(tw_completion_complete_workflow(c, NULL), 0);
+    complete_ok(run, c, &out);
+    cr_assert_eq(out.command_count, 0, "replayed: nothing to send");
+    cr_assert_not(tw_run_has_next_activation(run));
+    tw_run_output_clear(&out);
+    tw_run_free(run);
+}
+
+Test(history, local_activity_backoff_without_its_timer_is_nondeterministic)
+{
+    /* The code that wrote the history waited on timer 1; this code schedules the retry at once. */
+    tw_run *run = run_of(official_backoff_history());
+    tw_run_output out;
+    tw_activation_free(next_act(run, false));
+    tw_completion *c = new_completion();
+    schedule_flaky(c, 1, 1000, 0, 0);
+    complete_ok(run, c, &out);
+    tw_activation_free(next_act(run, false));
+    c = new_completion();
+    schedule_flaky(c, 2, 1000, 2, 0);
+    complete_nondeterministic(run, c,
+                              "non-deterministic: history event 6 is TimerStarted (timer_id \"1\") but the workflow "
+                              "produced no command");
+    tw_run_free(run);
+}
+
+Test(history, local_retry_threshold_defaults_and_callers_from_before_it)
+{
+    pb_history *h = hist_new();
+    started(h);
+    wft(h, false);
+    tw_run *run = run_of(h);
+    tw_run_output out;
+    tw_activation_free(next_act(run, true));
+    tw_completion *c = new_completion();
+    tw_local_activity_options o;
+    tw_local_activity_options_init(&o);
+    o.activity_type = "flaky";
+    o.start_to_close_timeout_ms = 5000;
+    cr_assert_eq(o.local_retry_threshold_ms, 0);
+    cr_assert_eq(o.attempt, 0);
+    cr_assert_eq(o.original_schedule_time, 0);
+    o.local_retry_threshold_ms = -1;
+    expect_einval(tw_completion_schedule_local_activity(c, 1, &o), "local_retry_threshold_ms must not be negative");
+    o.local_retry_threshold_ms = 0;
+    o.attempt = -2;
+    expect_einval(tw_completion_schedule_local_activity(c, 1, &o), "options->attempt must not be negative");
+    o.attempt = 0;
+    o.original_schedule_time = -5;
+    expect_einval(tw_completion_schedule_local_activity(c, 1, &o), "original_schedule_time must not be negative");
+    o.original_schedule_time = 0;
+    /* 0: sixty seconds, as in sdk-core. */
+    cr_assert_eq(tw_completion_schedule_local_activity(c, 1, &o), 0);
+    /* A struct that ends before the field: its caller cannot handle TW_RESOLUTION_BACKOFF, so never one. */
+    o.local_retry_threshold_ms = 5; /* beyond the caller's size: not read */
+    o.size = offsetof(tw_local_activity_options, local_retry_threshold_ms);
+    cr_assert_eq(tw_completion_schedule_local_activity(c, 2, &o), 0);
+    complete_ok(run, c, &out);
+    tw_run_output_clear(&out);
+    tw_run_la_request *reqs;
+    size_t n;
+    cr_assert_eq(tw_run_take_local_activity_requests(run, time_of(3), &reqs, &n), 0);
+    cr_assert_eq(n, 2);
+    int64_t expected[2] = {60000, -1};
+    for (size_t i = 0; i < n; i++) {
+        tw_la_params p = reqs[i].params;
+        cr_assert_eq(p.retry_threshold_ms, expected[reqs[i].seq - 1], "seq %u: %lld", reqs[i].seq,
+                     (long long)p.retry_threshold_ms);
+        cr_assert_eq(p.attempt, 1);
+        protobuf_c_message_free_unpacked(&reqs[i].schedule->base, NULL);
+    }
+    free(reqs);
+    tw_run_free(run);
+}
+
+Test(history, local_activity_params_leave_the_headers_alone)
+{
+    pb_history *h = hist_new();
+    started(h);
+    wft(h, false);
+    tw_run *run = run_of(h);
+    tw_run_output out;
+    tw_activation_free(next_act(run, true));
+    tw_completion *c = new_completion();
+    tw_local_activity_options o;
+    tw_local_activity_options_init(&o);
+    o.activity_type = "flaky";
+    o.start_to_close_timeout_ms = 5000;
+    tw_payloads *hdr = named_json("trace", "\"t-1\"");
+    o.headers = hdr;
+    cr_assert_eq(tw_completion_schedule_local_activity(c, 1, &o), 0);
+    tw_payloads_free(hdr);
+    complete_ok(run, c, &out);
+    tw_run_output_clear(&out);
+    tw_run_la_request *reqs;
+    size_t n;
+    cr_assert_eq(tw_run_take_local_activity_requests(run, time_of(3), &reqs, &n), 0);
+    Temporal__Api__Common__V1__Header *header = reqs[0].schedule->schedule_activity_task_command_attributes->header;
+    cr_assert_eq(header->n_fields, 1, "the caller's headers only");
+    cr_assert_str_eq(header->fields[0]->key, "trace");
+    cr_assert_eq(reqs[0].params.attempt, 1);
+    cr_assert_eq(reqs[0].params.original_schedule_ms, time_of(3) / 1000000);
+    cr_assert_eq(reqs[0].params.retry_threshold_ms, 60000);
+    protobuf_c_message_free_unpacked(&reqs[0].schedule->base, NULL);
+    free(reqs);
+    tw_run_free(run);
+}
+
+Test(history, local_activity_retry_backoff_follows_the_retry_policy)
+{
+    /* Defaults: 1 s, x2, at most 100 s, unlimited attempts. */
+    cr_assert_eq(tw_la_retry_backoff_ms(NULL, 1, NULL), 1000);
+    cr_assert_eq(tw_la_retry_backoff_ms(NULL, 2, NULL), 2000);
+    cr_assert_eq(tw_la_retry_backoff_ms(NULL, 4, NULL), 8000);
+    cr_assert_eq(tw_la_retry_backoff_ms(NULL, 30, NULL), 100000);
+    tw_retry_policy rp;
+    tw_retry_policy_init(&rp);
+    rp.initial_interval_ms = 1500;
+    rp.backoff_coefficient = 3.0;
+    rp.maximum_interval_ms = 10000;
+    rp.maximum_attempts = 4;
+    pb_build b = {false};
+    Temporal__Api__Common__V1__RetryPolicy *p = pb_retry_policy(&b, &rp);
+    cr_assert(p && !b.oom);
+    cr_assert_eq(tw_la_retry_backoff_ms(p, 1, NULL), 1500);
+    cr_assert_eq(tw_la_retry_backoff_ms(p, 2, NULL), 4500);
+    cr_assert_eq(tw_la_retry_backoff_ms(p, 3, NULL), 10000, "capped");
+    cr_assert_eq(tw_la_retry_backoff_ms(p, 4, NULL), -1, "no fifth attempt");
+    /* An application failure's next_retry_delay wins. */
+    pb_failure *f = app_failure("slow down", "Busy");
+    f->application_failure_info->next_retry_delay = pb_duration_ms(&B, 90000);
+    cr_assert_eq(tw_la_retry_backoff_ms(p, 1, f), 90000);
+    protobuf_c_message_free_unpacked(&f->base, NULL);
+    protobuf_c_message_free_unpacked(&p->base, NULL);
+}
+
+Test(history, local_activity_marker_backoff_and_schedule_time_read)
+{
+    Temporal__Api__History__V1__MarkerRecordedEventAttributes *m =
+        marker_attrs("{\"seq\":4,\"attempt\":2,\"backoff\":{\"seconds\":61,\"nanos\":1},"
+                     "\"original_schedule_time\":{\"seconds\":1700000003,\"nanos\":7}}");
+    tw_la_marker_info info;
+    cr_assert(tw_la_marker_read(m, &info));
+    cr_assert_eq(info.backoff_ms, 61001, "rounded up to whole ms");
+    cr_assert_eq(info.original_schedule_ns, time_of(3) + 7);
+    protobuf_c_message_free_unpacked(&m->base, NULL);
+    m = marker_attrs(SDK_CORE_DATA);
+    cr_assert(tw_la_marker_read(m, &info));
+    cr_assert_eq(info.backoff_ms, 0, "backoff null: no timer");
+    protobuf_c_message_free_unpacked(&m->base, NULL);
 }
 
 /* ================================================================== */

@@ -9,7 +9,8 @@
  * activate, info, deterministic random and time, eviction, replay of
  * recorded histories (matching and non-deterministic), child workflows
  * (start, child_started, outcomes, each cancellation type, scopes),
- * signals and cancellation requests to other workflows, and patches.
+ * signals and cancellation requests to other workflows, patches, and local
+ * activities whose retries wait on a backoff timer.
  *
  * Each callback appends a word to F.log ("start(greeter,[])",
  * "resolved(42,COMPLETED)", "drain", ...); step() clears the log, so a test
@@ -337,6 +338,36 @@ static void patch_of(const Temporal__Api__Command__V1__RecordMarkerCommandAttrib
     snprintf(buf, size, "%.*s%s", (int)id_len, data + h, yes ? ",deprecated" : "");
 }
 
+/*
+ * A core_local_activity marker as "seq,attempt" plus ",backoff=Nms" when its
+ * data records a backoff, ",failed" when it carries a failure, and
+ * ",scheduled=S" (the seconds of original_schedule_time).
+ */
+static void la_marker_of(const Temporal__Api__Command__V1__RecordMarkerCommandAttributes *m, char *buf, size_t size)
+{
+    const ProtobufCBinaryData *d = NULL;
+    for (size_t i = 0; i < m->n_details; i++)
+        if (strcmp(m->details[i]->key, "data") == 0)
+            d = &m->details[i]->value->payloads[0]->data;
+    cr_assert_not_null(d);
+    char data[512];
+    snprintf(data, sizeof(data), "%.*s", (int)d->len, (const char *)d->data);
+    unsigned seq = 0;
+    int attempt = 0;
+    cr_assert_eq(sscanf(data, "{\"seq\":%u,\"attempt\":%d", &seq, &attempt), 2, "%s", data);
+    long long secs = 0, nanos = 0, scheduled = 0;
+    const char *b = strstr(data, "\"backoff\":");
+    bool backoff = b && sscanf(b, "\"backoff\":{\"seconds\":%lld,\"nanos\":%lld}", &secs, &nanos) == 2;
+    const char *o = strstr(data, "\"original_schedule_time\":");
+    cr_assert(o && sscanf(o, "\"original_schedule_time\":{\"seconds\":%lld", &scheduled) == 1, "%s", data);
+    size_t n = (size_t)snprintf(buf, size, "%u,%d", seq, attempt);
+    if (backoff)
+        n += (size_t)snprintf(buf + n, size - n, ",backoff=%lldms", secs * 1000 + nanos / 1000000);
+    if (m->failure)
+        n += (size_t)snprintf(buf + n, size - n, ",failed");
+    snprintf(buf + n, size - n, ",scheduled=T0+%lld", scheduled - T0);
+}
+
 /* The commands of out, in order, as "StartTimer(1,1500ms) CancelTimer(1) ..." (a static buffer). */
 static const char *commands(const tw_run_output *out)
 {
@@ -387,10 +418,15 @@ static const char *commands(const tw_run_output *out)
                      c->signal_external_workflow_execution_command_attributes->signal_name);
             break;
         case CMD(RECORD_MARKER): {
-            char patch[300];
+            char what[300];
+            if (strcmp(c->record_marker_command_attributes->marker_name, "core_local_activity") == 0) {
+                la_marker_of(c->record_marker_command_attributes, what, sizeof(what));
+                snprintf(one, sizeof(one), "LAMarker(%s)", what);
+                break;
+            }
             cr_assert_str_eq(c->record_marker_command_attributes->marker_name, "core_patch");
-            patch_of(c->record_marker_command_attributes, patch, sizeof(patch));
-            snprintf(one, sizeof(one), "PatchMarker(%s)", patch);
+            patch_of(c->record_marker_command_attributes, what, sizeof(what));
+            snprintf(one, sizeof(one), "PatchMarker(%s)", what);
             break;
         }
         default: snprintf(one, sizeof(one), "Command%d", (int)c->command_type); break;
@@ -3055,4 +3091,284 @@ Test(runtime, replay_of_a_child_workflow_history_is_deterministic)
     cr_assert_str_eq(F.result_json, "[\"child result\"]");
     cr_assert(tw_wf_is_done(F.wf));
     cr_assert_not(tw_run_has_next_activation(F.run));
+}
+
+/* ================================================================== */
+/* Local activities whose retries wait on a backoff timer               */
+
+/* Takes the run's one local activity request: its seq, activity id and the parameters it carries. */
+static uint32_t take_la_request(int64_t now, char *activity_id, size_t size, tw_la_params *params)
+{
+    tw_run_la_request *reqs = NULL;
+    size_t n = 0;
+    cr_assert_eq(tw_run_take_local_activity_requests(F.run, now, &reqs, &n), 0);
+    cr_assert_eq(n, 1);
+    cr_assert_not(reqs[0].cancel);
+    Temporal__Api__Command__V1__ScheduleActivityTaskCommandAttributes *a =
+        reqs[0].schedule->schedule_activity_task_command_attributes;
+    snprintf(activity_id, size, "%s", a->activity_id);
+    *params = reqs[0].params;
+    cr_assert(!a->header || a->header->n_fields == 0, "the activity sees no extra header");
+    uint32_t seq = reqs[0].seq;
+    protobuf_c_message_free_unpacked(&reqs[0].schedule->base, NULL);
+    free(reqs);
+    return seq;
+}
+
+static void no_la_request(void)
+{
+    tw_run_la_request *reqs = NULL;
+    size_t n = 0;
+    cr_assert_eq(tw_run_take_local_activity_requests(F.run, time_of(20), &reqs, &n), 0);
+    cr_assert_eq(n, 0);
+    free(reqs);
+}
+
+/* A local activity (tag 7) retried every 1.5 s, with a local retry threshold of 1 s, in scope[PARENT]. */
+static void start_flaky_local_activity(tw_wf_instance *wf, const tw_payloads *args)
+{
+    (void)args;
+    F.scope[PARENT] = scope(wf, NULL, 0, 0, 70);
+    tw_local_activity_options o;
+    tw_local_activity_options_init(&o);
+    o.activity_type = "flaky";
+    o.start_to_close_timeout_ms = 5000;
+    o.retry_initial_interval_ms = 1500;
+    o.retry_backoff_coefficient = 1.0;
+    o.local_retry_threshold_ms = 1000;
+    cr_assert_eq(tw_wf_start_local_activity(wf, F.scope[PARENT], &o, 7, &F.op[0]), 0, "%s",
+                 tw_error_message(tw_error_last()));
+}
+
+static void complete_with_result(tw_wf_instance *wf, uint64_t tag, int resolution)
+{
+    (void)tag;
+    if (resolution == TW_RESOLUTION_COMPLETED) {
+        tw_payloads *r = json("\"done\"");
+        cr_assert_eq(tw_wf_complete(wf, r), 0);
+        tw_payloads_free(r);
+    }
+}
+
+static void resolve_backoff(uint32_t seq, int32_t attempt, int64_t when)
+{
+    pb_failure *f = app_failure("boom", "Boom");
+    cr_assert_eq(tw_run_resolve_local_activity(F.run, seq, TW_RESOLUTION_BACKOFF, NULL, f,
+                                               TEMPORAL__API__ENUMS__V1__RETRY_STATE__RETRY_STATE_IN_PROGRESS,
+                                               attempt, when),
+                 0);
+    protobuf_c_message_free_unpacked(&f->base, NULL);
+}
+
+/* The marker the first attempt's BACKOFF records (seq 1, attempt 1, 1.5 s, scheduled at event 3's time). */
+static int64_t backoff_marker(pb_history *h, int64_t completed)
+{
+    char data[400];
+    snprintf(data, sizeof(data),
+             "{\"seq\":1,\"attempt\":1,\"activity_id\":\"1\",\"activity_type\":\"flaky\","
+             "\"complete_time\":{\"seconds\":%lld,\"nanos\":0},\"backoff\":{\"seconds\":1,\"nanos\":500000000},"
+             "\"original_schedule_time\":{\"seconds\":%lld,\"nanos\":0}}",
+             T0 + 3, T0 + 3);
+    return la_marker_with_data(h, data, NULL, app_failure("boom", "Boom"), completed);
+}
+
+/*
+ * 1 started, 2-4 WFT (the local activity, its BACKOFF), 5 its marker, 6
+ * timer 1 started, then what `then` adds, and a live WFT.
+ */
+static pb_history *backoff_history(void (*then)(pb_history *h, int64_t timer_started))
+{
+    pb_history *h = hist_new();
+    started(h);
+    int64_t done = wft(h, true);
+    backoff_marker(h, done);
+    int64_t t = timer_started(h, "1", done);
+    then(h, t);
+    wft(h, false);
+    return h;
+}
+
+static void backoff_timer_fires(pb_history *h, int64_t timer_started_id)
+{
+    timer_fired(h, "1", timer_started_id);
+}
+
+Test(runtime, local_activity_backoff_waits_on_a_timer_then_retries_under_a_new_seq)
+{
+    pb_history *h = backoff_history(backoff_timer_fires); /* ..., 7 fired, 8-9 live WFT */
+    begin(h, 3);
+    F.on_start = start_flaky_local_activity;
+    F.on_resolved = complete_with_result;
+    tw_run_output out;
+    step(true, &out);
+    cr_assert_str_eq(F.log, "start(greeter,[]) drain");
+    cr_assert_str_eq(commands(&out), "", "nothing is sent while the local activity runs");
+    tw_run_output_clear(&out);
+
+    char id[32];
+    tw_la_params params;
+    cr_assert_eq(take_la_request(time_of(3), id, sizeof(id), &params), 1);
+    cr_assert_str_eq(id, "1");
+    cr_assert_eq(params.attempt, 1);
+    cr_assert_eq(params.retry_threshold_ms, 1000);
+    cr_assert_eq(params.original_schedule_ms, time_of(3) / 1000000);
+
+    /* The worker found the 1.5 s backoff above the threshold: the workflow waits on a timer instead. */
+    resolve_backoff(1, 1, time_of(3));
+    step(true, &out);
+    cr_assert_str_eq(F.log, "drain", "the binding sees nothing of the backoff");
+    cr_assert_str_eq(commands(&out), "LAMarker(1,1,backoff=1500ms,failed,scheduled=T0+3) StartTimer(1,1500ms)");
+    tw_run_output_clear(&out);
+    cr_assert_not(tw_op_is_resolved(F.op[0]));
+
+    /* The timer fires: the next attempt, under seq 2, with the first attempt's schedule time. */
+    more(4, 9);
+    step(true, &out);
+    cr_assert_str_eq(F.log, "drain");
+    cr_assert_str_eq(commands(&out), "");
+    tw_run_output_clear(&out);
+    cr_assert_eq(take_la_request(time_of(9), id, sizeof(id), &params), 2);
+    cr_assert_str_eq(id, "2");
+    cr_assert_eq(params.attempt, 2);
+    cr_assert_eq(params.retry_threshold_ms, 1000);
+    cr_assert_eq(params.original_schedule_ms, time_of(3) / 1000000, "not the retry's own schedule time");
+
+    tw_payloads *ok = json("\"ok\"");
+    cr_assert_eq(tw_run_resolve_local_activity(F.run, 2, TW_RESOLUTION_COMPLETED, ok, NULL, 0, 2, time_of(9)), 0);
+    tw_payloads_free(ok);
+    step(true, &out);
+    cr_assert_str_eq(F.log, "resolved(7,COMPLETED) drain", "resolved once, with the final outcome");
+    cr_assert_str_eq(F.result_json, "[\"ok\"]");
+    cr_assert_str_eq(commands(&out), "LAMarker(2,2,scheduled=T0+3) CompleteWorkflow");
+    tw_run_output_clear(&out);
+}
+
+static int signal_cancels_op0(tw_wf_instance *wf, const char *name, const tw_payloads *headers);
+
+static int signal_cancels_parent_scope(tw_wf_instance *wf, const char *name, const tw_payloads *headers)
+{
+    (void)wf, (void)name, (void)headers;
+    keep_rc(tw_scope_cancel(F.scope[PARENT]));
+    return 1;
+}
+
+static void backoff_interrupted_by_signal(pb_history *h, int64_t timer_started_id)
+{
+    (void)timer_started_id;
+    signaled(h, "stop", "1");
+}
+
+/* The local activity waits on its backoff timer when a signal cancels it (its op, or its scope). */
+static void cancel_during_backoff(int (*on_signal)(tw_wf_instance *, const char *, const tw_payloads *),
+                                  const char *expected_log)
+{
+    pb_history *h = backoff_history(backoff_interrupted_by_signal); /* ..., 7 signal, 8-9 live WFT */
+    begin(h, 3);
+    F.on_start = start_flaky_local_activity;
+    tw_run_output out;
+    step(true, &out);
+    tw_run_output_clear(&out);
+    char id[32];
+    tw_la_params params;
+    take_la_request(time_of(3), id, sizeof(id), &params);
+    resolve_backoff(1, 1, time_of(3));
+    step(true, &out);
+    cr_assert_str_eq(commands(&out), "LAMarker(1,1,backoff=1500ms,failed,scheduled=T0+3) StartTimer(1,1500ms)");
+    tw_run_output_clear(&out);
+
+    more(4, 9);
+    F.on_signal = on_signal;
+    step(true, &out);
+    cr_assert_eq(F.rc, 0, "%s", F.message);
+    cr_assert_str_eq(F.log, expected_log);
+    cr_assert_str_eq(commands(&out), "CancelTimer(1)", "the backoff timer goes, no attempt is scheduled");
+    tw_run_output_clear(&out);
+    cr_assert(tw_op_is_resolved(F.op[0]));
+    /* Worded as the engine words a cancelled local activity. */
+    cr_assert_eq(F.failure_kind, TW_FAILURE_ACTIVITY);
+    cr_assert_str_eq(F.failure_message, "Activity cancelled");
+    cr_assert_eq(F.cause_kind, TW_FAILURE_CANCELED);
+    no_la_request();
+}
+
+Test(runtime, local_activity_cancelled_during_its_backoff_timer)
+{
+    cancel_during_backoff(signal_cancels_op0, "signal(stop,[1]) cancel-returned drain resolved(7,CANCELLED) drain");
+}
+
+Test(runtime, local_activity_cancelled_with_its_scope_during_its_backoff_timer)
+{
+    cancel_during_backoff(signal_cancels_parent_scope,
+                          "signal(stop,[1]) drain scope_cancelled(70) resolved(7,CANCELLED) drain");
+}
+
+/*
+ * 1 started, 2-4 WFT, 5 marker (seq 1, backoff), 6 timer 1 started, 7
+ * fired, 8-10 WFT, 11 marker (seq 2, attempt 2, result), 12 completed.
+ */
+static pb_history *full_backoff_history(void)
+{
+    pb_history *h = hist_new();
+    started(h);
+    int64_t c1 = wft(h, true);
+    backoff_marker(h, c1);
+    int64_t t = timer_started(h, "1", c1);
+    timer_fired(h, "1", t);
+    int64_t c2 = wft(h, true);
+    char data[400];
+    snprintf(data, sizeof(data),
+             "{\"seq\":2,\"attempt\":2,\"activity_id\":\"2\",\"activity_type\":\"flaky\","
+             "\"complete_time\":{\"seconds\":%lld,\"nanos\":0},\"backoff\":null,"
+             "\"original_schedule_time\":{\"seconds\":%lld,\"nanos\":0}}",
+             T0 + 9, T0 + 3);
+    la_marker_with_data(h, data, "\"ok\"", NULL, c2);
+    wf_completed(h, c2);
+    return h;
+}
+
+static void replay_full_backoff_history(void (*on_start)(tw_wf_instance *wf, const tw_payloads *args))
+{
+    pb_history *h = full_backoff_history();
+    begin(h, (int64_t)h->n_events);
+    F.on_start = on_start;
+    F.on_resolved = complete_with_result;
+    /* The marker brings the BACKOFF back: the same timer, then seq 2, matched against history. */
+    static const char *const expected[] = {
+        "start(greeter,[]) drain",
+        "drain",
+        "drain",
+        "resolved(7,COMPLETED) drain",
+    };
+    for (size_t k = 0; k < sizeof(expected) / sizeof(expected[0]); k++) {
+        tw_run_output out;
+        step(false, &out);
+        cr_assert_str_eq(F.log, expected[k], "activation %zu", k + 1);
+        cr_assert_eq(out.command_count, 0, "a replayed task sends nothing");
+        tw_run_output_clear(&out);
+        no_la_request();
+    }
+    cr_assert_str_eq(F.result_json, "[\"ok\"]");
+    cr_assert(tw_wf_is_done(F.wf));
+    cr_assert_not(tw_run_has_next_activation(F.run));
+}
+
+Test(runtime, replay_of_a_local_activity_backoff_history_is_deterministic)
+{
+    replay_full_backoff_history(start_flaky_local_activity);
+}
+
+static void start_flaky_local_activity_default_threshold(tw_wf_instance *wf, const tw_payloads *args)
+{
+    (void)args;
+    tw_local_activity_options o;
+    tw_local_activity_options_init(&o);
+    o.activity_type = "flaky";
+    o.start_to_close_timeout_ms = 5000;
+    cr_assert_eq(tw_wf_start_local_activity(wf, NULL, &o, 7, &F.op[0]), 0, "%s", tw_error_message(tw_error_last()));
+}
+
+Test(runtime, replay_follows_the_backoff_markers_whatever_the_threshold_now)
+{
+    /* As in sdk-core, history decides: the code's threshold (now the 60 s default) only matters live. */
+    replay_full_backoff_history(start_flaky_local_activity_default_threshold);
 }
