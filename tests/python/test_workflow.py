@@ -791,7 +791,7 @@ class DeadlockWorkflow:
     async def run(self) -> str:
         if DEADLOCK_STATE["blocked"] == 0:
             DEADLOCK_STATE["blocked"] += 1
-            time.sleep(2.5)  # blocks the workflow thread: not allowed
+            time.sleep(4)  # blocks the workflow thread (2 s allowed), with room for a loaded machine
         return "recovered"
 
 
@@ -802,7 +802,7 @@ async def test_deadlock_detection(client: Client) -> None:
         event = await wait_for_event(handle, "EVENT_TYPE_WORKFLOW_TASK_FAILED")
         text = json.dumps(event)
         assert "Potential deadlock detected" in text
-        assert "test_workflow.py" in text and "time.sleep(2.5)" in text
+        assert "test_workflow.py" in text and "time.sleep(4)" in text
         assert await result_of(handle) == "recovered"
 
 
