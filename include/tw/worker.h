@@ -37,7 +37,7 @@ typedef struct tw_worker_options {
     int64_t sticky_schedule_to_start_timeout_ms; /* default 10000 */
     uint32_t max_concurrent_activities;       /* running activity tasks (tw/activity.h); default 100 */
     uint32_t activity_pollers;                /* activity task long polls; default 2 */
-    int no_activities;                        /* non-zero: never poll activity tasks */
+    int no_activities;                        /* non-zero: no activities, local ones included */
     int no_workflows;                         /* non-zero: never poll workflow tasks */
     int64_t graceful_shutdown_timeout_ms;     /* how long shutdown lets activities run before cancelling them; default 0 */
     /*
@@ -58,6 +58,50 @@ typedef struct tw_worker_options {
      * SCHEDULE_TO_START timeout, not retried.
      */
     uint32_t max_concurrent_local_activities;
+    /*
+     * Non-zero: run local activities only. The worker never polls its task
+     * queue for activity tasks and never asks for eager activities, but the
+     * local activities its workflows schedule still come through
+     * tw_worker_poll_activity_task. Needs workflows (with no_workflows set
+     * the worker would have nothing to poll: TW_EINVAL); no_activities
+     * turns off local activities too.
+     */
+    int no_remote_activities;
+    /*
+     * Heartbeat throttling: the first heartbeat of an activity goes out at
+     * once; later ones go out at most once per window, the details of the
+     * last call in a window winning. The window is 0.8 x the activity's
+     * heartbeat timeout, or default_heartbeat_throttle_interval_ms (default
+     * 30000) when it has none, and never longer than
+     * max_heartbeat_throttle_interval_ms (default 60000). Windows end on a
+     * 100 ms tick, and at most one heartbeat is in flight per activity, so
+     * 0 means "as often as that allows". Negative: TW_EINVAL.
+     */
+    int64_t max_heartbeat_throttle_interval_ms;
+    int64_t default_heartbeat_throttle_interval_ms;
+    /*
+     * A limit, kept by this worker, on how many activity tasks it starts per
+     * second (0, the default: none). A poll goes out only with a token from
+     * a bucket refilled at this rate and holding the rate's whole part (at
+     * least 1, at most max_concurrent_activities); a poll holds its token
+     * while it waits, spends it when it brings a task and gives it back
+     * when it comes back empty. So no more polled tasks than the bucket
+     * holds start at once, and for a rate of 1 or less they start at least
+     * 1/rate seconds apart. Local activities do not count. Eager activities
+     * are still asked for (as sdk-core does) and not held back, but each
+     * one spends a token, delaying the next polls. Anything but 0 or a
+     * positive, finite, normal number: TW_EINVAL.
+     */
+    double max_activities_per_second;
+    /*
+     * A limit for the whole task queue, kept by the server: sent with every
+     * activity task poll (task_queue_metadata.max_tasks_per_second), so
+     * the last poller's value wins when workers disagree. 0 (the default):
+     * not sent. Setting it turns eager activities off, since they would
+     * bypass the server's limit (sdk-core does the same). Anything but 0 or
+     * a positive, finite, normal number: TW_EINVAL.
+     */
+    double max_task_queue_activities_per_second;
 } tw_worker_options;
 
 TW_API void tw_worker_options_init(tw_worker_options *options);

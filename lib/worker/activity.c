@@ -9,14 +9,23 @@
  * the START of the same task was handed out.
  *
  * Time-driven work (heartbeat throttle windows, local timeouts, the
- * shutdown grace period, poll backoff) is done by a tick: a transport timer
- * re-armed every TICK_MS while anything needs it.
+ * shutdown grace period, poll backoff, polls waiting for a rate token) is
+ * done by a tick: a transport timer re-armed every TICK_MS while anything
+ * needs it.
+ *
+ * The worker-side rate limit (max_activities_per_second) is a token
+ * bucket that polls draw from: each poll in flight holds a token, since it
+ * may bring a task at any moment; a poll that brings one spends it, an
+ * empty one gives it back. Tokens held by polls count against the
+ * bucket's size, so however long polls wait, no more tasks than the bucket
+ * holds can arrive together.
  *
  * Concurrency and lifetime: one mutex guards everything; RPC and timer
  * callbacks run on the transport thread, the language calls in from its
  * own threads. Every call or timer in flight holds a reference on the
  * tw_act, and so does the worker until it is destroyed.
  */
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,8 +44,6 @@ typedef Temporal__Api__Common__V1__Payloads pb_payloads_msg;
 #define POLL_BACKOFF_MS 1000
 /* Local timeouts fire this long after the server's, so the server's verdict normally comes first. */
 #define LOCAL_TIMEOUT_BUFFER_MS 5000
-#define MAX_THROTTLE_MS 60000
-#define DEFAULT_THROTTLE_MS 30000
 
 struct tw_activity_task {
     int kind;
@@ -140,7 +147,17 @@ struct tw_act {
     uint32_t max_running;
     uint32_t pollers;
     int64_t grace_ms;
+    int64_t max_throttle_ms;     /* heartbeat throttle windows: the cap, */
+    int64_t default_throttle_ms; /* ... and the window of an activity with no heartbeat timeout */
+    double queue_rate;           /* max_tasks_per_second sent with each poll (0: none) */
+    /* the worker-side rate limit (rate_per_ms 0: none) */
+    double rate_per_ms;
+    double rate_burst;           /* the bucket's size */
+    double rate_tokens;          /* tokens in the bucket (polls in flight hold theirs); negative after eager tasks */
+    int64_t rate_at;             /* when rate_tokens was last brought up to date (monotonic ms) */
+    bool rate_wait;              /* a poll waits for a token: the tick tries again */
     bool disabled;
+    bool remote_disabled;        /* local activities only: no polls, no eager tasks */
     bool started;
     bool shutting_down;
     bool closed;                 /* shutdown finished: polls complete with TW_ECLOSED */
@@ -550,8 +567,8 @@ static running *accept_locked(tw_act *act, task_pb *pb, bool offer)
     int64_t now = tw_now_ms();
     r->heartbeat_timeout_ms = duration_ms(pb->heartbeat_timeout);
     /* The server sends 0 for "no heartbeat timeout"; sdk-core treats both alike. */
-    int64_t throttle = r->heartbeat_timeout_ms > 0 ? r->heartbeat_timeout_ms * 4 / 5 : DEFAULT_THROTTLE_MS;
-    r->throttle_ms = throttle < MAX_THROTTLE_MS ? throttle : MAX_THROTTLE_MS;
+    int64_t throttle = r->heartbeat_timeout_ms > 0 ? r->heartbeat_timeout_ms * 4 / 5 : act->default_throttle_ms;
+    r->throttle_ms = throttle < act->max_throttle_ms ? throttle : act->max_throttle_ms;
     if (r->heartbeat_timeout_ms > 0)
         r->heartbeat_deadline = now + r->heartbeat_timeout_ms + LOCAL_TIMEOUT_BUFFER_MS;
     int64_t start_to_close = duration_ms(pb->start_to_close_timeout);
@@ -622,13 +639,49 @@ static tw_act *enter_call(void *arg, uint64_t *running_id)
     return act;
 }
 
+/* ---- the worker-side rate limit ---- */
+
+/* Adds the tokens earned since the last update; call it before polls or tokens change. */
+static void rate_refill_locked(tw_act *act)
+{
+    int64_t now = tw_now_ms();
+    double room = act->rate_burst - (double)act->polls;
+    double tokens = act->rate_tokens + act->rate_per_ms * (double)(now - act->rate_at);
+    act->rate_tokens = tokens < room ? tokens : room;
+    act->rate_at = now;
+}
+
+/* Takes a token for a new poll; false (the tick will try again) when the bucket has none. */
+static bool rate_take_locked(tw_act *act)
+{
+    if (act->rate_per_ms <= 0)
+        return true;
+    rate_refill_locked(act);
+    if (act->rate_tokens < 1) {
+        act->rate_wait = true;
+        return false;
+    }
+    act->rate_tokens -= 1;
+    return true;
+}
+
+/* A poll ended: its token is spent when it brought a task, else given back. */
+static void poll_ended_locked(tw_act *act, bool got_task)
+{
+    if (act->rate_per_ms > 0)
+        rate_refill_locked(act);
+    act->polls--;
+    if (act->rate_per_ms > 0 && !got_task)
+        act->rate_tokens += 1;
+}
+
 /* ---- polling ---- */
 
 static void on_poll(tw_rpc_reply *reply, void *arg)
 {
     uint64_t unused;
     tw_act *act = enter_call(arg, &unused);
-    act->polls--;
+    poll_ended_locked(act, !reply->error && ((task_pb *)(void *)reply->response)->task_token.len > 0);
     if (reply->error) {
         if (reply->error->code != TW_ECANCELLED && !act->shutting_down) {
             tw_log(&act->log, TW_LOG_WARN, "activity task poll failed: %s", reply->error->message);
@@ -660,6 +713,15 @@ static int start_poll_locked(tw_act *act)
             r->task_queue->name = pb_str(&b, act->task_queue);
             r->task_queue->kind = TEMPORAL__API__ENUMS__V1__TASK_QUEUE_KIND__TASK_QUEUE_KIND_NORMAL;
         }
+        if (act->queue_rate > 0) {
+            r->task_queue_metadata = pb_new(&b, &temporal__api__taskqueue__v1__task_queue_metadata__descriptor);
+            if (r->task_queue_metadata) {
+                r->task_queue_metadata->max_tasks_per_second =
+                    pb_new(&b, &google__protobuf__double_value__descriptor);
+                if (r->task_queue_metadata->max_tasks_per_second)
+                    r->task_queue_metadata->max_tasks_per_second->value = act->queue_rate;
+            }
+        }
     }
     int rc = !r || b.oom ? TW_ENOMEM
                          : start_call_locked(act, 0, "PollActivityTaskQueue", &r->base,
@@ -678,14 +740,23 @@ static int start_poll_locked(tw_act *act)
 
 static void poll_more_locked(tw_act *act)
 {
-    if (!act->started || act->shutting_down || act->abandoned)
+    act->rate_wait = false;
+    if (!act->started || act->shutting_down || act->abandoned || act->remote_disabled)
         return;
     if (act->poll_backoff_until && tw_now_ms() < act->poll_backoff_until)
         return;
     act->poll_backoff_until = 0;
-    while (act->polls < act->pollers && act->polls + act->running_count + act->eager_reserved < act->max_running)
-        if (start_poll_locked(act) != 0)
+    while (act->polls < act->pollers && act->polls + act->running_count + act->eager_reserved < act->max_running) {
+        if (!rate_take_locked(act)) {
+            arm_tick_locked(act);
             return;
+        }
+        if (start_poll_locked(act) != 0) {
+            if (act->rate_per_ms > 0)
+                act->rate_tokens += 1;
+            return;
+        }
+    }
 }
 
 /* ---- heartbeats ---- */
@@ -981,7 +1052,7 @@ static void la_deliver_locked(tw_act *act)
 
 static bool needs_tick_locked(const tw_act *act)
 {
-    return !act->abandoned && (act->running || act->poll_backoff_until || act->la_results);
+    return !act->abandoned && (act->running || act->poll_backoff_until || act->rate_wait || act->la_results);
 }
 
 static void tick_locked(tw_act *act)
@@ -1018,7 +1089,7 @@ static void tick_locked(tw_act *act)
             issue_cancel_locked(act, r, TW_ACTIVITY_CANCEL_REASON_TIMED_OUT);
         r = next;
     }
-    if (act->poll_backoff_until && now >= act->poll_backoff_until)
+    if ((act->poll_backoff_until && now >= act->poll_backoff_until) || act->rate_wait)
         poll_more_locked(act);
 }
 
@@ -1054,6 +1125,12 @@ static void arm_tick_locked(tw_act *act)
 
 /* ---- worker.c hooks ---- */
 
+/* 0 (unset), or positive, finite and not subnormal (which a rate per millisecond could round to 0). */
+static bool rate_ok(double per_second)
+{
+    return per_second == 0 || (isnormal(per_second) && per_second > 0);
+}
+
 int tw_act_new(const char *fn, tw_client *client, const tw_worker_options *o, const char *identity, tw_act **out)
 {
     *out = NULL;
@@ -1069,6 +1146,21 @@ int tw_act_new(const char *fn, tw_client *client, const tw_worker_options *o, co
     if (o->graceful_shutdown_timeout_ms < 0)
         return tw_set_error(TW_EINVAL, "%s: graceful_shutdown_timeout_ms must not be negative, got %lld", fn,
                             (long long)o->graceful_shutdown_timeout_ms);
+    if (o->no_remote_activities && o->no_workflows && !o->no_activities)
+        return tw_set_error(TW_EINVAL, "%s: no_remote_activities and no_workflows are both set: the worker would "
+                                       "poll nothing (local activities come from its workflows)", fn);
+    if (o->max_heartbeat_throttle_interval_ms < 0)
+        return tw_set_error(TW_EINVAL, "%s: max_heartbeat_throttle_interval_ms must not be negative, got %lld", fn,
+                            (long long)o->max_heartbeat_throttle_interval_ms);
+    if (o->default_heartbeat_throttle_interval_ms < 0)
+        return tw_set_error(TW_EINVAL, "%s: default_heartbeat_throttle_interval_ms must not be negative, got %lld",
+                            fn, (long long)o->default_heartbeat_throttle_interval_ms);
+    if (!rate_ok(o->max_activities_per_second))
+        return tw_set_error(TW_EINVAL, "%s: max_activities_per_second must be 0 (no limit) or a positive finite "
+                                       "number, got %g", fn, o->max_activities_per_second);
+    if (!rate_ok(o->max_task_queue_activities_per_second))
+        return tw_set_error(TW_EINVAL, "%s: max_task_queue_activities_per_second must be 0 (not sent) or a "
+                                       "positive finite number, got %g", fn, o->max_task_queue_activities_per_second);
     tw_act *act = calloc(1, sizeof(*act));
     if (!act)
         return tw_set_error(TW_ENOMEM, "%s: out of memory", fn);
@@ -1085,7 +1177,20 @@ int tw_act_new(const char *fn, tw_client *client, const tw_worker_options *o, co
     act->pollers = o->activity_pollers < o->max_concurrent_activities ? o->activity_pollers
                                                                        : o->max_concurrent_activities;
     act->grace_ms = o->graceful_shutdown_timeout_ms;
+    act->max_throttle_ms = o->max_heartbeat_throttle_interval_ms;
+    act->default_throttle_ms = o->default_heartbeat_throttle_interval_ms;
+    act->queue_rate = o->max_task_queue_activities_per_second;
+    if (o->max_activities_per_second > 0) {
+        act->rate_per_ms = o->max_activities_per_second / 1000.0;
+        /* Whole tokens, at least one; more than the task slots could never be used. */
+        double burst = o->max_activities_per_second < (double)act->max_running ? o->max_activities_per_second
+                                                                                 : (double)act->max_running;
+        act->rate_burst = burst < 1 ? 1 : (double)(uint32_t)burst;
+        act->rate_tokens = act->rate_burst;
+        act->rate_at = tw_now_ms();
+    }
     act->disabled = o->no_activities != 0;
+    act->remote_disabled = o->no_remote_activities != 0;
     if (!act->namespace_name || !act->task_queue || !act->identity) {
         act_destroy(act);
         return tw_set_error(TW_ENOMEM, "%s: out of memory", fn);
@@ -1187,9 +1292,13 @@ void tw_act_free(tw_act *act)
 bool tw_act_eager_reserve(tw_act *act)
 {
     pthread_mutex_lock(&act->lock);
-    /* Only while the language polls activity tasks, and like a poll, only with a slot nobody else holds. */
-    bool ok = !act->disabled && act->started && !act->shutting_down &&
-              act->polls + act->running_count + act->eager_reserved < act->max_running;
+    /*
+     * Only while the language polls activity tasks, and like a poll, only with a slot nobody else holds.
+     * Never for a worker that runs local activities only, nor when the server limits the task queue's
+     * rate (eager tasks would bypass that limit).
+     */
+    bool ok = !act->disabled && !act->remote_disabled && act->queue_rate <= 0 && act->started &&
+              !act->shutting_down && act->polls + act->running_count + act->eager_reserved < act->max_running;
     if (ok)
         act->eager_reserved++;
     pthread_mutex_unlock(&act->lock);
@@ -1211,6 +1320,11 @@ bool tw_act_eager_done(tw_act *act, size_t reserved, task_pb **tasks, size_t n)
             tw_log(&act->log, TW_LOG_DEBUG, "activity %s (%s) came eagerly with the workflow task's answer",
                    pb->activity_id ? pb->activity_id : "",
                    pb->activity_type && pb->activity_type->name ? pb->activity_type->name : "");
+            if (act->rate_per_ms > 0) {
+                /* Eager tasks count against the worker's rate limit too. */
+                rate_refill_locked(act);
+                act->rate_tokens -= 1;
+            }
             accept_locked(act, pb, true); /* takes pb */
             continue;
         }

@@ -92,8 +92,11 @@ void tw_worker_local_resolved(tw_worker *w, const char *run_id, uint32_t seq, in
  * this worker schedules on the worker's own task queue may come back in the
  * server's answer to the workflow task instead of through a poll; each one
  * asked for holds an activity slot from tw_act_eager_reserve (true: a slot
- * was free and is now reserved) until tw_act_eager_done gets the answer's
- * tasks (taken; none when the call failed) and frees the reservations left.
+ * was free and is now reserved; always false with no_remote_activities or
+ * max_task_queue_activities_per_second) until tw_act_eager_done gets the
+ * answer's tasks (taken; none when the call failed) and frees the
+ * reservations left; with max_activities_per_second, each task that came
+ * spends a token of the rate limit.
  * tw_act_eager_done returns true when that left a shutting-down activity
  * side with nothing to wait for: its idle callback was dropped and will not
  * run, so the worker must do its part itself.

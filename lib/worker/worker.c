@@ -1407,7 +1407,9 @@ void tw_worker_options_init(tw_worker_options *o)
                                  .max_cached_workflows = 1000, .workflow_pollers = 2, .sticky_pollers = 2,
                                  .sticky_schedule_to_start_timeout_ms = 10000,
                                  .max_concurrent_activities = 100, .activity_pollers = 2,
-                                 .max_concurrent_local_activities = 100};
+                                 .max_concurrent_local_activities = 100,
+                                 .max_heartbeat_throttle_interval_ms = 60000,
+                                 .default_heartbeat_throttle_interval_ms = 30000};
 }
 
 int tw_worker_new(tw_client *client, const tw_worker_options *options, tw_worker **out)

@@ -8,6 +8,7 @@
  * Each test runs "hosts" (a tw_worker plus what the test's activity does)
  * on its own task queue, and drives everything from one completion queue.
  */
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -956,6 +957,10 @@ Test(activity, bad_arguments_are_rejected_with_clear_errors)
     cr_expect_eq(o.max_concurrent_activities, 100);
     cr_expect_eq(o.activity_pollers, 2);
     cr_expect_eq(o.graceful_shutdown_timeout_ms, 0);
+    cr_expect_eq(o.no_remote_activities, 0);
+    cr_expect_eq(o.max_heartbeat_throttle_interval_ms, 60000);
+    cr_expect_eq(o.default_heartbeat_throttle_interval_ms, 30000);
+    cr_expect(o.max_activities_per_second == 0 && o.max_task_queue_activities_per_second == 0);
     tw_worker *w = NULL;
     o.task_queue = "act-bad-args";
     o.no_activities = 1;
@@ -972,6 +977,40 @@ Test(activity, bad_arguments_are_rejected_with_clear_errors)
     o.graceful_shutdown_timeout_ms = -1;
     call_fails(tw_worker_new(client, &o, &w), TW_EINVAL, "negative grace", "graceful_shutdown_timeout_ms");
     o.graceful_shutdown_timeout_ms = 0;
+    o.max_heartbeat_throttle_interval_ms = -1;
+    call_fails(tw_worker_new(client, &o, &w), TW_EINVAL, "negative max throttle", "max_heartbeat_throttle_interval_ms");
+    o.max_heartbeat_throttle_interval_ms = 60000;
+    o.default_heartbeat_throttle_interval_ms = -5;
+    call_fails(tw_worker_new(client, &o, &w), TW_EINVAL, "negative default throttle",
+               "default_heartbeat_throttle_interval_ms must not be negative, got -5");
+    o.default_heartbeat_throttle_interval_ms = 30000;
+    const double bad_rates[] = {-1, NAN, INFINITY, -INFINITY, 5e-324};
+    for (size_t i = 0; i < sizeof(bad_rates) / sizeof(bad_rates[0]); i++) {
+        o.max_activities_per_second = bad_rates[i];
+        call_fails(tw_worker_new(client, &o, &w), TW_EINVAL, "bad worker rate", "max_activities_per_second");
+        o.max_activities_per_second = 0;
+        o.max_task_queue_activities_per_second = bad_rates[i];
+        call_fails(tw_worker_new(client, &o, &w), TW_EINVAL, "bad task queue rate",
+                   "max_task_queue_activities_per_second");
+        o.max_task_queue_activities_per_second = 0;
+    }
+    o.max_activities_per_second = -2.5;
+    call_fails(tw_worker_new(client, &o, &w), TW_EINVAL, "the bad value is named", "got -2.5");
+    o.max_activities_per_second = 0;
+    o.no_remote_activities = 1;
+    o.no_workflows = 1;
+    call_fails(tw_worker_new(client, &o, &w), TW_EINVAL, "local activities only, no workflows",
+               "no_remote_activities and no_workflows");
+    o.no_workflows = 0;
+    o.max_heartbeat_throttle_interval_ms = 0;
+    o.default_heartbeat_throttle_interval_ms = 0;
+    o.max_activities_per_second = 0.5;
+    o.max_task_queue_activities_per_second = 1e6;
+    call_ok(tw_worker_new(client, &o, &w), "local-only worker with every new option set");
+    tw_worker_free(w);
+    tw_worker_options_init(&o);
+    o.task_queue = "act-bad-args";
+    o.max_concurrent_activities = 1;
 
     o.no_activities = 1;
     call_ok(tw_worker_new(client, &o, &w), "workflow-only worker");
@@ -1422,4 +1461,182 @@ Test(activity, no_eager_activity_on_another_task_queue)
     cr_expect_eq(act->starts, 1);
     host_shutdown(act);
     host_shutdown(wf);
+}
+
+/* ---- worker options of the activity side ---- */
+
+/*
+ * no_remote_activities: the worker runs the local activity its workflow
+ * schedules (its activity task polls deliver it), but not the remote one
+ * on the same queue: that one waits until a normal worker comes.
+ */
+Test(activity, no_remote_activities_runs_local_activities_only)
+{
+    char tq[64], wid[64], wid2[64];
+    unique(tq, sizeof(tq), "no-remote");
+    unique(wid, sizeof(wid), "no-remote");
+    unique(wid2, sizeof(wid2), "no-remote");
+    tw_worker_options o;
+    tw_worker_options_init(&o);
+    o.no_remote_activities = 1;
+    host *local = host_new(tq, true, true, &o);
+    local->on_task = echo_local;
+    saw_local = false;
+    start_caller(wid, tq, "{\"activity_type\": \"Echo\", \"local\": true, \"args\": [\"local\"]}");
+    tw_event *ev = await_result(wid);
+    expect_completed_with(ev, "\"local\"");
+    tw_event_free(ev);
+    cr_expect(saw_local, "the local activity ran on the local-only worker");
+    cr_expect_eq(local->starts, 1);
+
+    start_caller(wid2, tq, "{\"activity_type\": \"Echo\", \"args\": [\"remote\"]}");
+    run_for(2000);
+    cr_expect_eq(local->starts, 1, "the local-only worker ran the remote activity");
+    cr_expect_eq(eager_seen(), 0, "the local-only worker asked for it eagerly");
+    host *normal = host_new(tq, false, true, NULL);
+    normal->on_task = echo;
+    ev = await_result(wid2);
+    expect_completed_with(ev, "\"remote\"");
+    tw_event_free(ev);
+    cr_expect_eq(normal->starts, 1);
+    cr_expect_eq(local->starts, 1);
+    host_shutdown(normal);
+    host_shutdown(local);
+}
+
+/*
+ * Runs two_beats (two heartbeats at once, then the attempt is dropped) on a
+ * worker with options o and returns, through the second attempt, the
+ * heartbeat details the server had: "second" only when the throttle
+ * window ended while the test ran for 600 ms.
+ */
+static void beats_and_details(tw_worker_options *o, const char *timeout_member, char *out, size_t size)
+{
+    char tq[64], wid[64], input[256];
+    unique(tq, sizeof(tq), "hb-opt");
+    unique(wid, sizeof(wid), "hb-opt");
+    host *h = host_new(tq, true, true, o);
+    h->on_task = two_beats;
+    snprintf(input, sizeof(input), "{\"activity_type\": \"Beats\"%s, \"retry\": {\"max_attempts\": 2, "
+             "\"initial_interval_ms\": 100}}", timeout_member);
+    start_caller(wid, tq, input);
+    pump(0, started, h, "the activity task");
+    run_for(600);
+    drop_and_fail(h);
+    tw_event *ev = await_result(wid);
+    cr_assert_eq(tw_event_outcome(ev), TW_OUTCOME_COMPLETED);
+    first_text(tw_event_payloads(ev), out, size);
+    tw_event_free(ev);
+    host_shutdown(h);
+}
+
+Test(activity, default_heartbeat_throttle_interval_applies_without_a_heartbeat_timeout)
+{
+    char details[64];
+    beats_and_details(NULL, "", details, sizeof(details));
+    cr_expect_str_eq(details, "\"first\"", "with the 30 s default the second heartbeat waits");
+    tw_worker_options o;
+    tw_worker_options_init(&o);
+    o.default_heartbeat_throttle_interval_ms = 200;
+    beats_and_details(&o, "", details, sizeof(details));
+    cr_expect_str_eq(details, "\"second\"", "with 200 ms the second heartbeat went out");
+}
+
+Test(activity, max_heartbeat_throttle_interval_caps_the_window)
+{
+    char details[64];
+    /* A 10 s heartbeat timeout: an 8 s window, unless the max is smaller. */
+    beats_and_details(NULL, ", \"heartbeat_timeout_ms\": 10000", details, sizeof(details));
+    cr_expect_str_eq(details, "\"first\"");
+    tw_worker_options o;
+    tw_worker_options_init(&o);
+    o.max_heartbeat_throttle_interval_ms = 200;
+    beats_and_details(&o, ", \"heartbeat_timeout_ms\": 10000", details, sizeof(details));
+    cr_expect_str_eq(details, "\"second\"");
+    /* The max caps the default interval too. */
+    o.default_heartbeat_throttle_interval_ms = 30000;
+    beats_and_details(&o, "", details, sizeof(details));
+    cr_expect_str_eq(details, "\"second\"");
+}
+
+/* A task queue rate (kept by the server) turns eager activities off; activities still run, through polls. */
+Test(activity, max_task_queue_activities_per_second_turns_eager_activities_off)
+{
+    char tq[64];
+    unique(tq, sizeof(tq), "tq-rate");
+    tw_worker_options o;
+    tw_worker_options_init(&o);
+    o.max_task_queue_activities_per_second = 50;
+    host *h = host_new(tq, true, true, &o);
+    h->on_task = echo;
+    run_echo(tq, "");
+    run_echo(tq, "");
+    cr_expect_eq(eager_seen(), 0);
+    cr_expect_eq(h->starts, 2);
+    host_shutdown(h);
+}
+
+/* The server's start time (ns) of each task the rate host started. */
+static int64_t started_ns[8];
+static int started_n;
+
+static void echo_and_note_start(host *h, const tw_activity_task *t)
+{
+    if (is_start(t) && started_n < 8)
+        started_ns[started_n++] = tw_activity_task_started_time(t);
+    echo(h, t);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/*
+ * Four ActivityCallers at once, their activities on a queue served by an
+ * activity-only worker with options o; returns the smallest gap between
+ * the server's start times of the four tasks, in ms.
+ */
+static int64_t min_start_gap_ms(tw_worker_options *o)
+{
+    char wf_tq[64], act_tq[64], wids[4][64], input[256];
+    unique(wf_tq, sizeof(wf_tq), "rate-wf");
+    unique(act_tq, sizeof(act_tq), "rate-act");
+    host *acts = host_new(act_tq, false, true, o);
+    acts->on_task = echo_and_note_start;
+    host *wfs = host_new(wf_tq, true, false, NULL);
+    started_n = 0;
+    snprintf(input, sizeof(input), "{\"activity_type\": \"Echo\", \"args\": [1], \"task_queue\": \"%s\"}", act_tq);
+    for (int i = 0; i < 4; i++) {
+        unique(wids[i], sizeof(wids[i]), "rate");
+        start_caller(wids[i], wf_tq, input);
+    }
+    for (int i = 0; i < 4; i++) {
+        tw_event *ev = await_result(wids[i]);
+        expect_completed_with(ev, "1");
+        tw_event_free(ev);
+    }
+    cr_assert_eq(started_n, 4);
+    qsort(started_ns, 4, sizeof(started_ns[0]), cmp_i64);
+    int64_t gap = INT64_MAX;
+    for (int i = 1; i < 4; i++) {
+        cr_assert_gt(started_ns[i - 1], 0, "the task carries no start time");
+        int64_t d = (started_ns[i] - started_ns[i - 1]) / 1000000;
+        gap = d < gap ? d : gap;
+    }
+    host_shutdown(wfs);
+    host_shutdown(acts);
+    return gap;
+}
+
+Test(activity, max_activities_per_second_spaces_the_starts)
+{
+    tw_worker_options o;
+    tw_worker_options_init(&o);
+    o.max_activities_per_second = 1;
+    int64_t limited = min_start_gap_ms(&o);
+    cr_expect_geq(limited, 800, "starts %lld ms apart with a limit of 1/s", (long long)limited);
+    int64_t free_gap = min_start_gap_ms(NULL);
+    cr_expect_lt(free_gap, 500, "starts %lld ms apart with no limit", (long long)free_gap);
 }

@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import math
+import sys
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any, Optional, Protocol
@@ -63,7 +65,12 @@ class Worker:
         max_concurrent_local_activities: Optional[int] = None,
         max_concurrent_workflow_task_polls: int = 5,
         nonsticky_to_sticky_poll_ratio: float = 0.2,
+        no_remote_activities: bool = False,
         sticky_queue_schedule_to_start_timeout: timedelta = timedelta(seconds=10),
+        max_heartbeat_throttle_interval: timedelta = timedelta(seconds=60),
+        default_heartbeat_throttle_interval: timedelta = timedelta(seconds=30),
+        max_activities_per_second: Optional[float] = None,
+        max_task_queue_activities_per_second: Optional[float] = None,
         graceful_shutdown_timeout: timedelta = timedelta(),
         debug_mode: bool = False,
         workflow_failure_exception_types: Sequence[type[BaseException]] = [],
@@ -96,8 +103,26 @@ class Worker:
             nonsticky_to_sticky_poll_ratio: The share of those polls on the task queue itself
                 (default 0.2, at least one poll); the rest poll the sticky queue, where the tasks
                 of cached runs come.
+            no_remote_activities: Run local activities only: the worker never polls the task
+                queue for activity tasks (nor asks for eager ones), while the local activities its
+                workflows schedule still run on it. Needs workflows.
             sticky_queue_schedule_to_start_timeout: How long a task waits on the sticky queue for
                 this worker before the server gives it to any worker of the task queue (default 10 s).
+            max_heartbeat_throttle_interval: The longest an activity's heartbeats are held back
+                (default 60 s). Heartbeats go out at once, then at most once per interval of
+                0.8 x the activity's heartbeat timeout (capped by this), the latest details
+                winning.
+            default_heartbeat_throttle_interval: That interval for an activity with no heartbeat
+                timeout (default 30 s; also capped by ``max_heartbeat_throttle_interval``).
+            max_activities_per_second: How many activity tasks this worker starts per second at
+                most (default: no limit). The worker polls for a task only when receiving one
+                would keep within the limit; for a rate of 1 or less, tasks start at least
+                1/rate seconds apart. Eager activities are still asked for; each one that comes
+                counts against the limit.
+            max_task_queue_activities_per_second: How many activities per second the server
+                dispatches from the whole task queue, to any worker (default: no limit). Sent
+                with every activity task poll, so when workers disagree the last poller wins.
+                Setting it turns eager activities off for this worker.
             graceful_shutdown_timeout: How long :py:meth:`shutdown` lets running activities
                 finish before cancelling them (they then see ``activity.is_worker_shutdown()``).
             debug_mode: Disable the workflow deadlock detector.
@@ -109,8 +134,9 @@ class Worker:
 
         Raises:
             TypeError: An activity is not decorated with ``@activity.defn``, an
-                interceptor is not an :py:class:`Interceptor`, or a ``max_concurrent_*``
-                option is not an int.
+                interceptor is not an :py:class:`Interceptor`, a ``max_concurrent_*``
+                option is not an int, a throttle interval is not a timedelta, or a
+                ``*_per_second`` option is not a number.
             ValueError: No activities and no workflows, duplicate activity names, a sync
                 activity without ``activity_executor``, or a bad option.
         """
@@ -158,6 +184,36 @@ class Worker:
             raise ValueError(f"max_cached_workflows must not be negative, got {max_cached_workflows}")
         if not isinstance(graceful_shutdown_timeout, timedelta) or graceful_shutdown_timeout < timedelta():
             raise ValueError(f"graceful_shutdown_timeout must be a non-negative timedelta, got {graceful_shutdown_timeout!r}")
+        if not isinstance(no_remote_activities, bool):
+            raise TypeError(f"no_remote_activities must be a bool, got {no_remote_activities!r}")
+        if no_remote_activities and not workflows:
+            raise ValueError(
+                "no_remote_activities is set but no workflows are given: the worker would poll nothing "
+                "(local activities only come from its own workflows)"
+            )
+        for name, interval in (
+            ("max_heartbeat_throttle_interval", max_heartbeat_throttle_interval),
+            ("default_heartbeat_throttle_interval", default_heartbeat_throttle_interval),
+        ):
+            if not isinstance(interval, timedelta):
+                raise TypeError(f"{name} must be a timedelta, got {interval!r}")
+            if interval < timedelta():
+                raise ValueError(f"{name} must not be negative, got {interval!r}")
+        for name, rate in (
+            ("max_activities_per_second", max_activities_per_second),
+            ("max_task_queue_activities_per_second", max_task_queue_activities_per_second),
+        ):
+            if rate is None:
+                continue
+            if isinstance(rate, bool) or not isinstance(rate, (int, float)):
+                raise TypeError(f"{name} must be a number or None, got {rate!r}")
+            try:
+                per_second = float(rate)
+            except OverflowError:
+                per_second = math.inf
+            # sys.float_info.min: the smallest normal float; the engine rejects subnormal rates.
+            if not (math.isfinite(per_second) and per_second >= sys.float_info.min):
+                raise ValueError(f"{name} must be a positive finite number (None for no limit), got {rate!r}")
 
         self._client = client
         self._task_queue = task_queue
@@ -178,6 +234,11 @@ class Worker:
             sticky_timeout=sticky_queue_schedule_to_start_timeout,
             graceful_shutdown_timeout=graceful_shutdown_timeout,
             disable_eager_activity_execution=disable_eager_activity_execution,
+            no_remote_activities=no_remote_activities,
+            max_heartbeat_throttle_interval=max_heartbeat_throttle_interval,
+            default_heartbeat_throttle_interval=default_heartbeat_throttle_interval,
+            max_activities_per_second=max_activities_per_second,
+            max_task_queue_activities_per_second=max_task_queue_activities_per_second,
         )
         self._activity_worker: Optional[ActivityWorker] = None
         if activities:
@@ -227,6 +288,11 @@ class Worker:
         sticky_timeout: timedelta,
         graceful_shutdown_timeout: timedelta,
         disable_eager_activity_execution: bool,
+        no_remote_activities: bool,
+        max_heartbeat_throttle_interval: timedelta,
+        default_heartbeat_throttle_interval: timedelta,
+        max_activities_per_second: Optional[float],
+        max_task_queue_activities_per_second: Optional[float],
     ) -> CData:
         keep: list[Any] = []
         o = ffi.new("tw_worker_options *")
@@ -254,6 +320,11 @@ class Worker:
         o.no_activities = 0 if has_activities else 1
         o.no_workflows = 0 if has_workflows else 1
         o.no_eager_activities = 1 if disable_eager_activity_execution else 0
+        o.no_remote_activities = 1 if no_remote_activities else 0
+        o.max_heartbeat_throttle_interval_ms = _bridge.millis(max_heartbeat_throttle_interval)
+        o.default_heartbeat_throttle_interval_ms = _bridge.millis(default_heartbeat_throttle_interval)
+        o.max_activities_per_second = float(max_activities_per_second or 0)
+        o.max_task_queue_activities_per_second = float(max_task_queue_activities_per_second or 0)
         out = ffi.new("tw_worker **")
         _bridge.raise_for(lib.tw_worker_new(self._client._ptr, o, out))
         return ffi.gc(out[0], lib.tw_worker_free)
