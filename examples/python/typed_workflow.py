@@ -24,7 +24,7 @@ from typing import Any, assert_type
 
 from temporalio import activity, workflow
 from temporalio.client import Client
-from temporalio.common import RetryPolicy
+from temporalio.common import Priority, RetryPolicy
 from temporalio.worker import Worker
 
 
@@ -67,6 +67,8 @@ async def many_args_async(a: int, b: int) -> int:
 OPTIONS: workflow.ActivityConfig = {
     "start_to_close_timeout": timedelta(seconds=10),
     "retry_policy": RetryPolicy(maximum_attempts=3),
+    "priority": Priority(priority_key=2),
+    "summary": "multiply",
 }
 
 
@@ -88,7 +90,13 @@ class TypedWorkflow:
         assert_type(a, int)
         b = await workflow.execute_activity(no_args_async, start_to_close_timeout=t)
         assert_type(b, str)
-        c = await workflow.execute_activity(one_arg, order, start_to_close_timeout=t)
+        c = await workflow.execute_activity(
+            one_arg,
+            order,
+            start_to_close_timeout=t,
+            summary="describe the order",
+            priority=Priority(priority_key=1, fairness_key=order.item, fairness_weight=2.0),
+        )
         assert_type(c, str)
         d = await workflow.execute_activity(one_arg_async, 3, start_to_close_timeout=t)
         assert_type(d, list[int])
@@ -105,7 +113,7 @@ class TypedWorkflow:
         # start_activity: the same forms, returning typed handles.
         h1 = workflow.start_activity(no_args, start_to_close_timeout=t)
         assert_type(h1, workflow.ActivityHandle[int])
-        h2 = workflow.start_activity(one_arg_async, 2, start_to_close_timeout=t)
+        h2 = workflow.start_activity(one_arg_async, 2, start_to_close_timeout=t, priority=Priority(priority_key=3))
         assert_type(h2, workflow.ActivityHandle[list[int]])
         h3 = workflow.start_activity(many_args, 1, "x", 2.5, start_to_close_timeout=t)
         assert_type(h3, workflow.ActivityHandle[dict[str, Any]])
@@ -124,15 +132,18 @@ class TypedWorkflow:
         in_scope = await scope.run(lambda: workflow.execute_activity(no_args_async, start_to_close_timeout=t))
         assert_type(in_scope, str)
         with workflow.CancellationScope(detached=True):
-            await workflow.sleep(timedelta(milliseconds=10))
+            await workflow.sleep(timedelta(milliseconds=10), summary="a short pause")
         await asyncio.sleep(0.01)
         try:
-            await workflow.wait_condition(lambda: self._done, timeout=0.05)
+            await workflow.wait_condition(lambda: self._done, timeout=0.05, timeout_summary="no finish signal")
         except asyncio.TimeoutError:
             pass
+        priority = workflow.info().priority
+        assert_type(priority, Priority)
+        assert_type(priority.priority_key, int | None)
         out.append([in_scope, workflow.now().year > 2000, type(workflow.uuid4()).__name__, workflow.info().workflow_type])
         if rounds > 1:
-            workflow.continue_as_new(order, rounds - 1)
+            workflow.continue_as_new(order, rounds - 1, backoff_start_interval=timedelta(milliseconds=200))
         return out
 
     @workflow.signal
@@ -149,7 +160,7 @@ def continue_as_new_forms(order: Order) -> None:
     if order.quantity == 1:
         workflow.continue_as_new(order, 2)  # same workflow, any arguments
     elif order.quantity == 2:
-        workflow.continue_as_new(args=[order, 2], run_timeout=timedelta(minutes=5))
+        workflow.continue_as_new(args=[order, 2], run_timeout=timedelta(minutes=5), backoff_start_interval=timedelta(seconds=5))
     elif order.quantity == 3:
         workflow.continue_as_new(order, workflow=SingleArgWorkflow.run)  # typed: one argument
     else:
@@ -166,9 +177,10 @@ class SingleArgWorkflow:
 async def local_activity_forms(order: Order) -> None:
     """Typed local activities."""
     t = timedelta(seconds=5)
-    x = await workflow.execute_local_activity(one_arg, order, start_to_close_timeout=t)
+    x = await workflow.execute_local_activity(one_arg, order, start_to_close_timeout=t, summary="check the order")
     assert_type(x, str)
-    y = workflow.start_local_activity(many_args_async, 1, 2, start_to_close_timeout=t)
+    local: workflow.LocalActivityConfig = {"start_to_close_timeout": t, "summary": "multiply locally"}
+    y = workflow.start_local_activity(many_args_async, 1, 2, **local)
     assert_type(y, workflow.ActivityHandle[int])
 
 
@@ -186,7 +198,15 @@ class ManyArgsChild:
 async def child_workflow_forms(order: Order) -> None:
     """Typed child workflows and handles to other workflows."""
     await workflow.execute_child_workflow(SingleArgWorkflow.run, order, id="c1")
-    r2 = await workflow.execute_child_workflow(ManyArgsChild.run, 1, "x", id="c2")
+    r2 = await workflow.execute_child_workflow(
+        ManyArgsChild.run,
+        1,
+        "x",
+        id="c2",
+        static_summary="a child",
+        static_details="Counts **x**.",
+        priority=Priority(priority_key=4),
+    )
     assert_type(r2, dict[str, int])
     r3 = await workflow.execute_child_workflow("ManyArgsChild", 1, "x", id="c3", result_type=dict)
     assert_type(r3, Any)
@@ -202,7 +222,7 @@ async def child_workflow_forms(order: Order) -> None:
     assert_type(h1, workflow.ChildWorkflowHandle[ManyArgsChild, dict[str, int]])
     await h1.signal(ManyArgsChild.poke, 3)
     assert_type(await h1, dict[str, int])
-    config: workflow.ChildWorkflowConfig = {"id": "c5", "task_queue": "elsewhere"}
+    config: workflow.ChildWorkflowConfig = {"id": "c5", "task_queue": "elsewhere", "priority": Priority(fairness_key="t")}
     h2 = await workflow.start_child_workflow(SingleArgWorkflow.run, order, **config)
     assert_type(h2, workflow.ChildWorkflowHandle[SingleArgWorkflow, None])
     other = workflow.get_external_workflow_handle_for(ManyArgsChild.run, "some-id")
@@ -222,7 +242,13 @@ async def main(address: str) -> None:
             client, task_queue=task_queue, workflows=[TypedWorkflow], activities=activities, activity_executor=executor
         ):
             result = await client.execute_workflow(
-                TypedWorkflow.run, args=[Order("tea", 2), 2], id=f"typed-{uuid.uuid4()}", task_queue=task_queue
+                TypedWorkflow.run,
+                args=[Order("tea", 2), 2],
+                id=f"typed-{uuid.uuid4()}",
+                task_queue=task_queue,
+                static_summary="typed example",
+                static_details="Runs every typed form of the workflow API.",
+                priority=Priority(priority_key=2, fairness_key="examples"),
             )
     print(result)
     expected_head = [1, "async", "2 x tea", [0, 1, 2], {"a": 1, "b": "two", "c": 3.0}, 42, 6, [0, 1]]

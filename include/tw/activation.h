@@ -179,6 +179,14 @@ TW_API int32_t tw_job_retry_maximum_attempts(const tw_job *j);
 TW_API size_t tw_job_retry_non_retryable_error_type_count(const tw_job *j);
 /* Entry index of the non-retryable error types (NULL past the end). */
 TW_API const char *tw_job_retry_non_retryable_error_type(const tw_job *j, size_t index);
+/*
+ * TW_JOB_INITIALIZE: the run's priority as the server recorded it at start
+ * (what the starter set, merged with what a parent passes down). Fills
+ * *out (call tw_priority_init first; out->fairness_key is borrowed from j),
+ * all unset when it has none or for other jobs. TW_EINVAL for a NULL j or
+ * out.
+ */
+TW_API int tw_job_priority(const tw_job *j, tw_priority *out);
 
 /* ---- completions ---- */
 
@@ -204,6 +212,18 @@ typedef struct tw_activity_options {
     const char *const *retry_non_retryable_error_types; /* NULL-terminated */
     int cancellation_type;              /* tw_activity_cancellation_type; default TRY_CANCEL */
     int no_eager_execution;             /* non-zero: never run it eagerly (tw_worker_options.no_eager_activities) */
+    /*
+     * Appended fields (a caller whose size ends before one leaves it unset).
+     *
+     * priority: of the activity's tasks (see tw/common.h); NULL or unset
+     * fields: the workflow's. summary: a one-line description for UIs and
+     * the CLI, NULL or exactly one payload (the text as the language's
+     * payload converter encodes it), sent as the command's user metadata
+     * and recorded on the ActivityTaskScheduled event. Neither is compared
+     * on replay (nor by sdk-core): changing them is not non-determinism.
+     */
+    const tw_priority *priority;
+    const tw_payloads *summary;
 } tw_activity_options;
 
 /* What cancelling a scheduled activity does (tw_completion_request_cancel_activity). */
@@ -217,6 +237,21 @@ TW_API void tw_activity_options_init(tw_activity_options *options);
 
 /* Commands, in the order the workflow issued them. */
 TW_API int tw_completion_start_timer(tw_completion *c, uint32_t seq, int64_t duration_ms);
+
+/* A timer with more than a duration (tw_completion_start_timer_with_options). */
+typedef struct tw_timer_options {
+    size_t size;
+    int64_t duration_ms;         /* > 0 */
+    /*
+     * A one-line description for UIs and the CLI: NULL or exactly one
+     * payload, recorded on the TimerStarted event (not compared on replay).
+     */
+    const tw_payloads *summary;
+} tw_timer_options;
+
+TW_API void tw_timer_options_init(tw_timer_options *options);
+/* tw_completion_start_timer with options; TW_EINVAL naming the bad field. */
+TW_API int tw_completion_start_timer_with_options(tw_completion *c, uint32_t seq, const tw_timer_options *options);
 TW_API int tw_completion_cancel_timer(tw_completion *c, uint32_t seq);
 TW_API int tw_completion_schedule_activity(tw_completion *c, uint32_t seq, const tw_activity_options *options);
 TW_API int tw_completion_request_cancel_activity(tw_completion *c, uint32_t seq);
@@ -243,6 +278,11 @@ typedef struct tw_continue_as_new_options {
     int64_t retry_maximum_interval_ms;
     int32_t retry_maximum_attempts;
     const char *const *retry_non_retryable_error_types; /* NULL-terminated */
+    /*
+     * Appended: how long the server waits before the new run's first
+     * workflow task (its start is delayed by that much); 0: no delay.
+     */
+    int64_t backoff_start_interval_ms;
 } tw_continue_as_new_options;
 
 TW_API void tw_continue_as_new_options_init(tw_continue_as_new_options *options);
@@ -312,6 +352,12 @@ typedef struct tw_local_activity_options {
      */
     int32_t attempt;
     int64_t original_schedule_time;
+    /*
+     * A one-line description for UIs and the CLI: NULL or exactly one
+     * payload. It goes on the RecordMarker command of the outcome (sdk-core
+     * does the same), so the MarkerRecorded event carries it.
+     */
+    const tw_payloads *summary;
 } tw_local_activity_options;
 
 TW_API void tw_local_activity_options_init(tw_local_activity_options *options);
@@ -376,6 +422,17 @@ typedef struct tw_child_workflow_options {
     const char *const *retry_non_retryable_error_types; /* NULL-terminated */
     const char *cron_schedule;
     int cancellation_type;              /* tw_child_cancellation_type; tw_child_workflow_options_init: WAIT_COMPLETED */
+    /*
+     * Appended fields (a caller whose size ends before one leaves it unset).
+     *
+     * priority: of the child's tasks (see tw/common.h); NULL or unset
+     * fields: the parent's. static_summary / static_details: as for
+     * tw_start_workflow_options, each NULL or exactly one payload, sent as
+     * the command's user metadata. None of them is compared on replay.
+     */
+    const tw_priority *priority;
+    const tw_payloads *static_summary;
+    const tw_payloads *static_details;
 } tw_child_workflow_options;
 
 TW_API void tw_child_workflow_options_init(tw_child_workflow_options *options);

@@ -139,6 +139,13 @@ TW_API int64_t tw_activity_task_heartbeat_timeout_ms(const tw_activity_task *t);
  * from t). TW_ENOTFOUND when the server sent none.
  */
 TW_API int tw_activity_task_retry_policy(const tw_activity_task *t, tw_retry_policy *out);
+/*
+ * The priority the server sent with the task (what the workflow scheduled
+ * the activity with): fills *out (call tw_priority_init first;
+ * out->fairness_key is borrowed from t), all unset when it sent none, and
+ * for local activities. TW_EINVAL for a NULL t or out.
+ */
+TW_API int tw_activity_task_priority(const tw_activity_task *t, tw_priority *out);
 /* Heartbeat details recorded by an earlier attempt, the input, the headers (named). Never NULL. */
 TW_API const tw_payloads *tw_activity_task_heartbeat_details(const tw_activity_task *t);
 TW_API const tw_payloads *tw_activity_task_args(const tw_activity_task *t);

@@ -205,6 +205,22 @@ typedef struct tw_start_workflow_options {
      * tw_client_signal_with_start, which the server never answers eagerly.
      */
     int request_eager_start;
+    /*
+     * Appended fields (a caller whose size ends before one leaves it unset).
+     *
+     * priority: of the workflow's tasks (see tw_priority); NULL: unset.
+     * Children and activities of the workflow inherit what they do not set.
+     */
+    const tw_priority *priority;
+    /*
+     * A one-line summary and longer details of the workflow, for UIs and
+     * the CLI: each NULL or a list of exactly one payload, the text encoded
+     * as the language's payload converter encodes a string (json/plain in
+     * the official SDKs). Sent as the start's user metadata; describe
+     * returns them (tw_execution_static_summary).
+     */
+    const tw_payloads *static_summary;
+    const tw_payloads *static_details;
 } tw_start_workflow_options;
 
 TW_API void tw_start_workflow_options_init(tw_start_workflow_options *options);
@@ -212,7 +228,10 @@ TW_API void tw_start_workflow_options_init(tw_start_workflow_options *options);
 /*
  * Starts a workflow. TW_EVENT_START_WORKFLOW; on success tw_event_run_id()
  * is the new run. TW_EALREADY_STARTED when the id is taken (the running
- * run id in tw_error_run_id).
+ * run id in tw_error_run_id). TW_EINVAL at once, naming the field, for a
+ * missing id, type or queue, a negative timeout, a bad policy value, a
+ * priority tw_priority rejects, a static_summary or static_details that is
+ * not exactly one payload, ...
  */
 TW_API int tw_client_start_workflow(tw_client *client, const tw_start_workflow_options *options,
                                     tw_cq *cq, uint64_t tag);
@@ -405,6 +424,20 @@ TW_API const char *tw_execution_parent_run_id(const tw_execution *ex);
 /* Memo and search attributes as named payloads (possibly empty, never NULL). */
 TW_API const tw_payloads *tw_execution_memo(const tw_execution *ex);
 TW_API const tw_payloads *tw_execution_search_attributes(const tw_execution *ex);
+/*
+ * The priority the server keeps for the execution: fills *out (call
+ * tw_priority_init first; out->fairness_key is borrowed from ex), all
+ * unset when it has none. TW_EINVAL for a NULL ex or out.
+ */
+TW_API int tw_execution_priority(const tw_execution *ex, tw_priority *out);
+/*
+ * The static summary and details given at start (tw_start_workflow_options,
+ * tw_child_workflow_options): one payload each, or an empty list when there
+ * is none. Describe only: a listed execution always has empty lists. Never
+ * NULL for a non-NULL ex.
+ */
+TW_API const tw_payloads *tw_execution_static_summary(const tw_execution *ex);
+TW_API const tw_payloads *tw_execution_static_details(const tw_execution *ex);
 /* The whole WorkflowExecutionInfo as proto3 JSON; owned by the caller, free with tw_free. */
 TW_API int tw_execution_to_json(const tw_execution *ex, char **json);
 

@@ -42,6 +42,30 @@ TW_API const char *tw_version(void);
  */
 TW_API void tw_free(void *ptr);
 
+/*
+ * Priority of a workflow, an activity or a child workflow
+ * (temporal.api.common.v1.Priority): how the server orders their tasks when
+ * a task queue has a backlog. Lower priority keys go first; within a key,
+ * tasks of different fairness keys are dispatched in proportion to their
+ * weights. A field left unset (0, NULL or "") is inherited from the
+ * workflow that starts the activity or child, else the server's default
+ * applies (key: the middle of 1..maximum, 3 with the default maximum of 5;
+ * weight 1.0). Taken by tw_start_workflow_options, tw_activity_options and
+ * tw_child_workflow_options; read back with tw_job_priority, tw_wf_priority,
+ * tw_execution_priority. Options that take one reject, with TW_EINVAL
+ * naming the field, a negative priority_key, a fairness_key longer than 64
+ * bytes or not UTF-8, and a fairness_weight that is negative or not finite.
+ */
+typedef struct tw_priority {
+    size_t size;
+    int32_t priority_key;      /* 1 is the most urgent; 0: unset */
+    const char *fairness_key;  /* a tenant, say; at most 64 bytes; NULL or "": unset */
+    float fairness_weight;     /* > 0 (the server clamps it to 0.001..1000); 0: unset */
+} tw_priority;
+
+/* Fills p with size and the unset values. Any thread. */
+TW_API void tw_priority_init(tw_priority *p);
+
 TW_END_DECLS
 
 #endif

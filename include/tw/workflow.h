@@ -115,6 +115,12 @@ TW_API tw_scope *tw_scope_parent(const tw_scope *scope);
 
 /* Starts a durable timer in scope (NULL: root). Resolves COMPLETED when it fires. */
 TW_API int tw_wf_start_timer(tw_wf_instance *wf, tw_scope *scope, int64_t duration_ms, uint64_t tag, tw_op **out);
+/*
+ * tw_wf_start_timer with options (tw_completion_start_timer_with_options):
+ * a summary, say. duration_ms 0 fires at once, as above.
+ */
+TW_API int tw_wf_start_timer_with_options(tw_wf_instance *wf, tw_scope *scope, const tw_timer_options *options,
+                                          uint64_t tag, tw_op **out);
 /* Schedules an activity in scope (NULL: root); options as for tw_completion_schedule_activity. */
 TW_API int tw_wf_start_activity(tw_wf_instance *wf, tw_scope *scope, const tw_activity_options *options,
                                 uint64_t tag, tw_op **out);
@@ -218,6 +224,8 @@ TW_API const char *tw_wf_cron_schedule(const tw_wf_instance *wf);
 TW_API const tw_payloads *tw_wf_memo(const tw_wf_instance *wf);
 TW_API const tw_payloads *tw_wf_search_attributes(const tw_wf_instance *wf);
 TW_API const tw_payloads *tw_wf_last_completion_result(const tw_wf_instance *wf);
+/* The run's priority (tw_job_priority of its initialize job); out->fairness_key lives as long as wf. */
+TW_API int tw_wf_priority(const tw_wf_instance *wf, tw_priority *out);
 /* Workflow time of the current activation, ns since the epoch. */
 TW_API int64_t tw_wf_now(const tw_wf_instance *wf);
 TW_API int tw_wf_is_replaying(const tw_wf_instance *wf);

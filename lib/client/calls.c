@@ -76,7 +76,7 @@ static int check_map(const char *fn, const char *what, const tw_payloads *list)
 
 /* ---- start / signal-with-start ---- */
 
-static int check_start(const char *fn, const tw_start_workflow_options *o, bool with_signal)
+static int check_start(const char *fn, const tw_start_workflow_options *o, bool with_signal, tw_priority *priority)
 {
     int rc = check_required(fn, "workflow_id", o->workflow_id);
     if (!rc)
@@ -105,6 +105,12 @@ static int check_start(const char *fn, const tw_start_workflow_options *o, bool 
         rc = check_map(fn, "search_attributes", o->search_attributes);
     if (!rc)
         rc = check_map(fn, "headers", o->headers);
+    if (!rc)
+        rc = tw_priority_take(fn, "options->priority", o->priority, priority);
+    if (!rc)
+        rc = tw_metadata_payload_check(fn, "options->static_summary", o->static_summary);
+    if (!rc)
+        rc = tw_metadata_payload_check(fn, "options->static_details", o->static_details);
     return rc;
 }
 
@@ -138,26 +144,28 @@ static char *request_id_or_new(pb_build *b, const char *given)
  * The start and signal-with-start requests share field names but not
  * layout, so each is filled through this macro over the common fields.
  */
-#define FILL_START_FIELDS(r, b, c, o)                                                     \
-    do {                                                                                  \
-        (r)->namespace_ = pb_str(b, (c)->namespace_name);                                 \
-        (r)->workflow_id = pb_str(b, (o)->workflow_id);                                   \
-        (r)->workflow_type = pb_workflow_type(b, (o)->workflow_type);                     \
-        (r)->task_queue = pb_task_queue(b, (o)->task_queue);                              \
-        (r)->input = pb_payloads(b, (o)->args);                                           \
-        (r)->workflow_execution_timeout = pb_duration_ms(b, (o)->execution_timeout_ms);   \
-        (r)->workflow_run_timeout = pb_duration_ms(b, (o)->run_timeout_ms);               \
-        (r)->workflow_task_timeout = pb_duration_ms(b, (o)->task_timeout_ms);             \
-        (r)->identity = pb_str(b, (c)->identity);                                         \
-        (r)->request_id = request_id_or_new(b, (o)->request_id);                          \
-        (r)->workflow_id_reuse_policy = (o)->id_reuse_policy;                             \
-        (r)->workflow_id_conflict_policy = (o)->id_conflict_policy;                       \
-        (r)->retry_policy = pb_retry_policy(b, (o)->retry_policy);                        \
-        (r)->cron_schedule = pb_str(b, (o)->cron_schedule);                               \
-        (r)->memo = pb_memo(b, (o)->memo);                                                \
-        (r)->search_attributes = pb_search_attributes(b, (o)->search_attributes);         \
-        (r)->header = pb_header(b, (o)->headers);                                         \
-        (r)->workflow_start_delay = pb_duration_ms(b, (o)->start_delay_ms);               \
+#define FILL_START_FIELDS(r, b, c, o, prio)                                                 \
+    do {                                                                                    \
+        (r)->namespace_ = pb_str(b, (c)->namespace_name);                                   \
+        (r)->workflow_id = pb_str(b, (o)->workflow_id);                                     \
+        (r)->workflow_type = pb_workflow_type(b, (o)->workflow_type);                       \
+        (r)->task_queue = pb_task_queue(b, (o)->task_queue);                                \
+        (r)->input = pb_payloads(b, (o)->args);                                             \
+        (r)->workflow_execution_timeout = pb_duration_ms(b, (o)->execution_timeout_ms);     \
+        (r)->workflow_run_timeout = pb_duration_ms(b, (o)->run_timeout_ms);                 \
+        (r)->workflow_task_timeout = pb_duration_ms(b, (o)->task_timeout_ms);               \
+        (r)->identity = pb_str(b, (c)->identity);                                           \
+        (r)->request_id = request_id_or_new(b, (o)->request_id);                            \
+        (r)->workflow_id_reuse_policy = (o)->id_reuse_policy;                               \
+        (r)->workflow_id_conflict_policy = (o)->id_conflict_policy;                         \
+        (r)->retry_policy = pb_retry_policy(b, (o)->retry_policy);                          \
+        (r)->cron_schedule = pb_str(b, (o)->cron_schedule);                                 \
+        (r)->memo = pb_memo(b, (o)->memo);                                                  \
+        (r)->search_attributes = pb_search_attributes(b, (o)->search_attributes);           \
+        (r)->header = pb_header(b, (o)->headers);                                           \
+        (r)->workflow_start_delay = pb_duration_ms(b, (o)->start_delay_ms);                 \
+        (r)->priority = pb_priority(b, prio);                                               \
+        (r)->user_metadata = pb_user_metadata(b, (o)->static_summary, (o)->static_details); \
     } while (0)
 
 static int start_common(tw_client *client, const tw_start_workflow_options *options, tw_cq *cq, uint64_t tag,
@@ -170,7 +178,8 @@ static int start_common(tw_client *client, const tw_start_workflow_options *opti
     tw_start_workflow_options o;
     tw_start_workflow_options_init(&o);
     tw_copy_options(&o, sizeof(o), options);
-    if ((rc = check_start(fn, &o, with_signal)))
+    tw_priority priority;
+    if ((rc = check_start(fn, &o, with_signal, &priority)))
         return rc;
     pb_build b = {false};
     int kind = with_signal ? TW_EVENT_SIGNAL_WITH_START : TW_EVENT_START_WORKFLOW;
@@ -178,7 +187,7 @@ static int start_common(tw_client *client, const tw_start_workflow_options *opti
     if (!with_signal) {
         start_req *r = pb_new(&b, &WS(start_workflow_execution_request__descriptor));
         if (r)
-            FILL_START_FIELDS(r, &b, client, &o);
+            FILL_START_FIELDS(r, &b, client, &o, &priority);
         if (r && op && o.request_eager_start &&
             (op->eager = eager_registry_reserve(client->eager, client->namespace_name, o.task_queue)))
             r->request_eager_execution = true;
@@ -187,7 +196,7 @@ static int start_common(tw_client *client, const tw_start_workflow_options *opti
     }
     sws_req *r = pb_new(&b, &WS(signal_with_start_workflow_execution_request__descriptor));
     if (r) {
-        FILL_START_FIELDS(r, &b, client, &o);
+        FILL_START_FIELDS(r, &b, client, &o, &priority);
         r->signal_name = pb_str(&b, o.signal_name);
         r->signal_input = pb_payloads(&b, o.signal_args);
     }
@@ -390,11 +399,13 @@ static void done_executions(client_op *op, tw_rpc_reply *reply)
         return;
     }
     Temporal__Api__Workflow__V1__WorkflowExecutionInfo *single = NULL, **infos = &single;
+    const Temporal__Api__Sdk__V1__UserMetadata *user_metadata = NULL;
     size_t n = 1;
     ProtobufCBinaryData token = {0, NULL};
     if (op->ev->kind == TW_EVENT_DESCRIBE_WORKFLOW) {
-        single = ((Temporal__Api__Workflowservice__V1__DescribeWorkflowExecutionResponse *)reply->response)
-                     ->workflow_execution_info;
+        const Temporal__Api__Workflowservice__V1__DescribeWorkflowExecutionResponse *resp = (void *)reply->response;
+        single = resp->workflow_execution_info;
+        user_metadata = resp->execution_config ? resp->execution_config->user_metadata : NULL;
         n = single ? 1 : 0;
     } else {
         Temporal__Api__Workflowservice__V1__ListWorkflowExecutionsResponse *resp = (void *)reply->response;
@@ -406,7 +417,7 @@ static void done_executions(client_op *op, tw_rpc_reply *reply)
     ev->executions = calloc(n ? n : 1, sizeof(*ev->executions));
     bool ok = ev->executions != NULL;
     for (size_t i = 0; ok && i < n; i++) {
-        ok = (ev->executions[i] = tw_execution_from_pb(infos[i])) != NULL;
+        ok = (ev->executions[i] = tw_execution_from_pb(infos[i], user_metadata)) != NULL;
         ev->execution_count = ok ? i + 1 : i;
     }
     if (ok && token.len) {

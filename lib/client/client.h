@@ -93,7 +93,9 @@ void client_op_finish(client_op *op, const tw_error *err);
 void client_op_abort(client_op *op);
 
 /* Result builders (results.c). */
-tw_execution *tw_execution_from_pb(const Temporal__Api__Workflow__V1__WorkflowExecutionInfo *info);
+/* user_metadata: describe's execution_config.user_metadata (NULL for listed executions). */
+tw_execution *tw_execution_from_pb(const Temporal__Api__Workflow__V1__WorkflowExecutionInfo *info,
+                                   const Temporal__Api__Sdk__V1__UserMetadata *user_metadata);
 tw_history *tw_history_take(Temporal__Api__History__V1__History *pb);
 
 /* Shared argument checks: TW_EINVAL naming fn and field. */

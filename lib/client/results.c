@@ -13,6 +13,8 @@ struct tw_execution {
     pb_info *pb;
     tw_payloads *memo;
     tw_payloads *search_attributes;
+    tw_payloads *static_summary;   /* describe's user metadata: one payload or none */
+    tw_payloads *static_details;
 };
 
 struct tw_history {
@@ -89,7 +91,13 @@ int tw_event_next_page_token(const tw_event *ev, const uint8_t **token, size_t *
 
 /* ---- executions ---- */
 
-tw_execution *tw_execution_from_pb(const pb_info *info)
+/* A list of the one payload p, or an empty list when p is NULL. */
+static tw_payloads *single_payload(Temporal__Api__Common__V1__Payload *p)
+{
+    return tw_payloads_from_pb(p ? 1 : 0, p ? &p : NULL);
+}
+
+tw_execution *tw_execution_from_pb(const pb_info *info, const Temporal__Api__Sdk__V1__UserMetadata *user_metadata)
 {
     tw_execution *ex = calloc(1, sizeof(*ex));
     if (!ex)
@@ -102,7 +110,9 @@ tw_execution *tw_execution_from_pb(const pb_info *info)
         ex->search_attributes =
             tw_payloads_from_pb_map(sa ? sa->n_indexed_fields : 0, sa ? (void *const *)sa->indexed_fields : NULL);
     }
-    if (!ex->pb || !ex->memo || !ex->search_attributes) {
+    ex->static_summary = single_payload(user_metadata ? user_metadata->summary : NULL);
+    ex->static_details = single_payload(user_metadata ? user_metadata->details : NULL);
+    if (!ex->pb || !ex->memo || !ex->search_attributes || !ex->static_summary || !ex->static_details) {
         tw_execution_destroy(ex);
         return NULL;
     }
@@ -117,6 +127,8 @@ void tw_execution_destroy(tw_execution *ex)
         temporal__api__workflow__v1__workflow_execution_info__free_unpacked(ex->pb, NULL);
     tw_payloads_free(ex->memo);
     tw_payloads_free(ex->search_attributes);
+    tw_payloads_free(ex->static_summary);
+    tw_payloads_free(ex->static_details);
     free(ex);
 }
 
@@ -183,6 +195,23 @@ const tw_payloads *tw_execution_memo(const tw_execution *ex)
 const tw_payloads *tw_execution_search_attributes(const tw_execution *ex)
 {
     return ex ? ex->search_attributes : NULL;
+}
+
+int tw_execution_priority(const tw_execution *ex, tw_priority *out)
+{
+    if (!ex)
+        return tw_set_error(TW_EINVAL, "tw_execution_priority: ex is NULL");
+    return tw_priority_read("tw_execution_priority", ex->pb->priority, out);
+}
+
+const tw_payloads *tw_execution_static_summary(const tw_execution *ex)
+{
+    return ex ? ex->static_summary : NULL;
+}
+
+const tw_payloads *tw_execution_static_details(const tw_execution *ex)
+{
+    return ex ? ex->static_details : NULL;
 }
 
 static int message_to_json(const ProtobufCMessage *msg, char **json, const char *fn)

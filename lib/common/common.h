@@ -129,6 +129,22 @@ void tw_failure_destroy(tw_failure *f);
 /* A deep copy of msg made by packing and unpacking it; NULL on ENOMEM. */
 ProtobufCMessage *tw_pb_copy(const ProtobufCMessage *msg);
 
+/* ---- priority and user metadata (metadata.c) ---- */
+
+/*
+ * Copies the caller's priority (NULL: all unset) into out, a full-size
+ * struct, and checks it: TW_EINVAL naming fn and what (the option's name).
+ */
+int tw_priority_take(const char *fn, const char *what, const tw_priority *given, tw_priority *out);
+/*
+ * Fills the caller's out (up to its size) from pb (NULL: all unset);
+ * out->fairness_key is borrowed from pb. TW_EINVAL for a NULL out or one
+ * whose size was never set.
+ */
+int tw_priority_read(const char *fn, const Temporal__Api__Common__V1__Priority *pb, tw_priority *out);
+/* A summary or details list must be NULL or hold exactly one payload: TW_EINVAL naming fn and what. */
+int tw_metadata_payload_check(const char *fn, const char *what, const tw_payloads *list);
+
 /* ---- time ---- */
 
 int64_t tw_timestamp_to_ns(const Google__Protobuf__Timestamp *ts);

@@ -103,3 +103,46 @@ Temporal__Api__Common__V1__SearchAttributes *pb_search_attributes(pb_build *b, c
                  &s->n_indexed_fields, (void ***)&s->indexed_fields);
     return s;
 }
+
+Temporal__Api__Common__V1__Priority *pb_priority(pb_build *b, const tw_priority *p)
+{
+    if (!p || (!p->priority_key && tw_str_empty(p->fairness_key) && p->fairness_weight == 0))
+        return NULL;
+    Temporal__Api__Common__V1__Priority *out = pb_new(b, &temporal__api__common__v1__priority__descriptor);
+    if (out) {
+        out->priority_key = p->priority_key;
+        if (!tw_str_empty(p->fairness_key))
+            out->fairness_key = pb_str(b, p->fairness_key);
+        out->fairness_weight = p->fairness_weight;
+    }
+    return out;
+}
+
+/* The first payload of list as a heap Payload message; NULL for an empty list. */
+static Temporal__Api__Common__V1__Payload *pb_single_payload(pb_build *b, const tw_payloads *list)
+{
+    Temporal__Api__Common__V1__Payload **items = NULL;
+    size_t n = 0;
+    if (tw_payloads_to_pb(list, &items, &n) != 0) {
+        b->oom = true;
+        return NULL;
+    }
+    Temporal__Api__Common__V1__Payload *first = n ? items[0] : NULL;
+    for (size_t i = 1; i < n; i++)
+        protobuf_c_message_free_unpacked(&items[i]->base, NULL);
+    free(items);
+    return first;
+}
+
+Temporal__Api__Sdk__V1__UserMetadata *pb_user_metadata(pb_build *b, const tw_payloads *summary,
+                                                       const tw_payloads *details)
+{
+    if (!tw_payloads_count(summary) && !tw_payloads_count(details))
+        return NULL;
+    Temporal__Api__Sdk__V1__UserMetadata *m = pb_new(b, &temporal__api__sdk__v1__user_metadata__descriptor);
+    if (m) {
+        m->summary = pb_single_payload(b, summary);
+        m->details = pb_single_payload(b, details);
+    }
+    return m;
+}

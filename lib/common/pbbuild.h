@@ -25,5 +25,10 @@ Temporal__Api__Common__V1__Payloads *pb_payloads(pb_build *b, const tw_payloads 
 Temporal__Api__Common__V1__Header *pb_header(pb_build *b, const tw_payloads *list);
 Temporal__Api__Common__V1__Memo *pb_memo(pb_build *b, const tw_payloads *list);
 Temporal__Api__Common__V1__SearchAttributes *pb_search_attributes(pb_build *b, const tw_payloads *list);
+/* A checked priority (tw_priority_take); NULL when every field is unset. */
+Temporal__Api__Common__V1__Priority *pb_priority(pb_build *b, const tw_priority *p);
+/* The first payload of each list (tw_metadata_payload_check); NULL when both are NULL or empty. */
+Temporal__Api__Sdk__V1__UserMetadata *pb_user_metadata(pb_build *b, const tw_payloads *summary,
+                                                       const tw_payloads *details);
 
 #endif

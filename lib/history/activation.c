@@ -95,6 +95,8 @@ static void job_free(tw_job *j)
     tw_failure_destroy(j->continued_failure);
     if (j->retry_policy)
         protobuf_c_message_free_unpacked(&j->retry_policy->base, NULL);
+    if (j->priority)
+        protobuf_c_message_free_unpacked(&j->priority->base, NULL);
     free(j);
 }
 
@@ -290,4 +292,11 @@ const char *tw_job_retry_non_retryable_error_type(const tw_job *j, size_t index)
 {
     return index < tw_job_retry_non_retryable_error_type_count(j) ? j->retry_policy->non_retryable_error_types[index]
                                                                    : NULL;
+}
+
+int tw_job_priority(const tw_job *j, tw_priority *out)
+{
+    if (!j)
+        return tw_set_error(TW_EINVAL, "tw_job_priority: j is NULL");
+    return tw_priority_read("tw_job_priority", j->priority, out);
 }

@@ -230,14 +230,19 @@ static tw_cmd *last_added(tw_completion *c, const pb_command *cmd)
 
 /* ---- timers ---- */
 
-int tw_completion_start_timer(tw_completion *c, uint32_t seq, int64_t duration_ms)
+void tw_timer_options_init(tw_timer_options *options)
 {
-    static const char fn[] = "tw_completion_start_timer";
-    int rc = check_handle(fn, c);
-    if (rc)
+    if (options)
+        *options = (tw_timer_options){.size = sizeof(*options)};
+}
+
+static int start_timer(const char *fn, tw_completion *c, uint32_t seq, const tw_timer_options *o)
+{
+    int rc;
+    if (o->duration_ms <= 0)
+        return tw_set_error(TW_EINVAL, "%s: duration_ms must be positive, got %lld", fn, (long long)o->duration_ms);
+    if ((rc = tw_metadata_payload_check(fn, "options->summary", o->summary)))
         return rc;
-    if (duration_ms <= 0)
-        return tw_set_error(TW_EINVAL, "%s: duration_ms must be positive, got %lld", fn, (long long)duration_ms);
     if (seq_open_here(c, CMD(START_TIMER), CMD(CANCEL_TIMER), seq))
         return tw_set_error(TW_EINVAL, "%s: seq %u is already used by a timer started in this completion", fn, seq);
     pb_build b = {false};
@@ -247,12 +252,34 @@ int tw_completion_start_timer(tw_completion *c, uint32_t seq, int64_t duration_m
     if (cmd && a) {
         cmd->attributes_case = ATTR(START_TIMER);
         cmd->start_timer_command_attributes = a;
+        cmd->user_metadata = pb_user_metadata(&b, o->summary, NULL);
         a->timer_id = seq_string(&b, seq);
-        a->start_to_fire_timeout = pb_duration_ms(&b, duration_ms);
+        a->start_to_fire_timeout = pb_duration_ms(&b, o->duration_ms);
     } else {
         free(a);
     }
     return add_command(fn, c, &b, cmd, seq, 0);
+}
+
+int tw_completion_start_timer(tw_completion *c, uint32_t seq, int64_t duration_ms)
+{
+    static const char fn[] = "tw_completion_start_timer";
+    int rc = check_handle(fn, c);
+    if (rc)
+        return rc;
+    tw_timer_options o;
+    tw_timer_options_init(&o);
+    o.duration_ms = duration_ms;
+    return start_timer(fn, c, seq, &o);
+}
+
+int tw_completion_start_timer_with_options(tw_completion *c, uint32_t seq, const tw_timer_options *options)
+{
+    static const char fn[] = "tw_completion_start_timer_with_options";
+    tw_timer_options o;
+    tw_timer_options_init(&o);
+    int rc = take_options(fn, "tw_timer_options_init", c, options, &o, sizeof(o));
+    return rc ? rc : start_timer(fn, c, seq, &o);
 }
 
 int tw_completion_cancel_timer(tw_completion *c, uint32_t seq)
@@ -277,7 +304,7 @@ int tw_completion_cancel_timer(tw_completion *c, uint32_t seq)
 
 /* ---- activities ---- */
 
-static int check_activity_options(const char *fn, const tw_activity_options *o)
+static int check_activity_options(const char *fn, const tw_activity_options *o, tw_priority *priority)
 {
     int rc;
     if (tw_str_empty(o->activity_type))
@@ -311,6 +338,9 @@ static int check_activity_options(const char *fn, const tw_activity_options *o)
     if (o->cancellation_type < TW_ACTIVITY_CANCEL_TRY || o->cancellation_type > TW_ACTIVITY_CANCEL_ABANDON)
         return tw_set_error(TW_EINVAL, "%s: options->cancellation_type %d is not a tw_activity_cancellation_type",
                             fn, o->cancellation_type);
+    if ((rc = tw_priority_take(fn, "options->priority", o->priority, priority)) ||
+        (rc = tw_metadata_payload_check(fn, "options->summary", o->summary)))
+        return rc;
     return tw_payloads_validate(o->headers, "tw_completion_schedule_activity: options->headers", true);
 }
 
@@ -349,7 +379,8 @@ int tw_completion_schedule_activity(tw_completion *c, uint32_t seq, const tw_act
     int rc = take_options(fn, "tw_activity_options_init", c, options, &o, sizeof(o));
     if (rc)
         return rc;
-    if ((rc = check_activity_options(fn, &o)))
+    tw_priority priority;
+    if ((rc = check_activity_options(fn, &o, &priority)))
         return rc;
     if (seq_open_here(c, CMD(SCHEDULE_ACTIVITY_TASK), CMD(REQUEST_CANCEL_ACTIVITY_TASK), seq))
         return tw_set_error(TW_EINVAL, "%s: seq %u is already used by an activity scheduled in this completion", fn,
@@ -362,6 +393,7 @@ int tw_completion_schedule_activity(tw_completion *c, uint32_t seq, const tw_act
     if (cmd && a) {
         cmd->attributes_case = ATTR(SCHEDULE_ACTIVITY_TASK);
         cmd->schedule_activity_task_command_attributes = a;
+        cmd->user_metadata = pb_user_metadata(&b, o.summary, NULL);
         a->activity_id = tw_str_empty(o.activity_id) ? seq_string(&b, seq) : pb_str(&b, o.activity_id);
         a->activity_type = pb_new(&b, &temporal__api__common__v1__activity_type__descriptor);
         if (a->activity_type)
@@ -376,6 +408,7 @@ int tw_completion_schedule_activity(tw_completion *c, uint32_t seq, const tw_act
         a->retry_policy = activity_retry_policy(&b, &o);
         /* A wish: the worker keeps it only when it can run the activity itself (worker.c). */
         a->request_eager_execution = !o.no_eager_execution;
+        a->priority = pb_priority(&b, &priority);
     } else {
         free(a);
     }
@@ -427,7 +460,9 @@ int tw_completion_schedule_local_activity(tw_completion *c, uint32_t seq, const 
     o.retry_maximum_attempts = lo.retry_maximum_attempts;
     o.retry_non_retryable_error_types = lo.retry_non_retryable_error_types;
     o.cancellation_type = lo.cancellation_type;
-    if ((rc = check_activity_options(fn, &o)) ||
+    o.summary = lo.summary;
+    tw_priority unused;
+    if ((rc = check_activity_options(fn, &o, &unused)) ||
         (rc = check_not_negative(fn, "options->local_retry_threshold_ms", lo.local_retry_threshold_ms)) ||
         (rc = check_not_negative(fn, "options->attempt", lo.attempt)) ||
         (rc = check_not_negative(fn, "options->original_schedule_time", lo.original_schedule_time)))
@@ -445,6 +480,8 @@ int tw_completion_schedule_local_activity(tw_completion *c, uint32_t seq, const 
     if (cmd && a) {
         cmd->attributes_case = ATTR(SCHEDULE_ACTIVITY_TASK);
         cmd->schedule_activity_task_command_attributes = a;
+        /* Not sent: the run moves it to the marker of the outcome. */
+        cmd->user_metadata = pb_user_metadata(&b, o.summary, NULL);
         a->activity_id = tw_str_empty(o.activity_id) ? seq_string(&b, seq) : pb_str(&b, o.activity_id);
         a->activity_type = pb_new(&b, &temporal__api__common__v1__activity_type__descriptor);
         if (a->activity_type)
@@ -648,6 +685,7 @@ static int check_continue_as_new(const char *fn, const tw_continue_as_new_option
         (rc = check_text(fn, "options->task_queue", o->task_queue)) ||
         (rc = check_not_negative(fn, "options->run_timeout_ms", o->run_timeout_ms)) ||
         (rc = check_not_negative(fn, "options->task_timeout_ms", o->task_timeout_ms)) ||
+        (rc = check_not_negative(fn, "options->backoff_start_interval_ms", o->backoff_start_interval_ms)) ||
         (rc = tw_payloads_validate(o->memo, "tw_completion_continue_as_new: options->memo", true)) ||
         (rc = tw_payloads_validate(o->search_attributes, "tw_completion_continue_as_new: options->search_attributes",
                                    true)) ||
@@ -686,6 +724,7 @@ int tw_completion_continue_as_new(tw_completion *c, const tw_continue_as_new_opt
         a->input = pb_payloads(&b, o.args);
         a->workflow_run_timeout = pb_duration_ms(&b, o.run_timeout_ms);
         a->workflow_task_timeout = pb_duration_ms(&b, o.task_timeout_ms);
+        a->backoff_start_interval = pb_duration_ms(&b, o.backoff_start_interval_ms);
         a->memo = pb_memo(&b, o.memo);
         a->search_attributes = pb_search_attributes(&b, o.search_attributes);
         a->header = pb_header(&b, o.headers);
@@ -749,7 +788,7 @@ int tw_completion_modify_memo(tw_completion *c, const tw_payloads *memo)
 /* ---- child workflows ---- */
 
 static int check_child_options(const char *fn, const tw_child_workflow_options *o, tw_retry_policy *rp,
-                               bool *has_retry)
+                               bool *has_retry, tw_priority *priority)
 {
     int rc;
     if (tw_str_empty(o->workflow_id))
@@ -781,7 +820,10 @@ static int check_child_options(const char *fn, const tw_child_workflow_options *
     if ((rc = tw_payloads_validate(o->headers, "tw_completion_start_child_workflow: options->headers", true)) ||
         (rc = tw_payloads_validate(o->memo, "tw_completion_start_child_workflow: options->memo", true)) ||
         (rc = tw_payloads_validate(o->search_attributes,
-                                   "tw_completion_start_child_workflow: options->search_attributes", true)))
+                                   "tw_completion_start_child_workflow: options->search_attributes", true)) ||
+        (rc = tw_priority_take(fn, "options->priority", o->priority, priority)) ||
+        (rc = tw_metadata_payload_check(fn, "options->static_summary", o->static_summary)) ||
+        (rc = tw_metadata_payload_check(fn, "options->static_details", o->static_details)))
         return rc;
     return 0;
 }
@@ -812,7 +854,8 @@ int tw_completion_start_child_workflow(tw_completion *c, uint32_t seq, const tw_
         return rc;
     tw_retry_policy rp;
     bool has_retry = false;
-    if ((rc = check_child_options(fn, &o, &rp, &has_retry)))
+    tw_priority priority;
+    if ((rc = check_child_options(fn, &o, &rp, &has_retry, &priority)))
         return rc;
     if (child_open_here(c, seq))
         return tw_set_error(TW_EINVAL, "%s: seq %u is already used by a child workflow started in this completion",
@@ -844,6 +887,8 @@ int tw_completion_start_child_workflow(tw_completion *c, uint32_t seq, const tw_
         a->header = pb_header(&b, o.headers);
         a->memo = pb_memo(&b, o.memo);
         a->search_attributes = pb_search_attributes(&b, o.search_attributes);
+        a->priority = pb_priority(&b, &priority);
+        cmd->user_metadata = pb_user_metadata(&b, o.static_summary, o.static_details);
     } else {
         free(a);
     }

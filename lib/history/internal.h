@@ -47,6 +47,7 @@ struct tw_job {
     tw_payloads *last_completion_result;
     tw_failure *continued_failure;
     Temporal__Api__Common__V1__RetryPolicy *retry_policy; /* NULL: none */
+    Temporal__Api__Common__V1__Priority *priority;        /* NULL: none */
 };
 
 struct tw_activation {

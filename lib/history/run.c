@@ -70,6 +70,7 @@ typedef struct la_rec {
     int32_t attempt;              /* its first attempt: 1, or later for the retry after a backoff */
     int64_t retry_threshold_ms;   /* the worker resolves longer backoffs with TW_RESOLUTION_BACKOFF; -1: never */
     Temporal__Api__Common__V1__RetryPolicy *retry_policy; /* a copy (NULL: defaults), to compute that backoff */
+    Temporal__Api__Sdk__V1__UserMetadata *user_metadata;  /* a copy of the schedule's (NULL: none), for its marker */
 } la_rec;
 
 /* A local activity resolution waiting to be delivered. */
@@ -431,6 +432,8 @@ void tw_run_free(tw_run *run)
             protobuf_c_message_free_unpacked(&run->las[i].request->base, NULL);
         if (run->las[i].retry_policy)
             protobuf_c_message_free_unpacked(&run->las[i].retry_policy->base, NULL);
+        if (run->las[i].user_metadata)
+            protobuf_c_message_free_unpacked(&run->las[i].user_metadata->base, NULL);
     }
     free(run->las);
     for (size_t i = 0; i < run->la_done_count; i++) {
@@ -867,6 +870,8 @@ static int job_started(tw_run *run, const tw_pb_event *ev, tw_activation *a)
         return no_memory();
     if (s->retry_policy && !(j->retry_policy = (Temporal__Api__Common__V1__RetryPolicy *)tw_pb_copy(
                                  &s->retry_policy->base)))
+        return no_memory();
+    if (s->priority && !(j->priority = (Temporal__Api__Common__V1__Priority *)tw_pb_copy(&s->priority->base)))
         return no_memory();
     return 0;
 }
@@ -1787,6 +1792,10 @@ static tw_pb_command *la_marker(const la_rec *la, int32_t attempt, int64_t compl
     cJSON_free(json);
     if (failure && !(a->failure = failure_to_pb(failure)))
         b.oom = true;
+    /* The summary the local activity was scheduled with, as sdk-core puts it on the marker. */
+    if (la->user_metadata &&
+        !(cmd->user_metadata = (Temporal__Api__Sdk__V1__UserMetadata *)tw_pb_copy(&la->user_metadata->base)))
+        b.oom = true;
     if (b.oom) {
         protobuf_c_message_free_unpacked(&cmd->base, NULL);
         return NULL;
@@ -2248,11 +2257,17 @@ static int apply_schedule_local(tw_run *run, tw_cmd *cmd)
     rec.activity_type = tw_strdup(activity_type_name(a->activity_type));
     if (a->retry_policy)
         rec.retry_policy = (Temporal__Api__Common__V1__RetryPolicy *)tw_pb_copy(&a->retry_policy->base);
-    if (!rec.activity_id || !rec.activity_type || (a->retry_policy && !rec.retry_policy)) {
+    const Temporal__Api__Sdk__V1__UserMetadata *um = cmd->pb->user_metadata;
+    if (um)
+        rec.user_metadata = (Temporal__Api__Sdk__V1__UserMetadata *)tw_pb_copy(&um->base);
+    if (!rec.activity_id || !rec.activity_type || (a->retry_policy && !rec.retry_policy) ||
+        (um && !rec.user_metadata)) {
         free(rec.activity_id);
         free(rec.activity_type);
         if (rec.retry_policy)
             protobuf_c_message_free_unpacked(&rec.retry_policy->base, NULL);
+        if (rec.user_metadata)
+            protobuf_c_message_free_unpacked(&rec.user_metadata->base, NULL);
         return no_memory();
     }
     la_rec *la = &run->las[run->la_count++];

@@ -50,7 +50,7 @@ struct tw_op {
 typedef struct la_retry {
     tw_local_activity_options o;
     char *activity_id, *activity_type;
-    tw_payloads *args, *headers;
+    tw_payloads *args, *headers, *summary;
     char **non_retryable;  /* NULL-terminated */
 } la_retry;
 
@@ -108,6 +108,8 @@ typedef struct info {
     int32_t attempt;
     int64_t start_time, execution_timeout_ms, run_timeout_ms, task_timeout_ms;
     tw_payloads *memo, *search_attributes, *last_completion_result;
+    tw_priority priority;  /* fairness_key points to fairness_key below */
+    char *fairness_key;
 } info;
 
 struct tw_wf_instance {
@@ -305,7 +307,7 @@ static tw_op *op_by_seq(tw_wf_instance *wf, int kind, uint32_t seq)
     return seq < t->cap ? t->ops[seq] : NULL;
 }
 
-static int start_timer(tw_wf_instance *wf, tw_scope *scope, int64_t duration_ms, uint64_t tag, bool internal,
+static int start_timer(tw_wf_instance *wf, tw_scope *scope, const tw_timer_options *o, uint64_t tag, bool internal,
                        tw_op **out)
 {
     tw_op *op = op_new(wf, scope, TW_OP_TIMER, tag);
@@ -319,28 +321,62 @@ static int start_timer(tw_wf_instance *wf, tw_scope *scope, int64_t duration_ms,
         defer_resolution(wf, op, TW_RESOLUTION_CANCELLED);
         return 0;
     }
-    if (duration_ms == 0) {
+    if (o->duration_ms == 0) {
         /* The server rejects zero-length timers; such a timer simply fires now. */
         defer_resolution(wf, op, TW_RESOLUTION_COMPLETED);
         return 0;
     }
-    int rc = tw_completion_start_timer(wf->completion, op->seq, duration_ms);
+    int rc = tw_completion_start_timer_with_options(wf->completion, op->seq, o);
     if (rc)
         op->state = OP_RESOLVED;
     return rc;
 }
 
-int tw_wf_start_timer(tw_wf_instance *wf, tw_scope *scope, int64_t duration_ms, uint64_t tag, tw_op **out)
+/* A timer of the runtime's own (scope timeout, local activity backoff): a duration only. */
+static int start_internal_timer(tw_wf_instance *wf, tw_scope *scope, int64_t duration_ms, tw_op **out)
 {
-    static const char fn[] = "tw_wf_start_timer";
+    tw_timer_options o;
+    tw_timer_options_init(&o);
+    o.duration_ms = duration_ms;
+    return start_timer(wf, scope, &o, 0, true, out);
+}
+
+static int start_user_timer(const char *fn, tw_wf_instance *wf, tw_scope *scope, const tw_timer_options *o,
+                            uint64_t tag, tw_op **out)
+{
     int rc = require_command(wf, fn);
     if (rc)
         return rc;
-    if (duration_ms < 0)
-        return tw_set_error(TW_EINVAL, "%s: duration_ms must not be negative, got %lld", fn, (long long)duration_ms);
+    if (o->duration_ms < 0)
+        return tw_set_error(TW_EINVAL, "%s: duration_ms must not be negative, got %lld", fn,
+                            (long long)o->duration_ms);
     if (scope && scope->wf != wf)
         return tw_set_error(TW_EINVAL, "%s: scope belongs to another instance", fn);
-    return start_timer(wf, scope, duration_ms, tag, false, out);
+    /* Checked here too: a zero-length timer sends no command that would check it. */
+    if ((rc = tw_metadata_payload_check(fn, "options->summary", o->summary)))
+        return rc;
+    return start_timer(wf, scope, o, tag, false, out);
+}
+
+int tw_wf_start_timer(tw_wf_instance *wf, tw_scope *scope, int64_t duration_ms, uint64_t tag, tw_op **out)
+{
+    tw_timer_options o;
+    tw_timer_options_init(&o);
+    o.duration_ms = duration_ms;
+    return start_user_timer("tw_wf_start_timer", wf, scope, &o, tag, out);
+}
+
+int tw_wf_start_timer_with_options(tw_wf_instance *wf, tw_scope *scope, const tw_timer_options *options,
+                                   uint64_t tag, tw_op **out)
+{
+    static const char fn[] = "tw_wf_start_timer_with_options";
+    if (!options || options->size < sizeof(size_t))
+        return tw_set_error(TW_EINVAL, "%s: options is %s; call tw_timer_options_init first", fn,
+                            options ? "not initialised" : "NULL");
+    tw_timer_options o;
+    tw_timer_options_init(&o);
+    tw_copy_options(&o, sizeof(o), options);
+    return start_user_timer(fn, wf, scope, &o, tag, out);
 }
 
 typedef int (*schedule_fn)(tw_completion *c, uint32_t seq, const void *options);
@@ -420,6 +456,7 @@ static void la_retry_free(la_retry *r)
     free(r->activity_type);
     tw_payloads_free(r->args);
     tw_payloads_free(r->headers);
+    tw_payloads_free(r->summary);
     for (size_t i = 0; r->non_retryable && r->non_retryable[i]; i++)
         free(r->non_retryable[i]);
     free(r->non_retryable);
@@ -440,6 +477,7 @@ static la_retry *la_retry_new(const tw_local_activity_options *o)
               (!o->activity_type || (r->activity_type = tw_strdup(o->activity_type))) &&
               (!o->args || (r->args = tw_payloads_copy(o->args))) &&
               (!o->headers || (r->headers = tw_payloads_copy(o->headers))) &&
+              (!o->summary || (r->summary = tw_payloads_copy(o->summary))) &&
               (!n || (r->non_retryable = calloc(n + 1, sizeof(*r->non_retryable))));
     for (size_t i = 0; ok && i < n; i++)
         ok = (r->non_retryable[i] = tw_strdup(o->retry_non_retryable_error_types[i])) != NULL;
@@ -451,6 +489,7 @@ static la_retry *la_retry_new(const tw_local_activity_options *o)
     r->o.activity_type = r->activity_type;
     r->o.args = r->args;
     r->o.headers = r->headers;
+    r->o.summary = r->summary;
     r->o.retry_non_retryable_error_types = (const char *const *)r->non_retryable;
     return r;
 }
@@ -744,7 +783,7 @@ int tw_wf_scope_new(tw_wf_instance *wf, tw_scope *parent, int detached, int64_t 
     tw_scope *s = scope_new(wf, parent ? parent : wf->root, detached != 0, tag);
     if (!s)
         return tw_set_error(TW_ENOMEM, "%s: out of memory", fn);
-    if (timeout_ms > 0 && (rc = start_timer(wf, s, timeout_ms, 0, true, &s->timeout_timer)) != 0)
+    if (timeout_ms > 0 && (rc = start_internal_timer(wf, s, timeout_ms, &s->timeout_timer)) != 0)
         return rc;
     /* A scope made under a cancelled parent starts cancelled, as its parent's work would be. */
     if (s->parent && s->parent->cancelled && !s->detached && wf->completion)
@@ -1058,6 +1097,10 @@ static void copy_info(tw_wf_instance *wf, const tw_job *j)
     i->search_attributes = tw_payloads_copy(tw_job_search_attributes(j));
     i->last_completion_result =
         tw_job_last_completion_result(j) ? tw_payloads_copy(tw_job_last_completion_result(j)) : NULL;
+    tw_priority_init(&i->priority);
+    tw_job_priority(j, &i->priority);
+    i->fairness_key = tw_strdup(i->priority.fairness_key);
+    i->priority.fairness_key = i->fairness_key;
     wf->rng = tw_job_random_seed(j) | 1; /* xorshift needs a non-zero state */
 }
 
@@ -1292,7 +1335,8 @@ void tw_wf_instance_free(tw_wf_instance *wf)
     }
     info *i = &wf->info;
     char *strings[] = {i->workflow_id, i->run_id, i->workflow_type, i->task_queue, i->parent_workflow_id,
-                       i->parent_run_id, i->parent_namespace, i->continued_run_id, i->cron_schedule};
+                       i->parent_run_id, i->parent_namespace, i->continued_run_id, i->cron_schedule,
+                       i->fairness_key};
     for (size_t k = 0; k < sizeof(strings) / sizeof(strings[0]); k++)
         free(strings[k]);
     tw_payloads_free(i->memo);
@@ -1326,6 +1370,19 @@ const tw_payloads *tw_wf_search_attributes(const tw_wf_instance *wf) { return wf
 const tw_payloads *tw_wf_last_completion_result(const tw_wf_instance *wf)
 {
     return wf ? wf->info.last_completion_result : NULL;
+}
+int tw_wf_priority(const tw_wf_instance *wf, tw_priority *out)
+{
+    static const char fn[] = "tw_wf_priority";
+    if (!wf)
+        return tw_set_error(TW_EINVAL, "%s: wf is NULL", fn);
+    if (!out || out->size < sizeof(size_t))
+        return tw_set_error(TW_EINVAL, "%s: out is %s; call tw_priority_init first", fn,
+                            out ? "not initialised" : "NULL");
+    size_t n = out->size < sizeof(wf->info.priority) ? out->size : sizeof(wf->info.priority);
+    memcpy(out, &wf->info.priority, n);
+    out->size = n;
+    return 0;
 }
 int64_t tw_wf_now(const tw_wf_instance *wf) { return wf ? wf->now : 0; }
 int tw_wf_is_replaying(const tw_wf_instance *wf) { return wf ? wf->replaying : 0; }

@@ -1926,6 +1926,14 @@ int64_t tw_activity_task_heartbeat_timeout_ms(const tw_activity_task *t)
     return pb ? duration_ms(pb->heartbeat_timeout) : 0;
 }
 
+int tw_activity_task_priority(const tw_activity_task *t, tw_priority *out)
+{
+    if (!t)
+        return tw_set_error(TW_EINVAL, "tw_activity_task_priority: t is NULL");
+    const task_pb *pb = pb_of(t);
+    return tw_priority_read("tw_activity_task_priority", pb ? pb->priority : NULL, out);
+}
+
 int tw_activity_task_retry_policy(const tw_activity_task *t, tw_retry_policy *out)
 {
     if (!t || !out)

@@ -12,6 +12,8 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -535,6 +537,149 @@ Test(client, map_payload_without_name_is_rejected)
     cr_assert(strstr(tw_error_message(tw_error_last()), "search_attributes"));
     cr_assert_eq(tw_cq_pending(cq), 0);
     tw_payloads_free(memo);
+}
+
+/* ---- priority and user metadata ---- */
+
+/* Describes the workflow and checks the priority and static summary / details it reports. */
+static void expect_described(const char *id, int32_t key, const char *fairness_key, float weight,
+                             const char *summary, const char *details)
+{
+    call_ok(tw_client_describe_workflow(client, id, NULL, cq, 71), "describe");
+    tw_event *ev = next_ok(71, TW_EVENT_DESCRIBE_WORKFLOW);
+    const tw_execution *ex = tw_event_execution(ev, 0);
+    tw_priority p;
+    tw_priority_init(&p);
+    call_ok(tw_execution_priority(ex, &p), "execution priority");
+    cr_assert_eq(p.priority_key, key);
+    if (fairness_key)
+        cr_assert_str_eq(p.fairness_key, fairness_key);
+    else
+        cr_assert_null(p.fairness_key);
+    cr_assert_float_eq(p.fairness_weight, weight, 1e-6);
+    const tw_payloads *s = tw_execution_static_summary(ex), *d = tw_execution_static_details(ex);
+    cr_assert_eq(tw_payloads_count(s), summary ? 1u : 0u);
+    cr_assert_eq(tw_payloads_count(d), details ? 1u : 0u);
+    if (summary) {
+        assert_payload_text(s, 0, summary);
+        assert_metadata(s, 0, "encoding", "json/plain");
+    }
+    if (details)
+        assert_payload_text(d, 0, details);
+    tw_event_free(ev);
+}
+
+Test(client, priority_and_static_metadata_are_recorded)
+{
+    char id[64];
+    unique_id(id, sizeof(id), "c-priority");
+    tw_payloads *summary = NULL, *details = NULL;
+    cr_assert_eq(tw_payloads_new(&summary), 0);
+    cr_assert_eq(tw_payloads_add_json(summary, "\"nightly report\"", NULL), 0);
+    cr_assert_eq(tw_payloads_new(&details), 0);
+    cr_assert_eq(tw_payloads_add_json(details, "\"for the **ops** team\"", NULL), 0);
+    tw_priority prio;
+    tw_priority_init(&prio);
+    prio.priority_key = 2;
+    prio.fairness_key = "tenant-c";
+    prio.fairness_weight = 1.5f;
+    tw_start_workflow_options so;
+    start_options(&so, id);
+    so.priority = &prio;
+    so.static_summary = summary;
+    so.static_details = details;
+    call_ok(tw_client_start_workflow(client, &so, cq, 70), "start");
+    tw_payloads_free(summary);
+    tw_payloads_free(details);
+    tw_event_free(next_ok(70, TW_EVENT_START_WORKFLOW));
+    expect_described(id, 2, "tenant-c", 1.5f, "\"nightly report\"", "\"for the **ops** team\"");
+    char *json = history_json(id);
+    cr_assert(strstr(json, "\"priorityKey\":2"), "%s", json);
+    cr_assert(strstr(json, "\"fairnessKey\":\"tenant-c\""), "%s", json);
+    cr_assert(strstr(json, "\"userMetadata\":{\"summary\""), "%s", json);
+    tw_free(json);
+    terminate(id, "test over", NULL);
+
+    /* Signal-with-start sends them too; a plain start has none. */
+    unique_id(id, sizeof(id), "c-priority-sws");
+    tw_priority_init(&prio);
+    prio.priority_key = 4;
+    cr_assert_eq(tw_payloads_new(&summary), 0);
+    cr_assert_eq(tw_payloads_add_json(summary, "\"kicked\"", NULL), 0);
+    start_options(&so, id);
+    so.signal_name = "kick_off";
+    so.priority = &prio;
+    so.static_summary = summary;
+    call_ok(tw_client_signal_with_start(client, &so, cq, 72), "signal with start");
+    tw_payloads_free(summary);
+    tw_event_free(next_ok(72, TW_EVENT_SIGNAL_WITH_START));
+    expect_described(id, 4, NULL, 0, "\"kicked\"", NULL);
+    terminate(id, "test over", NULL);
+
+    unique_id(id, sizeof(id), "c-priority-none");
+    free(start_workflow(id));
+    expect_described(id, 0, NULL, 0, NULL, NULL);
+    terminate(id, "test over", NULL);
+}
+
+/* A start with so is refused at once with an error naming want; nothing reaches the server. */
+static void expect_start_refused(const tw_start_workflow_options *so, const char *want)
+{
+    cr_assert_eq(tw_client_start_workflow(client, so, cq, 73), TW_EINVAL);
+    const char *msg = tw_error_message(tw_error_last());
+    cr_assert(strstr(msg, want), "\"%s\" does not mention \"%s\"", msg, want);
+    cr_assert_eq(tw_client_signal_with_start(client, so, cq, 74), TW_EINVAL);
+    cr_assert(strstr(tw_error_message(tw_error_last()), want));
+    cr_assert_eq(tw_cq_pending(cq), 0, "nothing was sent");
+}
+
+Test(client, bad_priority_and_metadata_are_rejected_before_sending)
+{
+    tw_start_workflow_options so;
+    start_options(&so, "c-bad-priority");
+    so.signal_name = "s";
+    tw_priority prio;
+    so.priority = &prio;
+    tw_priority_init(&prio);
+    prio.priority_key = -2;
+    expect_start_refused(&so, "options->priority->priority_key must not be negative");
+    tw_priority_init(&prio);
+    prio.fairness_key = "0123456789012345678901234567890123456789012345678901234567890123456789";
+    expect_start_refused(&so, "fairness_key is 70 bytes long; at most 64");
+    tw_priority_init(&prio);
+    prio.fairness_weight = -0.5f;
+    expect_start_refused(&so, "fairness_weight must be a positive finite number");
+    prio.size = 0;
+    expect_start_refused(&so, "priority->size is 0; call tw_priority_init first");
+    so.priority = NULL;
+
+    tw_payloads *two = NULL;
+    cr_assert_eq(tw_payloads_new(&two), 0);
+    cr_assert_eq(tw_payloads_add_json(two, "\"a\"", NULL), 0);
+    cr_assert_eq(tw_payloads_add_json(two, "\"b\"", NULL), 0);
+    so.static_summary = two;
+    expect_start_refused(&so, "options->static_summary must hold exactly one payload");
+    so.static_summary = NULL;
+    so.static_details = two;
+    expect_start_refused(&so, "options->static_details");
+    tw_payloads_free(two);
+}
+
+Test(client, start_options_from_before_priority_leave_it_unset)
+{
+    char id[64];
+    unique_id(id, sizeof(id), "c-old-options");
+    tw_start_workflow_options so;
+    start_options(&so, id);
+    /* Past the caller's size: never read (these would crash). */
+    so.priority = (const tw_priority *)(uintptr_t)1;
+    so.static_summary = (const tw_payloads *)(uintptr_t)1;
+    so.static_details = (const tw_payloads *)(uintptr_t)1;
+    so.size = offsetof(tw_start_workflow_options, priority);
+    call_ok(tw_client_start_workflow(client, &so, cq, 75), "start");
+    tw_event_free(next_ok(75, TW_EVENT_START_WORKFLOW));
+    expect_described(id, 0, NULL, 0, NULL, NULL);
+    terminate(id, "test over", NULL);
 }
 
 /* ---- signal, signal-with-start, cancel, terminate ---- */

@@ -57,6 +57,9 @@ async def main(client: Client, greeting: WorkflowHandle[GreetingWorkflow, str]) 
     wrong_result: int = await client.execute_workflow(GreetingWorkflow.run, "x", id="a", task_queue="q")  # E: incompatible type
     # Required options.
     await client.start_workflow(GreetingWorkflow.run, "x", task_queue="q")  # E: No overload variant
+    # Priority is a temporalio.common.Priority, summaries are text.
+    await client.start_workflow(GreetingWorkflow.run, "x", id="a", task_queue="q", priority=1)  # E: No overload variant
+    await client.start_workflow(GreetingWorkflow.run, "x", id="a", task_queue="q", static_summary=b"x")  # E: No overload variant
     # Not a workflow run method at all.
     await client.start_workflow(plain_function, "x", id="a", task_queue="q")  # E: incompatible type
 

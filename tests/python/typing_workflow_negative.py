@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from temporalio import activity, workflow
+from temporalio.common import Priority
 
 
 @activity.defn
@@ -31,4 +32,8 @@ async def calls() -> None:
     workflow.start_activity(one_arg, 1, start_to_close_timeout=t, no_such_option=1)  # E: no_such_option
     handle = workflow.start_activity(two_args, 1, "x", start_to_close_timeout=t)
     bad2: str = await handle  # E: Incompatible types in assignment
+    workflow.start_activity(one_arg, 1, start_to_close_timeout=t, priority=2)  # E: No overload variant
+    await workflow.execute_local_activity(one_arg, 1, start_to_close_timeout=t, priority=Priority())  # E: priority
+    await workflow.sleep(1, summary=b"bytes")  # E: incompatible type
+    workflow.continue_as_new(1, backoff_start_interval=5)  # E: No overload variant
     del s, bad1, bad2

@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any, Optional
 
+import temporalio.common
 import temporalio.exceptions
 from temporalio._tw import ffi, lib
 from temporalio.api.common.v1 import Payload
@@ -96,6 +97,39 @@ def millis(value: Optional[timedelta]) -> int:
     if ms < 0:
         raise ValueError(f"durations must not be negative, got {value}")
     return ms
+
+
+# ---- priority ----
+
+def priority_to_c(priority: Optional[temporalio.common.Priority], keep: list[Any]) -> CData:
+    """A tw_priority for priority (NULL for None), kept alive by keep; the engine checks the values."""
+    if priority is None:
+        return ffi.NULL
+    p = ffi.new("tw_priority *")
+    lib.tw_priority_init(p)
+    if priority.priority_key is not None:
+        if not -(2**31) <= priority.priority_key < 2**31:
+            raise ValueError(f"Priority.priority_key {priority.priority_key} does not fit in 32 bits")
+        p.priority_key = priority.priority_key
+    if priority.fairness_key is not None:
+        if not isinstance(priority.fairness_key, str):
+            raise TypeError("Priority.fairness_key must be a string")
+        p.fairness_key = cstr(priority.fairness_key, keep)
+    if priority.fairness_weight is not None:
+        if isinstance(priority.fairness_weight, bool) or not isinstance(priority.fairness_weight, (int, float)):
+            raise TypeError("Priority.fairness_weight must be a number")
+        p.fairness_weight = float(priority.fairness_weight)
+    keep.append(p)
+    return p
+
+
+def priority_from_c(p: CData) -> temporalio.common.Priority:
+    """The Priority a filled tw_priority holds (unset fields: None)."""
+    return temporalio.common.Priority(
+        priority_key=int(p.priority_key) or None,
+        fairness_key=_text(p.fairness_key) or None,
+        fairness_weight=float(p.fairness_weight) or None,
+    )
 
 
 # ---- payloads ----

@@ -907,6 +907,7 @@ class _WorkflowInstanceImpl(WorkflowInstance, temporalio.workflow._Runtime, Time
             o.args = args
             o.run_timeout_ms = _bridge.millis(input.run_timeout)
             o.task_timeout_ms = _bridge.millis(input.task_timeout)
+            o.backoff_start_interval_ms = _bridge.millis(input.backoff_start_interval)
             if input.memo:
                 memo = _bridge.payload_map_to_c({k: self._encode([v])[0] for k, v in input.memo.items()})
                 keep.append(memo)
@@ -931,6 +932,14 @@ class _WorkflowInstanceImpl(WorkflowInstance, temporalio.workflow._Runtime, Time
             payloads = _run_sync(self._codec.encode(payloads), "encoding payloads")
         return payloads
 
+    def _metadata_payload(self, text: Optional[str], keep: list[Any]) -> CData:
+        """A one-payload list holding text encoded like any value (summaries, details); NULL for None."""
+        if text is None:
+            return ffi.NULL
+        lst = _bridge.payloads_to_c(self._encode([text]))
+        keep.append(lst)
+        return lst
+
     def _decode(self, payloads: Sequence[Payload], type_hints: Optional[list[Any]]) -> list[Any]:
         if self._codec is not None:
             payloads = _run_sync(self._codec.decode(payloads), "decoding payloads")
@@ -948,11 +957,16 @@ class _WorkflowInstanceImpl(WorkflowInstance, temporalio.workflow._Runtime, Time
 
     # ---- timers (TimerBackend) ----
 
-    def start_timer(self, delay_ms: int, handle: _WorkflowTimerHandle) -> None:
+    def start_timer(self, delay_ms: int, handle: _WorkflowTimerHandle, summary: Optional[str] = None) -> None:
         self.workflow_assert_not_read_only("starting a timer")
         tag = next(self._tags)
         out = ffi.new("tw_op **")
-        _bridge.raise_for(lib.tw_wf_start_timer(self._wf, self._timer_scope, delay_ms, tag, out))
+        keep: list[Any] = []
+        o = ffi.new("tw_timer_options *")
+        lib.tw_timer_options_init(o)
+        o.duration_ms = delay_ms
+        o.summary = self._metadata_payload(summary, keep)
+        _bridge.raise_for(lib.tw_wf_start_timer_with_options(self._wf, self._timer_scope, o, tag, out))
         handle.timer_tag = tag
         handle.timer_op = out[0]
         self._ops[tag] = handle
@@ -989,6 +1003,8 @@ class _WorkflowInstanceImpl(WorkflowInstance, temporalio.workflow._Runtime, Time
         o.heartbeat_timeout_ms = _bridge.millis(input.heartbeat_timeout)
         self._retry_policy_to_c(o, input.retry_policy, keep)
         o.cancellation_type = int(input.cancellation_type)
+        o.priority = _bridge.priority_to_c(input.priority, keep)
+        o.summary = self._metadata_payload(input.summary, keep)
         handle = _ActivityHandleImpl(self, input, scope)
         tag = next(self._tags)
         out = ffi.new("tw_op **")
@@ -1020,6 +1036,7 @@ class _WorkflowInstanceImpl(WorkflowInstance, temporalio.workflow._Runtime, Time
         o.cancellation_type = int(input.cancellation_type)
         # None (or zero): the runtime's default, 1 minute.
         o.local_retry_threshold_ms = _bridge.millis(input.local_retry_threshold)
+        o.summary = self._metadata_payload(input.summary, keep)
         handle = _ActivityHandleImpl(self, input, scope)
         tag = next(self._tags)
         out = ffi.new("tw_op **")
@@ -1084,6 +1101,9 @@ class _WorkflowInstanceImpl(WorkflowInstance, temporalio.workflow._Runtime, Time
         self._retry_policy_to_c(o, input.retry_policy, keep)
         o.cron_schedule = _bridge.cstr(input.cron_schedule or None, keep)
         o.cancellation_type = int(input.cancellation_type)
+        o.priority = _bridge.priority_to_c(input.priority, keep)
+        o.static_summary = self._metadata_payload(input.static_summary, keep)
+        o.static_details = self._metadata_payload(input.static_details, keep)
         handle = _ChildWorkflowHandleImpl(self, input, scope)
         tag = next(self._tags)
         out = ffi.new("tw_op **")
@@ -1313,6 +1333,7 @@ class _WorkflowInstanceImpl(WorkflowInstance, temporalio.workflow._Runtime, Time
         retry_policy: Optional[temporalio.common.RetryPolicy],
         cancellation_type: ActivityCancellationType,
         summary: Optional[str],
+        priority: temporalio.common.Priority,
     ) -> temporalio.workflow.ActivityHandle[Any]:
         self.workflow_assert_not_read_only("starting an activity")
         name, arg_types, ret_type = _activity_definition(activity)
@@ -1332,6 +1353,7 @@ class _WorkflowInstanceImpl(WorkflowInstance, temporalio.workflow._Runtime, Time
                 arg_types=arg_types,
                 ret_type=result_type or ret_type,
                 summary=summary,
+                priority=priority,
             )
         )
 
@@ -1348,6 +1370,7 @@ class _WorkflowInstanceImpl(WorkflowInstance, temporalio.workflow._Runtime, Time
         retry_policy: Optional[temporalio.common.RetryPolicy],
         local_retry_threshold: Optional[timedelta],
         cancellation_type: ActivityCancellationType,
+        summary: Optional[str],
     ) -> temporalio.workflow.ActivityHandle[Any]:
         self.workflow_assert_not_read_only("starting a local activity")
         name, arg_types, ret_type = _activity_definition(activity)
@@ -1365,6 +1388,7 @@ class _WorkflowInstanceImpl(WorkflowInstance, temporalio.workflow._Runtime, Time
                 headers={},
                 arg_types=arg_types,
                 ret_type=result_type or ret_type,
+                summary=summary,
             )
         )
 
@@ -1387,6 +1411,9 @@ class _WorkflowInstanceImpl(WorkflowInstance, temporalio.workflow._Runtime, Time
         memo: Optional[Mapping[str, Any]],
         search_attributes: Optional[Mapping[str, Any]],
         header: Optional[Mapping[str, Any]],
+        static_summary: Optional[str],
+        static_details: Optional[str],
+        priority: temporalio.common.Priority,
     ) -> temporalio.workflow.ChildWorkflowHandle[Any, Any]:
         self.workflow_assert_not_read_only("starting a child workflow")
         name = temporalio.workflow.WorkflowDefinition.must_name_from_fn_or_str(workflow)
@@ -1414,6 +1441,9 @@ class _WorkflowInstanceImpl(WorkflowInstance, temporalio.workflow._Runtime, Time
                 headers=headers,
                 arg_types=arg_types,
                 ret_type=result_type or ret_type,
+                static_summary=static_summary,
+                static_details=static_details,
+                priority=priority,
             )
         )
 
@@ -1471,6 +1501,7 @@ class _WorkflowInstanceImpl(WorkflowInstance, temporalio.workflow._Runtime, Time
         task_queue: Optional[str],
         run_timeout: Optional[timedelta],
         task_timeout: Optional[timedelta],
+        backoff_start_interval: Optional[timedelta],
         retry_policy: Optional[temporalio.common.RetryPolicy],
         memo: Optional[Mapping[str, Any]],
         search_attributes: Optional[Mapping[str, Any]],
@@ -1490,17 +1521,26 @@ class _WorkflowInstanceImpl(WorkflowInstance, temporalio.workflow._Runtime, Time
                 memo=memo,
                 search_attributes=search_attributes,
                 headers={},
+                backoff_start_interval=backoff_start_interval,
             )
         )
         raise RuntimeError("the continue_as_new interceptor returned instead of raising")
 
-    async def workflow_wait_condition(self, fn: Callable[[], bool], timeout: Optional[float]) -> None:
+    async def workflow_wait_condition(
+        self, fn: Callable[[], bool], timeout: Optional[float], timeout_summary: Optional[str]
+    ) -> None:
         self.workflow_assert_not_read_only("wait_condition")
         fut = self._loop.add_condition(fn)
         if timeout is None:
             await fut
         else:
-            await asyncio.wait_for(fut, timeout)
+            with self._loop.timer_summary(timeout_summary):
+                await asyncio.wait_for(fut, timeout)
+
+    async def workflow_sleep(self, seconds: float, summary: Optional[str]) -> None:
+        self.workflow_assert_not_read_only("sleep")
+        with self._loop.timer_summary(summary):
+            await asyncio.sleep(seconds)
 
     def workflow_set_handler(self, kind: str, name: Optional[str], handler: Optional[Callable[..., Any]]) -> None:
         table = self._signals if kind == "signal" else self._queries

@@ -93,6 +93,7 @@ class StartActivityInput:
     ret_type: Optional[type]
     summary: Optional[str] = None
     disable_eager_execution: bool = True
+    priority: temporalio.common.Priority = temporalio.common.Priority.default
 
 
 @dataclass
@@ -111,6 +112,7 @@ class StartLocalActivityInput:
     headers: Mapping[str, Payload]
     arg_types: Optional[list[type]]
     ret_type: Optional[type]
+    summary: Optional[str] = None
 
 
 @dataclass
@@ -134,6 +136,9 @@ class StartChildWorkflowInput:
     headers: Mapping[str, Payload]
     arg_types: Optional[list[type]]
     ret_type: Optional[type]
+    static_summary: Optional[str] = None
+    static_details: Optional[str] = None
+    priority: temporalio.common.Priority = temporalio.common.Priority.default
 
 
 @dataclass
@@ -172,6 +177,7 @@ class ContinueAsNewInput:
     search_attributes: Optional[Mapping[str, Any]]
     headers: Mapping[str, Payload]
     arg_types: Optional[list[type]] = None
+    backoff_start_interval: Optional[timedelta] = None
 
 
 class WorkflowOutboundInterceptor:

@@ -29,8 +29,9 @@ import collections
 import contextvars
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Coroutine, Generator
+from collections.abc import Callable, Coroutine, Generator, Iterator
 import sys
+from contextlib import contextmanager
 from typing import Any, NoReturn, Optional, TypeVar
 
 if sys.version_info >= (3, 11):
@@ -43,13 +44,23 @@ __all__ = ["WorkflowEventLoop", "TimerBackend"]
 _T = TypeVar("_T")
 _Ts = TypeVarTuple("_Ts")
 
+# The summary for the next durable timer the current task starts (see
+# WorkflowEventLoop.timer_summary). A context variable, so that other tasks
+# running while this one awaits its timer never pick it up.
+_next_timer_summary: contextvars.ContextVar[Optional[str]] = contextvars.ContextVar(
+    "temporal_next_timer_summary", default=None
+)
+
 
 class TimerBackend(ABC):
     """Where the loop's timers go: durable timers for a workflow run."""
 
     @abstractmethod
-    def start_timer(self, delay_ms: int, handle: "_WorkflowTimerHandle") -> None:
-        """Starts a timer that runs ``handle`` (via :py:meth:`WorkflowEventLoop.timer_fired`) after ``delay_ms``."""
+    def start_timer(self, delay_ms: int, handle: "_WorkflowTimerHandle", summary: Optional[str] = None) -> None:
+        """Starts a timer that runs ``handle`` (via :py:meth:`WorkflowEventLoop.timer_fired`) after ``delay_ms``.
+
+        ``summary`` describes the timer in UIs (``workflow.sleep(summary=...)``).
+        """
 
     @abstractmethod
     def cancel_timer(self, handle: "_WorkflowTimerHandle") -> None:
@@ -114,6 +125,23 @@ class WorkflowEventLoop(asyncio.AbstractEventLoop):
     def running(self) -> "_Running":
         """Context manager that makes this the running loop of the current thread."""
         return _Running(self)
+
+    @contextmanager
+    def timer_summary(self, summary: Optional[str]) -> Iterator[None]:
+        """Gives ``summary`` to the first durable timer the current task starts inside the block.
+
+        ``workflow.sleep`` and ``workflow.wait_condition`` wrap the asyncio
+        call that makes their timer (``asyncio.sleep``, ``asyncio.wait_for``)
+        in it: those start the timer before they first suspend.
+        """
+        if summary is None:
+            yield
+            return
+        token = _next_timer_summary.set(summary)
+        try:
+            yield
+        finally:
+            _next_timer_summary.reset(token)
 
     def stop_draining(self) -> None:
         """Stops :py:meth:`run_until_quiescent` after the current callback (the task failed)."""
@@ -211,7 +239,10 @@ class WorkflowEventLoop(asyncio.AbstractEventLoop):
             self._ready.append(handle)
             return handle
         ms = int(round(delay * 1000))
-        self._timers.start_timer(max(ms, 1), handle)
+        summary = _next_timer_summary.get()
+        if summary is not None:
+            _next_timer_summary.set(None)
+        self._timers.start_timer(max(ms, 1), handle, summary)
         return handle
 
     def call_at(

@@ -132,7 +132,15 @@ def info_from_initialize(job: CData, run_id: str, namespace: str, timestamp_ns: 
         workflow_id=text(lib.tw_job_workflow_id(job)),
         workflow_start_time=_time_of(int(lib.tw_job_start_time(job))),
         workflow_type=text(lib.tw_job_name(job)),
+        priority=_priority_of(job),
     )
+
+
+def _priority_of(job: CData) -> temporalio.common.Priority:
+    p = ffi.new("tw_priority *")
+    lib.tw_priority_init(p)
+    _bridge.raise_for(lib.tw_job_priority(job, p))
+    return _bridge.priority_from_c(p)
 
 
 class _DaemonThreadPool(concurrent.futures.Executor):

@@ -227,6 +227,9 @@ class Info:
     workflow_type: Optional[str]
     retry_policy: Optional[temporalio.common.RetryPolicy] = None
     """The retry policy the server applies; ``None`` when the server sent none."""
+    priority: temporalio.common.Priority = temporalio.common.Priority.default
+    """The priority the server sent with the task (what the workflow scheduled the activity with);
+    every field None for local activities."""
 
     @property
     def in_workflow(self) -> bool:

@@ -196,6 +196,23 @@ class WorkflowExecution:
 class WorkflowExecutionDescription(WorkflowExecution):
     """What describe() returns."""
 
+    _raw_static_summary: Optional[Payload] = field(default=None, repr=False)
+    _raw_static_details: Optional[Payload] = field(default=None, repr=False)
+
+    async def static_summary(self) -> Optional[str]:
+        """The one-line summary the workflow was started with, decoded with the data converter (None: none)."""
+        return await self._decode_metadata(self._raw_static_summary)
+
+    async def static_details(self) -> Optional[str]:
+        """The details the workflow was started with, decoded with the data converter (None: none)."""
+        return await self._decode_metadata(self._raw_static_details)
+
+    async def _decode_metadata(self, payload: Optional[Payload]) -> Optional[str]:
+        if payload is None:
+            return None
+        value = (await self.data_converter.decode([payload], [str]))[0]
+        return cast(Optional[str], value)
+
 
 @dataclass(frozen=True)
 class WorkflowExecutionCount:
@@ -265,6 +282,9 @@ class StartWorkflowInput:
     rpc_metadata: Mapping[str, Union[str, bytes]] = field(default_factory=dict)
     rpc_timeout: Optional[timedelta] = None
     request_eager_start: bool = False
+    static_summary: Optional[str] = None
+    static_details: Optional[str] = None
+    priority: temporalio.common.Priority = temporalio.common.Priority.default
 
 
 @dataclass
@@ -693,6 +713,9 @@ class Client:
         start_signal_args: Sequence[Any] = [],
         request_id: Optional[str] = None,
         request_eager_start: bool = False,
+        static_summary: Optional[str] = None,
+        static_details: Optional[str] = None,
+        priority: temporalio.common.Priority = temporalio.common.Priority.default,
         rpc_metadata: Mapping[str, Union[str, bytes]] = {},
         rpc_timeout: Optional[timedelta] = None,
     ) -> "WorkflowHandle[SelfType, ReturnType]": ...
@@ -719,6 +742,9 @@ class Client:
         start_signal_args: Sequence[Any] = [],
         request_id: Optional[str] = None,
         request_eager_start: bool = False,
+        static_summary: Optional[str] = None,
+        static_details: Optional[str] = None,
+        priority: temporalio.common.Priority = temporalio.common.Priority.default,
         rpc_metadata: Mapping[str, Union[str, bytes]] = {},
         rpc_timeout: Optional[timedelta] = None,
     ) -> "WorkflowHandle[SelfType, ReturnType]": ...
@@ -744,6 +770,9 @@ class Client:
         start_signal_args: Sequence[Any] = [],
         request_id: Optional[str] = None,
         request_eager_start: bool = False,
+        static_summary: Optional[str] = None,
+        static_details: Optional[str] = None,
+        priority: temporalio.common.Priority = temporalio.common.Priority.default,
         rpc_metadata: Mapping[str, Union[str, bytes]] = {},
         rpc_timeout: Optional[timedelta] = None,
     ) -> "WorkflowHandle[SelfType, ReturnType]": ...
@@ -770,6 +799,9 @@ class Client:
         start_signal_args: Sequence[Any] = [],
         request_id: Optional[str] = None,
         request_eager_start: bool = False,
+        static_summary: Optional[str] = None,
+        static_details: Optional[str] = None,
+        priority: temporalio.common.Priority = temporalio.common.Priority.default,
         rpc_metadata: Mapping[str, Union[str, bytes]] = {},
         rpc_timeout: Optional[timedelta] = None,
     ) -> "WorkflowHandle[SelfType, ReturnType]": ...
@@ -797,6 +829,9 @@ class Client:
         start_signal_args: Sequence[Any] = [],
         request_id: Optional[str] = None,
         request_eager_start: bool = False,
+        static_summary: Optional[str] = None,
+        static_details: Optional[str] = None,
+        priority: temporalio.common.Priority = temporalio.common.Priority.default,
         rpc_metadata: Mapping[str, Union[str, bytes]] = {},
         rpc_timeout: Optional[timedelta] = None,
         result_type: Optional[type] = None,
@@ -824,6 +859,9 @@ class Client:
         start_signal_args: Sequence[Any] = [],
         request_id: Optional[str] = None,
         request_eager_start: bool = False,
+        static_summary: Optional[str] = None,
+        static_details: Optional[str] = None,
+        priority: temporalio.common.Priority = temporalio.common.Priority.default,
         rpc_metadata: Mapping[str, Union[str, bytes]] = {},
         rpc_timeout: Optional[timedelta] = None,
         result_type: Optional[type] = None,
@@ -842,6 +880,12 @@ class Client:
         task queue with a free workflow-task slot, sparing a trip through the
         task queue. Nothing changes when no such worker runs or the server
         declines; it does not apply with ``start_signal``.
+
+        ``static_summary`` (one line) and ``static_details`` describe the
+        workflow in UIs and the CLI; they are encoded with the data converter
+        and come back from :py:meth:`WorkflowHandle.describe`. ``priority``
+        orders the workflow's tasks (and, unless they set their own, its
+        activities' and children's) when its task queue has a backlog.
         """
         name = temporalio.workflow.WorkflowDefinition.must_name_from_fn_or_str(workflow)
         workflow_args = _call_args(params, arg, args)
@@ -874,6 +918,9 @@ class Client:
                 rpc_metadata=rpc_metadata,
                 rpc_timeout=rpc_timeout,
                 request_eager_start=request_eager_start,
+                static_summary=static_summary,
+                static_details=static_details,
+                priority=priority,
             )
         )
 
@@ -898,6 +945,9 @@ class Client:
         start_signal_args: Sequence[Any] = [],
         request_id: Optional[str] = None,
         request_eager_start: bool = False,
+        static_summary: Optional[str] = None,
+        static_details: Optional[str] = None,
+        priority: temporalio.common.Priority = temporalio.common.Priority.default,
         rpc_metadata: Mapping[str, Union[str, bytes]] = {},
         rpc_timeout: Optional[timedelta] = None,
     ) -> ReturnType: ...
@@ -924,6 +974,9 @@ class Client:
         start_signal_args: Sequence[Any] = [],
         request_id: Optional[str] = None,
         request_eager_start: bool = False,
+        static_summary: Optional[str] = None,
+        static_details: Optional[str] = None,
+        priority: temporalio.common.Priority = temporalio.common.Priority.default,
         rpc_metadata: Mapping[str, Union[str, bytes]] = {},
         rpc_timeout: Optional[timedelta] = None,
     ) -> ReturnType: ...
@@ -949,6 +1002,9 @@ class Client:
         start_signal_args: Sequence[Any] = [],
         request_id: Optional[str] = None,
         request_eager_start: bool = False,
+        static_summary: Optional[str] = None,
+        static_details: Optional[str] = None,
+        priority: temporalio.common.Priority = temporalio.common.Priority.default,
         rpc_metadata: Mapping[str, Union[str, bytes]] = {},
         rpc_timeout: Optional[timedelta] = None,
     ) -> ReturnType: ...
@@ -975,6 +1031,9 @@ class Client:
         start_signal_args: Sequence[Any] = [],
         request_id: Optional[str] = None,
         request_eager_start: bool = False,
+        static_summary: Optional[str] = None,
+        static_details: Optional[str] = None,
+        priority: temporalio.common.Priority = temporalio.common.Priority.default,
         rpc_metadata: Mapping[str, Union[str, bytes]] = {},
         rpc_timeout: Optional[timedelta] = None,
     ) -> ReturnType: ...
@@ -1002,6 +1061,9 @@ class Client:
         start_signal_args: Sequence[Any] = [],
         request_id: Optional[str] = None,
         request_eager_start: bool = False,
+        static_summary: Optional[str] = None,
+        static_details: Optional[str] = None,
+        priority: temporalio.common.Priority = temporalio.common.Priority.default,
         rpc_metadata: Mapping[str, Union[str, bytes]] = {},
         rpc_timeout: Optional[timedelta] = None,
         result_type: Optional[type] = None,
@@ -1630,6 +1692,12 @@ class _ClientImpl(OutboundInterceptor):
         o.start_delay_ms = _bridge.millis(input.start_delay)
         o.request_id = _bridge.cstr(input.request_id, keep)
         o.request_eager_start = 1 if input.request_eager_start else 0
+        o.priority = _bridge.priority_to_c(input.priority, keep)
+        for field_name, text in (("static_summary", input.static_summary), ("static_details", input.static_details)):
+            if text is not None:
+                lst = _bridge.payloads_to_c(await c.data_converter.encode([text]))
+                keep.append(lst)
+                setattr(o, field_name, lst)
         fn = lib.tw_client_start_workflow
         if input.start_signal is not None:
             fn = lib.tw_client_signal_with_start
@@ -1737,7 +1805,13 @@ class _ClientImpl(OutboundInterceptor):
         )
         (ex,) = ev.executions()
         base = WorkflowExecution._from_c(ex, c.data_converter)
-        return WorkflowExecutionDescription(**{f: getattr(base, f) for f in base.__dataclass_fields__})
+        summary = _bridge.payloads_from_c(lib.tw_execution_static_summary(ex))
+        details = _bridge.payloads_from_c(lib.tw_execution_static_details(ex))
+        return WorkflowExecutionDescription(
+            **{f: getattr(base, f) for f in base.__dataclass_fields__},
+            _raw_static_summary=summary[0] if summary else None,
+            _raw_static_details=details[0] if details else None,
+        )
 
     async def fetch_workflow_history_events(
         self, input: FetchWorkflowHistoryEventsInput

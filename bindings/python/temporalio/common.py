@@ -9,11 +9,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import IntEnum
-from typing import Any, TypeAlias, TypeVar, get_type_hints
+from typing import Any, ClassVar, TypeAlias, TypeVar, get_type_hints
 
 import temporalio.api.common.v1
 
 __all__ = [
+    "Priority",
     "QueryRejectCondition",
     "RawValue",
     "RetryPolicy",
@@ -112,6 +113,41 @@ class RetryPolicy:
         if self.maximum_interval:
             return self.maximum_interval
         return self.initial_interval * 100
+
+
+@dataclass(frozen=True)
+class Priority:
+    """How the server orders a workflow's or an activity's tasks when a task queue has a backlog.
+
+    Given to ``Client.start_workflow``, ``workflow.start_activity`` and
+    ``workflow.start_child_workflow``; read back as ``workflow.info().priority``.
+    A field left ``None`` is inherited from the workflow that starts the
+    activity or child, else the server's default applies.
+    """
+
+    priority_key: int | None = None
+    """1 is the most urgent; larger keys wait behind smaller ones. The server's maximum is 5 by default,
+    and an unset key counts as the middle of the range (3)."""
+
+    fairness_key: str | None = None
+    """A key (a tenant, say; at most 64 bytes) whose tasks share dispatch with other keys' in proportion
+    to their weights."""
+
+    fairness_weight: float | None = None
+    """The weight of ``fairness_key`` (positive; the server clamps it to 0.001..1000; default 1.0)."""
+
+    default: ClassVar[Priority]
+    """The priority with every field unset."""
+
+    def __post_init__(self) -> None:
+        if self.priority_key is not None:
+            if not isinstance(self.priority_key, int):
+                raise TypeError("priority_key must be an integer")
+            if self.priority_key < 1:
+                raise ValueError("priority_key must be a positive integer")
+
+
+Priority.default = Priority()
 
 
 class WorkflowIDReusePolicy(IntEnum):

@@ -540,6 +540,9 @@ class Info:
     workflow_start_time: datetime
     """When the workflow execution started (the server's start event)."""
     workflow_type: str
+    priority: temporalio.common.Priority = temporalio.common.Priority.default
+    """The run's priority as the server recorded it (what the starter set, merged with the parent's for a
+    child); fields the server has none for are None."""
 
     def get_current_history_length(self) -> int:
         """Number of events in the history so far (as of the current activation)."""
@@ -629,6 +632,7 @@ class _Runtime(ABC):
         retry_policy: Optional[temporalio.common.RetryPolicy],
         cancellation_type: "ActivityCancellationType",
         summary: Optional[str],
+        priority: temporalio.common.Priority,
     ) -> "ActivityHandle[Any]": ...
 
     @abstractmethod
@@ -645,6 +649,7 @@ class _Runtime(ABC):
         retry_policy: Optional[temporalio.common.RetryPolicy],
         local_retry_threshold: Optional[timedelta],
         cancellation_type: "ActivityCancellationType",
+        summary: Optional[str],
     ) -> "ActivityHandle[Any]": ...
 
     @abstractmethod
@@ -656,6 +661,7 @@ class _Runtime(ABC):
         task_queue: Optional[str],
         run_timeout: Optional[timedelta],
         task_timeout: Optional[timedelta],
+        backoff_start_interval: Optional[timedelta],
         retry_policy: Optional[temporalio.common.RetryPolicy],
         memo: Optional[Mapping[str, Any]],
         search_attributes: Optional[Mapping[str, Any]],
@@ -681,6 +687,9 @@ class _Runtime(ABC):
         memo: Optional[Mapping[str, Any]],
         search_attributes: Optional[Mapping[str, Any]],
         header: Optional[Mapping[str, Any]],
+        static_summary: Optional[str],
+        static_details: Optional[str],
+        priority: temporalio.common.Priority,
     ) -> "ChildWorkflowHandle[Any, Any]": ...
 
     @abstractmethod
@@ -701,7 +710,12 @@ class _Runtime(ABC):
     def workflow_upsert_memo(self, updates: Mapping[str, Any]) -> None: ...
 
     @abstractmethod
-    async def workflow_wait_condition(self, fn: Callable[[], bool], timeout: Optional[float]) -> None: ...
+    async def workflow_wait_condition(
+        self, fn: Callable[[], bool], timeout: Optional[float], timeout_summary: Optional[str]
+    ) -> None: ...
+
+    @abstractmethod
+    async def workflow_sleep(self, seconds: float, summary: Optional[str]) -> None: ...
 
     @abstractmethod
     def workflow_set_handler(self, kind: str, name: Optional[str], handler: Optional[Callable[..., Any]]) -> None: ...
@@ -874,11 +888,15 @@ logger = LoggerAdapter(logging.getLogger(__name__), None)
 
 
 async def sleep(duration: Union[float, timedelta], *, summary: Optional[str] = None) -> None:
-    """Sleeps for a duration of workflow time (a durable timer; ``asyncio.sleep`` is the same)."""
-    del summary
-    _Runtime.current("workflow.sleep()")
+    """Sleeps for a duration of workflow time (a durable timer; ``asyncio.sleep`` is the same).
+
+    ``summary``: a one-line description of the timer for UIs and the CLI,
+    encoded with the payload converter and recorded on its TimerStarted
+    event.
+    """
+    runtime = _Runtime.current("workflow.sleep()")
     seconds = duration.total_seconds() if isinstance(duration, timedelta) else float(duration)
-    await asyncio.sleep(seconds)
+    await runtime.workflow_sleep(seconds, summary)
 
 
 async def wait_condition(
@@ -890,11 +908,11 @@ async def wait_condition(
     """Waits until ``fn()`` is true; it is checked each time the workflow has nothing else to run.
 
     With ``timeout`` (a durable timer) raises :py:class:`asyncio.TimeoutError`
-    when it passes first.
+    when it passes first; ``timeout_summary`` describes that timer (as
+    :py:func:`sleep`'s ``summary``).
     """
-    del timeout_summary
     seconds = timeout.total_seconds() if isinstance(timeout, timedelta) else timeout
-    await _Runtime.current("workflow.wait_condition()").workflow_wait_condition(fn, seconds)
+    await _Runtime.current("workflow.wait_condition()").workflow_wait_condition(fn, seconds, timeout_summary)
 
 
 # ---------------------------------------------------------------------------
@@ -1085,6 +1103,7 @@ class ActivityConfig(TypedDict, total=False):
     activity_id: Optional[str]
     versioning_intent: Optional[object]
     summary: Optional[str]
+    priority: temporalio.common.Priority
 
 
 class LocalActivityConfig(TypedDict, total=False):
@@ -1097,6 +1116,7 @@ class LocalActivityConfig(TypedDict, total=False):
     local_retry_threshold: Optional[timedelta]
     cancellation_type: ActivityCancellationType
     activity_id: Optional[str]
+    summary: Optional[str]
 
 
 class _OpFuture(asyncio.Future[ReturnType]):
@@ -1187,6 +1207,7 @@ def start_activity(
     cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
     versioning_intent: Optional[object] = None,
     summary: Optional[str] = None,
+    priority: temporalio.common.Priority = temporalio.common.Priority.default,
 ) -> ActivityHandle[ReturnType]: ...
 
 
@@ -1205,6 +1226,7 @@ def start_activity(
     cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
     versioning_intent: Optional[object] = None,
     summary: Optional[str] = None,
+    priority: temporalio.common.Priority = temporalio.common.Priority.default,
 ) -> ActivityHandle[ReturnType]: ...
 
 
@@ -1224,6 +1246,7 @@ def start_activity(
     cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
     versioning_intent: Optional[object] = None,
     summary: Optional[str] = None,
+    priority: temporalio.common.Priority = temporalio.common.Priority.default,
 ) -> ActivityHandle[ReturnType]: ...
 
 
@@ -1243,6 +1266,7 @@ def start_activity(
     cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
     versioning_intent: Optional[object] = None,
     summary: Optional[str] = None,
+    priority: temporalio.common.Priority = temporalio.common.Priority.default,
 ) -> ActivityHandle[ReturnType]: ...
 
 
@@ -1261,6 +1285,7 @@ def start_activity(
     cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
     versioning_intent: Optional[object] = None,
     summary: Optional[str] = None,
+    priority: temporalio.common.Priority = temporalio.common.Priority.default,
 ) -> ActivityHandle[ReturnType]: ...
 
 
@@ -1279,6 +1304,7 @@ def start_activity(
     cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
     versioning_intent: Optional[object] = None,
     summary: Optional[str] = None,
+    priority: temporalio.common.Priority = temporalio.common.Priority.default,
 ) -> ActivityHandle[ReturnType]: ...
 
 
@@ -1298,6 +1324,7 @@ def start_activity(
     cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
     versioning_intent: Optional[object] = None,
     summary: Optional[str] = None,
+    priority: temporalio.common.Priority = temporalio.common.Priority.default,
 ) -> ActivityHandle[ReturnType]: ...
 
 
@@ -1317,6 +1344,7 @@ def start_activity(
     cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
     versioning_intent: Optional[object] = None,
     summary: Optional[str] = None,
+    priority: temporalio.common.Priority = temporalio.common.Priority.default,
 ) -> ActivityHandle[ReturnType]: ...
 
 
@@ -1338,6 +1366,7 @@ def start_activity(
     cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
     versioning_intent: Optional[object] = None,
     summary: Optional[str] = None,
+    priority: temporalio.common.Priority = temporalio.common.Priority.default,
 ) -> ActivityHandle[Any]: ...
 
 
@@ -1358,13 +1387,17 @@ def start_activity(
     cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
     versioning_intent: Optional[object] = None,
     summary: Optional[str] = None,
+    priority: temporalio.common.Priority = temporalio.common.Priority.default,
 ) -> ActivityHandle[Any]:
     """Starts an activity (an ``@activity.defn`` function, or a name) and returns its handle.
 
     Arguments go positionally, or as ``arg=`` / ``args=``. One of
     ``start_to_close_timeout`` and ``schedule_to_close_timeout`` is
     required. The activity belongs to the current
-    :py:class:`CancellationScope`.
+    :py:class:`CancellationScope`. ``summary`` (one line, encoded with the
+    payload converter) describes it in UIs and the CLI; ``priority`` orders
+    its tasks when the task queue has a backlog (unset fields: the
+    workflow's). Neither is checked on replay.
     """
     del versioning_intent
     runtime = _Runtime.current("workflow.start_activity()")
@@ -1381,6 +1414,7 @@ def start_activity(
         retry_policy=retry_policy,
         cancellation_type=cancellation_type,
         summary=summary,
+        priority=priority,
     )
 
 
@@ -1399,6 +1433,7 @@ async def execute_activity(
     cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
     versioning_intent: Optional[object] = None,
     summary: Optional[str] = None,
+    priority: temporalio.common.Priority = temporalio.common.Priority.default,
 ) -> ReturnType: ...
 
 
@@ -1417,6 +1452,7 @@ async def execute_activity(
     cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
     versioning_intent: Optional[object] = None,
     summary: Optional[str] = None,
+    priority: temporalio.common.Priority = temporalio.common.Priority.default,
 ) -> ReturnType: ...
 
 
@@ -1436,6 +1472,7 @@ async def execute_activity(
     cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
     versioning_intent: Optional[object] = None,
     summary: Optional[str] = None,
+    priority: temporalio.common.Priority = temporalio.common.Priority.default,
 ) -> ReturnType: ...
 
 
@@ -1455,6 +1492,7 @@ async def execute_activity(
     cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
     versioning_intent: Optional[object] = None,
     summary: Optional[str] = None,
+    priority: temporalio.common.Priority = temporalio.common.Priority.default,
 ) -> ReturnType: ...
 
 
@@ -1473,6 +1511,7 @@ async def execute_activity(
     cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
     versioning_intent: Optional[object] = None,
     summary: Optional[str] = None,
+    priority: temporalio.common.Priority = temporalio.common.Priority.default,
 ) -> ReturnType: ...
 
 
@@ -1491,6 +1530,7 @@ async def execute_activity(
     cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
     versioning_intent: Optional[object] = None,
     summary: Optional[str] = None,
+    priority: temporalio.common.Priority = temporalio.common.Priority.default,
 ) -> ReturnType: ...
 
 
@@ -1510,6 +1550,7 @@ async def execute_activity(
     cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
     versioning_intent: Optional[object] = None,
     summary: Optional[str] = None,
+    priority: temporalio.common.Priority = temporalio.common.Priority.default,
 ) -> ReturnType: ...
 
 
@@ -1529,6 +1570,7 @@ async def execute_activity(
     cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
     versioning_intent: Optional[object] = None,
     summary: Optional[str] = None,
+    priority: temporalio.common.Priority = temporalio.common.Priority.default,
 ) -> ReturnType: ...
 
 
@@ -1550,6 +1592,7 @@ async def execute_activity(
     cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
     versioning_intent: Optional[object] = None,
     summary: Optional[str] = None,
+    priority: temporalio.common.Priority = temporalio.common.Priority.default,
 ) -> Any: ...
 
 
@@ -1564,6 +1607,7 @@ def start_local_activity(
     /,
     *,
     activity_id: Optional[str] = None,
+    summary: Optional[str] = None,
     schedule_to_close_timeout: Optional[timedelta] = None,
     schedule_to_start_timeout: Optional[timedelta] = None,
     start_to_close_timeout: Optional[timedelta] = None,
@@ -1579,6 +1623,7 @@ def start_local_activity(
     /,
     *,
     activity_id: Optional[str] = None,
+    summary: Optional[str] = None,
     schedule_to_close_timeout: Optional[timedelta] = None,
     schedule_to_start_timeout: Optional[timedelta] = None,
     start_to_close_timeout: Optional[timedelta] = None,
@@ -1595,6 +1640,7 @@ def start_local_activity(
     /,
     *,
     activity_id: Optional[str] = None,
+    summary: Optional[str] = None,
     schedule_to_close_timeout: Optional[timedelta] = None,
     schedule_to_start_timeout: Optional[timedelta] = None,
     start_to_close_timeout: Optional[timedelta] = None,
@@ -1611,6 +1657,7 @@ def start_local_activity(
     /,
     *,
     activity_id: Optional[str] = None,
+    summary: Optional[str] = None,
     schedule_to_close_timeout: Optional[timedelta] = None,
     schedule_to_start_timeout: Optional[timedelta] = None,
     start_to_close_timeout: Optional[timedelta] = None,
@@ -1626,6 +1673,7 @@ def start_local_activity(
     /,
     *params: Unpack[MultiParamType],
     activity_id: Optional[str] = None,
+    summary: Optional[str] = None,
     schedule_to_close_timeout: Optional[timedelta] = None,
     schedule_to_start_timeout: Optional[timedelta] = None,
     start_to_close_timeout: Optional[timedelta] = None,
@@ -1641,6 +1689,7 @@ def start_local_activity(
     /,
     *params: Unpack[MultiParamType],
     activity_id: Optional[str] = None,
+    summary: Optional[str] = None,
     schedule_to_close_timeout: Optional[timedelta] = None,
     schedule_to_start_timeout: Optional[timedelta] = None,
     start_to_close_timeout: Optional[timedelta] = None,
@@ -1657,6 +1706,7 @@ def start_local_activity(
     *,
     args: Sequence[Any],
     activity_id: Optional[str] = None,
+    summary: Optional[str] = None,
     schedule_to_close_timeout: Optional[timedelta] = None,
     schedule_to_start_timeout: Optional[timedelta] = None,
     start_to_close_timeout: Optional[timedelta] = None,
@@ -1673,6 +1723,7 @@ def start_local_activity(
     *,
     args: Sequence[Any],
     activity_id: Optional[str] = None,
+    summary: Optional[str] = None,
     schedule_to_close_timeout: Optional[timedelta] = None,
     schedule_to_start_timeout: Optional[timedelta] = None,
     start_to_close_timeout: Optional[timedelta] = None,
@@ -1691,6 +1742,7 @@ def start_local_activity(
     args: Sequence[Any] = (),
     result_type: Optional[type] = None,
     activity_id: Optional[str] = None,
+    summary: Optional[str] = None,
     schedule_to_close_timeout: Optional[timedelta] = None,
     schedule_to_start_timeout: Optional[timedelta] = None,
     start_to_close_timeout: Optional[timedelta] = None,
@@ -1708,6 +1760,7 @@ def start_local_activity(
     args: Sequence[Any] = (),
     result_type: Optional[type] = None,
     activity_id: Optional[str] = None,
+    summary: Optional[str] = None,
     schedule_to_close_timeout: Optional[timedelta] = None,
     schedule_to_start_timeout: Optional[timedelta] = None,
     start_to_close_timeout: Optional[timedelta] = None,
@@ -1730,7 +1783,8 @@ def start_local_activity(
     ``schedule_to_close_timeout`` keep counting from the first attempt). The
     handle resolves once, with the final outcome; cancelling it while it
     waits on that timer cancels the timer. Cancellation follows TRY_CANCEL
-    semantics.
+    semantics. ``summary`` describes it in UIs: it is recorded on the marker
+    of its outcome.
     """
     runtime = _Runtime.current("workflow.start_local_activity()")
     return runtime.workflow_start_local_activity(
@@ -1744,6 +1798,7 @@ def start_local_activity(
         retry_policy=retry_policy,
         local_retry_threshold=local_retry_threshold,
         cancellation_type=cancellation_type,
+        summary=summary,
     )
 
 
@@ -1753,6 +1808,7 @@ async def execute_local_activity(
     /,
     *,
     activity_id: Optional[str] = None,
+    summary: Optional[str] = None,
     schedule_to_close_timeout: Optional[timedelta] = None,
     schedule_to_start_timeout: Optional[timedelta] = None,
     start_to_close_timeout: Optional[timedelta] = None,
@@ -1768,6 +1824,7 @@ async def execute_local_activity(
     /,
     *,
     activity_id: Optional[str] = None,
+    summary: Optional[str] = None,
     schedule_to_close_timeout: Optional[timedelta] = None,
     schedule_to_start_timeout: Optional[timedelta] = None,
     start_to_close_timeout: Optional[timedelta] = None,
@@ -1784,6 +1841,7 @@ async def execute_local_activity(
     /,
     *,
     activity_id: Optional[str] = None,
+    summary: Optional[str] = None,
     schedule_to_close_timeout: Optional[timedelta] = None,
     schedule_to_start_timeout: Optional[timedelta] = None,
     start_to_close_timeout: Optional[timedelta] = None,
@@ -1800,6 +1858,7 @@ async def execute_local_activity(
     /,
     *,
     activity_id: Optional[str] = None,
+    summary: Optional[str] = None,
     schedule_to_close_timeout: Optional[timedelta] = None,
     schedule_to_start_timeout: Optional[timedelta] = None,
     start_to_close_timeout: Optional[timedelta] = None,
@@ -1815,6 +1874,7 @@ async def execute_local_activity(
     /,
     *params: Unpack[MultiParamType],
     activity_id: Optional[str] = None,
+    summary: Optional[str] = None,
     schedule_to_close_timeout: Optional[timedelta] = None,
     schedule_to_start_timeout: Optional[timedelta] = None,
     start_to_close_timeout: Optional[timedelta] = None,
@@ -1830,6 +1890,7 @@ async def execute_local_activity(
     /,
     *params: Unpack[MultiParamType],
     activity_id: Optional[str] = None,
+    summary: Optional[str] = None,
     schedule_to_close_timeout: Optional[timedelta] = None,
     schedule_to_start_timeout: Optional[timedelta] = None,
     start_to_close_timeout: Optional[timedelta] = None,
@@ -1846,6 +1907,7 @@ async def execute_local_activity(
     *,
     args: Sequence[Any],
     activity_id: Optional[str] = None,
+    summary: Optional[str] = None,
     schedule_to_close_timeout: Optional[timedelta] = None,
     schedule_to_start_timeout: Optional[timedelta] = None,
     start_to_close_timeout: Optional[timedelta] = None,
@@ -1862,6 +1924,7 @@ async def execute_local_activity(
     *,
     args: Sequence[Any],
     activity_id: Optional[str] = None,
+    summary: Optional[str] = None,
     schedule_to_close_timeout: Optional[timedelta] = None,
     schedule_to_start_timeout: Optional[timedelta] = None,
     start_to_close_timeout: Optional[timedelta] = None,
@@ -1880,6 +1943,7 @@ async def execute_local_activity(
     args: Sequence[Any] = (),
     result_type: Optional[type] = None,
     activity_id: Optional[str] = None,
+    summary: Optional[str] = None,
     schedule_to_close_timeout: Optional[timedelta] = None,
     schedule_to_start_timeout: Optional[timedelta] = None,
     start_to_close_timeout: Optional[timedelta] = None,
@@ -1940,6 +2004,7 @@ class ChildWorkflowConfig(TypedDict, total=False):
     static_summary: Optional[str]
     static_details: Optional[str]
     versioning_intent: Optional[object]
+    priority: temporalio.common.Priority
 
 
 class ChildWorkflowHandle(_OpFuture[ReturnType], Generic[SelfType, ReturnType]):
@@ -2115,6 +2180,7 @@ async def start_child_workflow(
     header: Optional[Mapping[str, Any]] = None,
     static_summary: Optional[str] = None,
     static_details: Optional[str] = None,
+    priority: temporalio.common.Priority = temporalio.common.Priority.default,
     versioning_intent: Optional[object] = None,
 ) -> ChildWorkflowHandle[SelfType, ReturnType]: ...
 
@@ -2139,6 +2205,7 @@ async def start_child_workflow(
     header: Optional[Mapping[str, Any]] = None,
     static_summary: Optional[str] = None,
     static_details: Optional[str] = None,
+    priority: temporalio.common.Priority = temporalio.common.Priority.default,
     versioning_intent: Optional[object] = None,
 ) -> ChildWorkflowHandle[SelfType, ReturnType]: ...
 
@@ -2162,6 +2229,7 @@ async def start_child_workflow(
     header: Optional[Mapping[str, Any]] = None,
     static_summary: Optional[str] = None,
     static_details: Optional[str] = None,
+    priority: temporalio.common.Priority = temporalio.common.Priority.default,
     versioning_intent: Optional[object] = None,
 ) -> ChildWorkflowHandle[SelfType, ReturnType]: ...
 
@@ -2186,6 +2254,7 @@ async def start_child_workflow(
     header: Optional[Mapping[str, Any]] = None,
     static_summary: Optional[str] = None,
     static_details: Optional[str] = None,
+    priority: temporalio.common.Priority = temporalio.common.Priority.default,
     versioning_intent: Optional[object] = None,
 ) -> ChildWorkflowHandle[SelfType, ReturnType]: ...
 
@@ -2212,6 +2281,7 @@ async def start_child_workflow(
     header: Optional[Mapping[str, Any]] = None,
     static_summary: Optional[str] = None,
     static_details: Optional[str] = None,
+    priority: temporalio.common.Priority = temporalio.common.Priority.default,
     versioning_intent: Optional[object] = None,
 ) -> ChildWorkflowHandle[Any, Any]: ...
 
@@ -2237,6 +2307,7 @@ async def start_child_workflow(
     header: Optional[Mapping[str, Any]] = None,
     static_summary: Optional[str] = None,
     static_details: Optional[str] = None,
+    priority: temporalio.common.Priority = temporalio.common.Priority.default,
     versioning_intent: Optional[object] = None,
 ) -> ChildWorkflowHandle[Any, Any]:
     """Starts a child workflow (a ``@workflow.run`` method, or a workflow type name); returns once it started.
@@ -2245,8 +2316,11 @@ async def start_child_workflow(
     :py:class:`temporalio.exceptions.WorkflowAlreadyStartedError` when a
     workflow with that ID is running (or the ID reuse policy refuses it).
     The child belongs to the current :py:class:`CancellationScope`.
+    ``static_summary`` / ``static_details`` describe it in UIs (its
+    ``describe()`` returns them) and ``priority`` orders its tasks (unset
+    fields: this workflow's).
     """
-    del static_summary, static_details, versioning_intent
+    del versioning_intent
     runtime = _Runtime.current("workflow.start_child_workflow()")
     return await runtime.workflow_start_child_workflow(
         workflow,
@@ -2265,6 +2339,9 @@ async def start_child_workflow(
         memo=memo,
         search_attributes=search_attributes,
         header=header,
+        static_summary=static_summary,
+        static_details=static_details,
+        priority=priority,
     )
 
 
@@ -2288,6 +2365,7 @@ async def execute_child_workflow(
     header: Optional[Mapping[str, Any]] = None,
     static_summary: Optional[str] = None,
     static_details: Optional[str] = None,
+    priority: temporalio.common.Priority = temporalio.common.Priority.default,
     versioning_intent: Optional[object] = None,
 ) -> ReturnType: ...
 
@@ -2312,6 +2390,7 @@ async def execute_child_workflow(
     header: Optional[Mapping[str, Any]] = None,
     static_summary: Optional[str] = None,
     static_details: Optional[str] = None,
+    priority: temporalio.common.Priority = temporalio.common.Priority.default,
     versioning_intent: Optional[object] = None,
 ) -> ReturnType: ...
 
@@ -2335,6 +2414,7 @@ async def execute_child_workflow(
     header: Optional[Mapping[str, Any]] = None,
     static_summary: Optional[str] = None,
     static_details: Optional[str] = None,
+    priority: temporalio.common.Priority = temporalio.common.Priority.default,
     versioning_intent: Optional[object] = None,
 ) -> ReturnType: ...
 
@@ -2359,6 +2439,7 @@ async def execute_child_workflow(
     header: Optional[Mapping[str, Any]] = None,
     static_summary: Optional[str] = None,
     static_details: Optional[str] = None,
+    priority: temporalio.common.Priority = temporalio.common.Priority.default,
     versioning_intent: Optional[object] = None,
 ) -> ReturnType: ...
 
@@ -2385,6 +2466,7 @@ async def execute_child_workflow(
     header: Optional[Mapping[str, Any]] = None,
     static_summary: Optional[str] = None,
     static_details: Optional[str] = None,
+    priority: temporalio.common.Priority = temporalio.common.Priority.default,
     versioning_intent: Optional[object] = None,
 ) -> Any: ...
 
@@ -2518,6 +2600,7 @@ def continue_as_new(
     task_queue: Optional[str] = None,
     run_timeout: Optional[timedelta] = None,
     task_timeout: Optional[timedelta] = None,
+    backoff_start_interval: Optional[timedelta] = None,
     retry_policy: Optional[temporalio.common.RetryPolicy] = None,
     memo: Optional[Mapping[str, Any]] = None,
     search_attributes: Optional[Mapping[str, Any]] = None,
@@ -2532,6 +2615,7 @@ def continue_as_new(
     task_queue: Optional[str] = None,
     run_timeout: Optional[timedelta] = None,
     task_timeout: Optional[timedelta] = None,
+    backoff_start_interval: Optional[timedelta] = None,
     retry_policy: Optional[temporalio.common.RetryPolicy] = None,
     memo: Optional[Mapping[str, Any]] = None,
     search_attributes: Optional[Mapping[str, Any]] = None,
@@ -2548,6 +2632,7 @@ def continue_as_new(
     task_queue: Optional[str] = None,
     run_timeout: Optional[timedelta] = None,
     task_timeout: Optional[timedelta] = None,
+    backoff_start_interval: Optional[timedelta] = None,
     retry_policy: Optional[temporalio.common.RetryPolicy] = None,
     memo: Optional[Mapping[str, Any]] = None,
     search_attributes: Optional[Mapping[str, Any]] = None,
@@ -2564,6 +2649,7 @@ def continue_as_new(
     task_queue: Optional[str] = None,
     run_timeout: Optional[timedelta] = None,
     task_timeout: Optional[timedelta] = None,
+    backoff_start_interval: Optional[timedelta] = None,
     retry_policy: Optional[temporalio.common.RetryPolicy] = None,
     memo: Optional[Mapping[str, Any]] = None,
     search_attributes: Optional[Mapping[str, Any]] = None,
@@ -2579,6 +2665,7 @@ def continue_as_new(
     task_queue: Optional[str] = None,
     run_timeout: Optional[timedelta] = None,
     task_timeout: Optional[timedelta] = None,
+    backoff_start_interval: Optional[timedelta] = None,
     retry_policy: Optional[temporalio.common.RetryPolicy] = None,
     memo: Optional[Mapping[str, Any]] = None,
     search_attributes: Optional[Mapping[str, Any]] = None,
@@ -2588,7 +2675,8 @@ def continue_as_new(
 
     Never returns: it raises :py:class:`ContinueAsNewError`, which must not
     be caught. ``workflow`` (a run method or a type name) continues as
-    another workflow type; by default the same one.
+    another workflow type; by default the same one. ``backoff_start_interval``
+    delays the new run's first workflow task by that much.
     """
     del versioning_intent
     runtime = _Runtime.current("workflow.continue_as_new()")
@@ -2598,6 +2686,7 @@ def continue_as_new(
         task_queue=task_queue,
         run_timeout=run_timeout,
         task_timeout=task_timeout,
+        backoff_start_interval=backoff_start_interval,
         retry_policy=retry_policy,
         memo=memo,
         search_attributes=search_attributes,

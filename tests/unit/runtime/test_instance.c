@@ -3372,3 +3372,142 @@ Test(runtime, replay_follows_the_backoff_markers_whatever_the_threshold_now)
     /* As in sdk-core, history decides: the code's threshold (now the 60 s default) only matters live. */
     replay_full_backoff_history(start_flaky_local_activity_default_threshold);
 }
+
+/* ================================================================== */
+/* Priority and summaries                                               */
+
+/* The summary a command carries as a string (a static buffer); "" when it has none. */
+static const char *summary_of(const tw_pb_command *c)
+{
+    static char buf[128];
+    buf[0] = '\0';
+    if (c->user_metadata && c->user_metadata->summary) {
+        const ProtobufCBinaryData *d = &c->user_metadata->summary->data;
+        snprintf(buf, sizeof(buf), "%.*s", (int)d->len, (const char *)d->data);
+    }
+    return buf;
+}
+
+static void start_timers_with_summaries(tw_wf_instance *wf, const tw_payloads *args)
+{
+    (void)args;
+    tw_payloads *nap = json("\"nap\"");
+    tw_timer_options o;
+    tw_timer_options_init(&o);
+    o.duration_ms = 2000;
+    o.summary = nap;
+    cr_assert_eq(tw_wf_start_timer_with_options(wf, NULL, &o, 1, &F.op[0]), 0, "%s",
+                 tw_error_message(tw_error_last()));
+    tw_payloads_free(nap); /* copied */
+    /* A zero-length timer sends no command, but its summary is still checked. */
+    tw_payloads *two = json("\"a\"");
+    cr_assert_eq(tw_payloads_add_json(two, "\"b\"", NULL), 0);
+    o.duration_ms = 0;
+    o.summary = two;
+    keep_rc(tw_wf_start_timer_with_options(wf, NULL, &o, 2, &F.op[1]));
+    tw_payloads_free(two);
+}
+
+Test(runtime, timer_with_options_sends_its_summary)
+{
+    begin(just_started(), 3);
+    F.on_start = start_timers_with_summaries;
+    tw_run_output out;
+    step(true, &out);
+    cr_assert_eq(F.rc, TW_EINVAL);
+    cr_assert(strstr(F.message, "tw_wf_start_timer_with_options: options->summary must hold exactly one payload"),
+              "%s", F.message);
+    cr_assert_str_eq(commands(&out), "StartTimer(1,2000ms)");
+    cr_assert_str_eq(summary_of(out.commands[0]), "\"nap\"");
+    tw_run_output_clear(&out);
+    expect_einval(tw_wf_start_timer_with_options(F.wf, NULL, NULL, 3, NULL), "options is NULL");
+}
+
+/* The flaky local activity of the backoff tests, with a summary its caller frees at once. */
+static void start_flaky_local_activity_with_summary(tw_wf_instance *wf, const tw_payloads *args)
+{
+    (void)args;
+    tw_payloads *summary = json("\"flaky one\"");
+    tw_local_activity_options o;
+    tw_local_activity_options_init(&o);
+    o.activity_type = "flaky";
+    o.start_to_close_timeout_ms = 5000;
+    o.retry_initial_interval_ms = 1500;
+    o.retry_backoff_coefficient = 1.0;
+    o.local_retry_threshold_ms = 1000;
+    o.summary = summary;
+    cr_assert_eq(tw_wf_start_local_activity(wf, NULL, &o, 7, &F.op[0]), 0, "%s", tw_error_message(tw_error_last()));
+    tw_payloads_free(summary);
+}
+
+/* Takes the one local activity request and returns the summary its schedule carries. */
+static const char *take_la_summary(int64_t now, uint32_t want_seq)
+{
+    tw_run_la_request *reqs = NULL;
+    size_t n = 0;
+    cr_assert_eq(tw_run_take_local_activity_requests(F.run, now, &reqs, &n), 0);
+    cr_assert_eq(n, 1);
+    cr_assert_eq(reqs[0].seq, want_seq);
+    const char *s = summary_of(reqs[0].schedule);
+    protobuf_c_message_free_unpacked(&reqs[0].schedule->base, NULL);
+    free(reqs);
+    return s;
+}
+
+Test(runtime, local_activity_summary_survives_its_backoff_retry)
+{
+    pb_history *h = backoff_history(backoff_timer_fires); /* ..., 7 fired, 8-9 live WFT */
+    begin(h, 3);
+    F.on_start = start_flaky_local_activity_with_summary;
+    F.on_resolved = complete_with_result;
+    tw_run_output out;
+    step(true, &out);
+    tw_run_output_clear(&out);
+    cr_assert_str_eq(take_la_summary(time_of(3), 1), "\"flaky one\"");
+
+    resolve_backoff(1, 1, time_of(3));
+    step(true, &out);
+    cr_assert_str_eq(commands(&out), "LAMarker(1,1,backoff=1500ms,failed,scheduled=T0+3) StartTimer(1,1500ms)");
+    cr_assert_str_eq(summary_of(out.commands[0]), "\"flaky one\"", "the attempt's marker carries it");
+    cr_assert_str_eq(summary_of(out.commands[1]), "", "the backoff timer is the runtime's own");
+    tw_run_output_clear(&out);
+
+    /* The retry is scheduled from the instance's own copy of the options (the caller's list is gone). */
+    more(4, 9);
+    step(true, &out);
+    tw_run_output_clear(&out);
+    cr_assert_str_eq(take_la_summary(time_of(9), 2), "\"flaky one\"");
+    tw_payloads *ok = json("\"ok\"");
+    cr_assert_eq(tw_run_resolve_local_activity(F.run, 2, TW_RESOLUTION_COMPLETED, ok, NULL, 0, 2, time_of(9)), 0);
+    tw_payloads_free(ok);
+    step(true, &out);
+    cr_assert_str_eq(commands(&out), "LAMarker(2,2,scheduled=T0+3) CompleteWorkflow");
+    cr_assert_str_eq(summary_of(out.commands[0]), "\"flaky one\"");
+    tw_run_output_clear(&out);
+}
+
+Test(runtime, priority_reaches_the_instance)
+{
+    pb_history *h = hist_new();
+    Temporal__Api__History__V1__WorkflowExecutionStartedEventAttributes *s = started(h);
+    s->priority = pb_new(&B, &temporal__api__common__v1__priority__descriptor);
+    s->priority->priority_key = 5;
+    s->priority->fairness_key = pb_str(&B, "tenant-z");
+    s->priority->fairness_weight = 0.25f;
+    wft(h, false);
+    begin(h, 3);
+    tw_priority p;
+    tw_priority_init(&p);
+    cr_assert_eq(tw_wf_priority(F.wf, &p), 0);
+    cr_assert_eq(p.priority_key, 0, "nothing before the start");
+    tw_run_output out;
+    step(true, &out);
+    tw_run_output_clear(&out);
+    tw_priority_init(&p);
+    cr_assert_eq(tw_wf_priority(F.wf, &p), 0);
+    cr_assert_eq(p.priority_key, 5);
+    cr_assert_str_eq(p.fairness_key, "tenant-z");
+    cr_assert_float_eq(p.fairness_weight, 0.25f, 1e-6);
+    expect_einval(tw_wf_priority(F.wf, NULL), "out is NULL");
+    expect_einval(tw_wf_priority(NULL, &p), "wf is NULL");
+}

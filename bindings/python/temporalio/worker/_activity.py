@@ -122,6 +122,13 @@ def _retry_policy_of(task: CData) -> Optional[temporalio.common.RetryPolicy]:
     )
 
 
+def _priority_of(task: CData) -> temporalio.common.Priority:
+    p = ffi.new("tw_priority *")
+    lib.tw_priority_init(p)
+    _bridge.raise_for(lib.tw_activity_task_priority(task, p))
+    return _bridge.priority_from_c(p)
+
+
 def _info_of(task: CData, token: bytes, heartbeat_details: Sequence[Any]) -> temporalio.activity.Info:
     text = _bridge.text
     workflow_id = text(lib.tw_activity_task_workflow_id(task))
@@ -146,6 +153,7 @@ def _info_of(task: CData, token: bytes, heartbeat_details: Sequence[Any]) -> tem
         workflow_run_id=(text(lib.tw_activity_task_run_id(task)) or None) if in_workflow else None,
         workflow_type=(text(lib.tw_activity_task_workflow_type(task)) or None) if in_workflow else None,
         retry_policy=_retry_policy_of(task),
+        priority=_priority_of(task),
     )
 
 
