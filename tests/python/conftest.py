@@ -43,3 +43,17 @@ async def client(server_address: str) -> AsyncIterator["temporalio.client.Client
 def workflow_id(request: pytest.FixtureRequest) -> str:
     """A workflow id unique to this test run."""
     return f"{request.node.name}-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def proxy(server_address: str) -> Iterator["Proxy"]:  # type: ignore[name-defined]  # noqa: F821
+    """A header-recording gRPC proxy in front of the dev server (test_tls.Proxy)."""
+    try:
+        import h2  # noqa: F401
+    except ImportError:
+        pytest.fail("the h2 package is needed to decode the headers (pip install -r requirements-dev.txt)")
+    from test_tls import Proxy
+
+    p = Proxy(server_address, None, record_headers=True).start()
+    yield p
+    p.stop()

@@ -16,7 +16,7 @@ import base64
 import time
 import uuid
 import warnings
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -36,24 +36,13 @@ from temporalio.client import (
 from temporalio.common import QueryRejectCondition
 from temporalio.exceptions import RPCError, RPCStatusCode
 
-from test_tls import OK_TIMEOUT, Proxy  # the recording proxy (tests/python is on sys.path)
+from test_tls import OK_TIMEOUT, SERVICE, Proxy  # the recording proxy (tests/python is on sys.path; the proxy fixture: conftest.py)
 
-SERVICE = "/temporal.api.workflowservice.v1.WorkflowService/"
 
 
 def _task_queue() -> str:
     return f"no-worker-{uuid.uuid4().hex[:12]}"
 
-
-@pytest.fixture
-def proxy(server_address: str) -> Iterator[Proxy]:
-    try:
-        import h2  # noqa: F401
-    except ImportError:
-        pytest.fail("the h2 package is needed to decode the headers (pip install -r requirements-dev.txt)")
-    p = Proxy(server_address, None, record_headers=True).start()
-    yield p
-    p.stop()
 
 
 def _requests(proxy: Proxy, method: str) -> list[dict[str, list[str]]]:

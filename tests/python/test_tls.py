@@ -40,6 +40,8 @@ SERVER_NAME = "tw-test.local"
 # on a loaded machine.
 FAIL_TIMEOUT = timedelta(seconds=2)
 OK_TIMEOUT = timedelta(seconds=8)
+# The path prefix of every WorkflowService call, as a recording Proxy sees it.
+SERVICE = "/temporal.api.workflowservice.v1.WorkflowService/"
 # StreamWriter.start_tls (3.11+) lets the proxy record why a handshake failed.
 _CAN_START_TLS = sys.version_info >= (3, 11)
 # rpc_metadata pairs a client sends besides its own headers (lib/rpc/rpc.c).

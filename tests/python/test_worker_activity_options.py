@@ -16,7 +16,6 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Optional
@@ -29,24 +28,13 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
-from test_tls import Proxy  # the recording proxy (tests/python is on sys.path)
+from test_tls import SERVICE, Proxy  # the recording proxy (tests/python is on sys.path; the proxy fixture: conftest.py)
 
-SERVICE = "/temporal.api.workflowservice.v1.WorkflowService/"
 
 
 def _tq(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
-
-@pytest.fixture
-def proxy(server_address: str) -> Iterator[Proxy]:
-    try:
-        import h2  # noqa: F401
-    except ImportError:
-        pytest.fail("the h2 package is needed to decode the headers (pip install -r requirements-dev.txt)")
-    p = Proxy(server_address, None, record_headers=True).start()
-    yield p
-    p.stop()
 
 
 def _calls(proxy: Proxy, method: str) -> int:
